@@ -1,0 +1,195 @@
+"""The decision contract's input: the facts of a case, validated at the boundary (extra fields refused)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Money: numbers or decimal strings in, a Decimal with two places out, serialised as a string.
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2),
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
+]
+
+
+class Outcome(str, Enum):
+    """SI 2015/313 reg 2(2)(a)-(j): the ten specified outcomes for an adult."""
+
+    nutrition = "nutrition"
+    personal_hygiene = "personal_hygiene"
+    toilet_needs = "toilet_needs"
+    being_clothed = "being_clothed"
+    home_safety = "home_safety"
+    habitable_home = "habitable_home"
+    relationships = "relationships"
+    work_training_education_volunteering = "work_training_education_volunteering"
+    community_facilities = "community_facilities"
+    caring_for_child = "caring_for_child"
+
+
+class CarerOutcome(str, Enum):
+    """SI 2015/313 reg 3(2)(b)(i)-(viii): the outcomes for a carer."""
+
+    caring_for_child = "caring_for_child"
+    caring_for_others = "caring_for_others"
+    habitable_home = "habitable_home"
+    nutrition = "nutrition"
+    relationships = "relationships"
+    work_training_education_volunteering = "work_training_education_volunteering"
+    community_facilities = "community_facilities"
+    recreation = "recreation"
+
+
+class Way(str, Enum):
+    """SI 2015/313 reg 2(3)(a)-(d): the four ways of being unable to achieve an outcome."""
+
+    needs_assistance = "needs_assistance"
+    significant_pain_distress_anxiety = "significant_pain_distress_anxiety"
+    endangers_health_safety = "endangers_health_safety"
+    takes_significantly_longer = "takes_significantly_longer"
+
+
+class WellbeingImpact(str, Enum):
+    significant = "significant"
+    not_significant = "not_significant"
+
+
+class Setting(str, Enum):
+    home = "home"
+    care_home = "care_home"
+
+
+class Premium(str, Enum):
+    disability = "disability"
+    enhanced_disability = "enhanced_disability"
+
+
+def _distinct_ways(ways: list[Way]) -> list[Way]:
+    if len(set(ways)) != len(ways):
+        raise ValueError("each way of being unable may be listed once per outcome")
+    return ways
+
+
+class Person(Strict):
+    date_of_birth: date
+    setting: Setting
+    care_home_admission_date: date | None = None
+    has_capacity: bool = True
+    has_authorised_person: bool = False
+    asks_council_to_arrange: bool = True
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _not_in_future(cls, v: date) -> date:
+        if v.year < 1880:
+            raise ValueError("date of birth is implausibly early")
+        return v
+
+
+class Needs(Strict):
+    arise_from_impairment_or_illness: bool
+    wellbeing_impact: WellbeingImpact
+    outcomes: dict[Outcome, list[Way]] = Field(default_factory=dict)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _ways_distinct(cls, v: dict[Outcome, list[Way]]) -> dict[Outcome, list[Way]]:
+        for ways in v.values():
+            _distinct_ways(ways)
+        return v
+
+
+class Carer(Strict):
+    needs_arise_from_providing_necessary_care: bool = True
+    health_at_risk: bool
+    wellbeing_impact: WellbeingImpact
+    outcomes: dict[CarerOutcome, list[Way]] = Field(default_factory=dict)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _ways_distinct(cls, v: dict[CarerOutcome, list[Way]]) -> dict[CarerOutcome, list[Way]]:
+        for ways in v.values():
+            _distinct_ways(ways)
+        return v
+
+
+class Finances(Strict):
+    capital: Money
+    weekly_income: Money
+    housing_costs: Money = Decimal("0")
+    disability_related_expenditure: Money = Decimal("0")
+    premiums: list[Premium] = Field(default_factory=list)
+    main_home_value: Money = Decimal("0")
+
+
+class Care(Strict):
+    weekly_cost: Money
+
+
+class CaseFacts(Strict):
+    """Input of every decision kind except `counter-proposal`."""
+
+    person: Person | None = None
+    needs: Needs | None = None
+    predicted_needs: Needs | None = None
+    carer: Carer | None = None
+    finances: Finances | None = None
+    care: Care | None = None
+
+
+class PlanItem(Strict):
+    need: Outcome
+    provision: str = Field(min_length=1)
+    weekly_cost: Money
+
+
+class Plan(Strict):
+    weekly_total: Money
+    items: list[PlanItem] = Field(default_factory=list)
+
+
+class Justification(Strict):
+    need: Outcome
+    provision: str
+    weekly_cost: Money
+    reason: str
+
+
+class Proposal(Strict):
+    weekly_amount: Money
+    justifications: list[Justification] = Field(default_factory=list)
+
+
+class CounterProposalFacts(Strict):
+    """Input of `counter-proposal`: the signed-off plan, the predicted needs, the lower proposal."""
+
+    plan: Plan
+    predicted_needs: list[Outcome]
+    proposal: Proposal
+
+
+Kind = Literal[
+    "eligibility", "carer-eligibility", "charge", "indicative-budget", "assessment", "counter-proposal"
+]
+KINDS: tuple[str, ...] = (
+    "eligibility", "carer-eligibility", "charge", "indicative-budget", "assessment", "counter-proposal"
+)
+
+# The parts each kind reads (parts it does not read are still validated when given).
+REQUIRED_PARTS: dict[str, tuple[str, ...]] = {
+    "eligibility": ("person", "needs"),
+    "carer-eligibility": ("person", "carer"),
+    "charge": ("person", "finances", "care"),
+    "indicative-budget": ("person", "needs"),
+    "assessment": ("person", "needs", "finances", "care"),
+}

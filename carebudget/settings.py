@@ -1,0 +1,55 @@
+"""Every address, path and secret the service uses, from CAREBUDGET_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-secret-change-me"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAREBUDGET_", env_file=".env", extra="ignore")
+
+    environment: str = Field("development", description="development or production")
+    data_dir: Path = Path("./var")
+    rules_dir: Path = REPO_ROOT / "rules"
+    database_url: str | None = None
+
+    temporal_address: str | None = None
+    temporal_host: str = "127.0.0.1"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    temporal_namespace: str = "default"
+    task_queue: str = "carebudget-cases"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    secret_key: str = DEFAULT_SECRET
+    create_demo_users: bool = True
+    public_url: str | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'carebudget.db').resolve()}"
+
+    @property
+    def effective_temporal_address(self) -> str:
+        return self.temporal_address or f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def temporal_ui_url(self) -> str:
+        return f"http://{self.temporal_host}:{self.temporal_ui_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
