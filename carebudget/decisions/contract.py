@@ -1,0 +1,161 @@
+"""The decision contract: one kind of decision, for one council, on one date, as a record.
+
+Pure: facts in, a JSON-ready decision record out. The only thing read is the rule bundle, which is
+identified by its hash in the record so the decision can be re-run from the stored content.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from carebudget.decisions import charging, counter_proposal, eligibility, indicative_budget
+from carebudget.decisions.evaluate import Evaluation, run_stage
+from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_facts
+from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
+from carebudget.rulebook.bundle import Bundle, bundle_from_content
+from carebudget.rulebook.library import UnknownCouncil
+from carebudget.rulebook.parameters import MissingParameter
+from carebudget.rulebook.registry import get_registry
+
+ADULT_AGE = 18
+SECONDARY_GRADES = {"S", "P*", "council"}
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be made: bad input, a missing amount or an unknown council."""
+
+    def __init__(self, error: str, field: str | None, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.field = field
+        self.message = message
+        self.errors = errors or [{"field": field, "message": message}]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.error, "field": self.field, "message": self.message, "errors": self.errors}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+
+
+def invalid_input(exc: ValidationError) -> DecisionError:
+    errors = [{"field": _field_path(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    first = errors[0]
+    return DecisionError("invalid input", first["field"], f"{first['field']}: {first['message']}", errors)
+
+
+def parse_input(kind: str, payload: Any) -> CaseFacts | CounterProposalFacts:
+    if kind not in KINDS:
+        raise DecisionError("invalid input", "kind", f"unknown decision kind {kind!r}; one of {', '.join(KINDS)}")
+    model = CounterProposalFacts if kind == "counter-proposal" else CaseFacts
+    try:
+        facts = model.model_validate(payload)
+    except ValidationError as exc:
+        raise invalid_input(exc) from None
+    if isinstance(facts, CaseFacts):
+        missing = [part for part in REQUIRED_PARTS[kind] if getattr(facts, part) is None]
+        if missing:
+            raise DecisionError("invalid input", missing[0], f"{missing[0]}: required for a {kind} decision",
+                                [{"field": m, "message": f"required for a {kind} decision"} for m in missing])
+    return facts
+
+
+def _check_adult(facts: CaseFacts, on: date) -> None:
+    person = facts.person
+    if person is None:
+        return
+    if person.date_of_birth > on:
+        raise DecisionError("invalid input", "person.date_of_birth", "person.date_of_birth: is after the decision date")
+    if age_on(person.date_of_birth, on) < ADULT_AGE:
+        raise DecisionError("invalid input", "person.date_of_birth",
+                            "person.date_of_birth: the person is under 18 on the decision date; Part 1 adult assessments apply from 18 (Care Act 2014 s2-s13)")
+    if person.care_home_admission_date and person.care_home_admission_date > on:
+        raise DecisionError("invalid input", "person.care_home_admission_date",
+                            "person.care_home_admission_date: is after the decision date")
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _parameter_notes(bundle: Bundle, names: list[str]) -> list[str]:
+    notes = []
+    for name in names:
+        detail = bundle.parameters.get(name)
+        if detail is not None and detail.grade in SECONDARY_GRADES:
+            notes.append(f"The figure for {name} (£{Decimal(str(detail.value)):.2f}) is taken from {detail.source or 'a secondary source'} "
+                         f"(source grade {detail.grade}), in force from {detail.since}.")
+    return notes
+
+
+def decide_with_bundle(kind: str, bundle: Bundle | dict[str, Any], on: date, payload: Any) -> dict[str, Any]:
+    """Make one decision under a given bundle (a loaded one, or stored content for a replay)."""
+    if isinstance(bundle, dict):
+        bundle = bundle_from_content(bundle, on)
+    facts = parse_input(kind, payload)
+    record: dict[str, Any] = {
+        "kind": kind,
+        "council": bundle.council,
+        "date": on.isoformat(),
+        "rules": bundle.summary(),
+        "input": facts.model_dump(mode="json", exclude_none=True),
+    }
+    ev = Evaluation()
+    explanation: list[str] = []
+    try:
+        if isinstance(facts, CounterProposalFacts):
+            run_stage(bundle, "counter_proposal", counter_proposal_facts(facts), ev)
+            record["counter_proposal"] = counter_proposal.counter_proposal(facts, ev)
+            explanation += ev.failures or [
+                "The lower amount is justified need by need: every predicted need over the next 12 months "
+                "is met within it (Care Act 2014 s26; CSSG 11.24)."
+            ]
+        else:
+            _check_adult(facts, on)
+            case_facts = assess_facts(facts, on)
+            run_stage(bundle, "assess", case_facts, ev)
+            if kind in ("eligibility", "assessment"):
+                record["eligibility"] = eligibility.adult_eligibility(facts, ev)
+            if kind == "carer-eligibility":
+                record["carer_eligibility"] = eligibility.carer_eligibility(facts, ev)
+            if kind in ("charge", "assessment"):
+                record["charge"] = charging.assess_charge(facts, bundle, on, case_facts, ev)
+            if kind in ("indicative-budget", "assessment"):
+                record["indicative_budget"] = indicative_budget.indicative_budget(bundle, ev)
+            explanation += ev.reasons
+            if "eligibility" in record and not record["eligibility"]["eligible"]:
+                explanation.append(eligibility.ADVICE_NOT_ELIGIBLE)
+            if "charge" in record:
+                explanation += charging.explain_charge(record["charge"])
+                explanation += _parameter_notes(bundle, record["charge"].get("parameters_used", []))
+            if "indicative_budget" in record:
+                explanation.append(indicative_budget.explain_budget(record["indicative_budget"]))
+    except MissingParameter as exc:
+        raise DecisionError("missing parameter", exc.name, str(exc)) from None
+    record["fired_rules"] = [{"id": r.id, "reference": r.reference} for r in ev.fired]
+    record["explanation"] = explanation
+    return jsonable(record)
+
+
+def decide(kind: str, council: str, on: date, payload: Any) -> dict[str, Any]:
+    """Make one decision under the rules in force for `council` on `on` (national for 'england')."""
+    if kind not in KINDS:
+        raise DecisionError("invalid input", "kind", f"unknown decision kind {kind!r}; one of {', '.join(KINDS)}")
+    try:
+        bundle = get_registry().bundle(council, on)
+    except UnknownCouncil as exc:
+        raise DecisionError("unknown council", "council", str(exc)) from None
+    return decide_with_bundle(kind, bundle, on, payload)

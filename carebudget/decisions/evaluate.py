@@ -1,0 +1,46 @@
+"""Running one stage of a bundle's rules over flat case facts, and applying the fired rules' effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from carebudget.rulebook.bundle import Bundle
+from carebudget.rulebook.engine import get_engine
+from carebudget.rulebook.rules import Rule
+
+
+@dataclass
+class Evaluation:
+    """What the rules decided so far: outputs, points, and the written reasons in rule order."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    points: int = 0
+    reasons: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    fired: list[Rule] = field(default_factory=list)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.outputs.get(name, default)
+
+
+def run_stage(bundle: Bundle, stage: str, facts: dict[str, Any], into: Evaluation) -> Evaluation:
+    compiled = bundle.compiled(stage)
+    message = {name: facts[name] for name in compiled.fields if name in facts}
+    message.update(bundle.param_fields(compiled))
+    # Effects apply in rule order (national rules first, then the council's): a later `set` wins.
+    for index in get_engine().evaluate(compiled, message):
+        rule = compiled.rules[index]
+        effects = rule.then
+        into.fired.append(rule)
+        for key, value in effects.set:
+            into.outputs[key] = value
+        if effects.add_points:
+            times = int(facts[effects.per]) if effects.per else 1
+            into.points += effects.add_points * times
+        if effects.reason:
+            into.reasons.append(f"{' '.join(effects.reason.split())} ({rule.reference})")
+        if effects.fail:
+            into.failures.append(f"{' '.join(effects.fail.split())} ({rule.reference})")
+    return into
+

@@ -1,0 +1,100 @@
+"""Case facts flattened into the words the rule files use (see carebudget.rulebook.vocabulary)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs
+from carebudget.rulebook.vocabulary import CARER_OUTCOMES, OUTCOMES, WAYS
+
+
+def age_on(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        f"{prefix}given": needs is not None,
+        f"{prefix}needs_arise_from_impairment_or_illness": bool(needs and needs.arise_from_impairment_or_illness),
+        f"{prefix}wellbeing_impact_significant": bool(needs and needs.wellbeing_impact.value == "significant"),
+    }
+    outcomes = {o.value: {w.value for w in ways} for o, ways in (needs.outcomes.items() if needs else ())}
+    unable = 0
+    for outcome in OUTCOMES:
+        ways = outcomes.get(outcome, set())
+        facts[f"{prefix}unable_{outcome}"] = bool(ways)
+        unable += bool(ways)
+        for way in WAYS:
+            facts[f"{prefix}{outcome}__{way}"] = way in ways
+    facts[f"{prefix}unable_outcome_count"] = unable
+    for way in WAYS:
+        facts[f"{prefix}ways_{way}"] = sum(way in ways for ways in outcomes.values())
+    return facts
+
+
+def money(value: Decimal) -> float:
+    """Money as the engine compares it: pounds, exact to the penny for the comparisons rules make."""
+    return float(value)
+
+
+def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
+    person = case.person
+    facts: dict[str, Any] = {
+        "age_years": age_on(person.date_of_birth, on) if person else 0,
+        "setting": person.setting.value if person else "home",
+        "has_capacity": person.has_capacity if person else True,
+        "has_authorised_person": person.has_authorised_person if person else False,
+        "asks_council_to_arrange": person.asks_council_to_arrange if person else True,
+        "weeks_since_admission": weeks_since_admission(case, on),
+    }
+    facts.update(_needs("", case.needs))
+    facts.update(_needs("predicted_", case.predicted_needs))
+    carer = case.carer
+    carer_outcomes = {o.value for o, ways in (carer.outcomes.items() if carer else ()) if ways}
+    facts.update({
+        "carer_given": carer is not None,
+        "carer_needs_arise_from_providing_necessary_care": bool(carer and carer.needs_arise_from_providing_necessary_care),
+        "carer_health_at_risk": bool(carer and carer.health_at_risk),
+        "carer_wellbeing_impact_significant": bool(carer and carer.wellbeing_impact.value == "significant"),
+        "carer_unable_outcome_count": len(carer_outcomes),
+        **{f"carer_unable_{o}": o in carer_outcomes for o in CARER_OUTCOMES},
+    })
+    finances, care = case.finances, case.care
+    facts.update({
+        "finances_given": finances is not None,
+        "capital": money(finances.capital) if finances else 0.0,
+        "main_home_value": money(finances.main_home_value) if finances else 0.0,
+        "weekly_income": money(finances.weekly_income) if finances else 0.0,
+        "weekly_cost": money(care.weekly_cost) if care else 0.0,
+    })
+    return facts
+
+
+def weeks_since_admission(case: CaseFacts, on: date) -> float:
+    """Weeks since first permanent admission, counting the admission day as day one; -1 if none."""
+    person = case.person
+    if person is None or person.setting.value != "care_home" or person.care_home_admission_date is None:
+        return -1.0
+    days = (on - person.care_home_admission_date).days
+    return days / 7 if days >= 0 else -1.0
+
+
+def counter_proposal_facts(facts: CounterProposalFacts) -> dict[str, Any]:
+    justified: dict[str, list] = {}
+    for j in facts.proposal.justifications:
+        justified.setdefault(j.need.value, []).append(j)
+    predicted = {o.value for o in facts.predicted_needs}
+    out: dict[str, Any] = {
+        "plan_weekly_total": money(facts.plan.weekly_total),
+        "proposal_weekly_amount": money(facts.proposal.weekly_amount),
+        "justified_weekly_total": money(sum((j.weekly_cost for j in facts.proposal.justifications), Decimal(0))),
+    }
+    for outcome in OUTCOMES:
+        items = justified.get(outcome, [])
+        out[f"predicted_{outcome}"] = outcome in predicted
+        out[f"justified_{outcome}"] = bool(items)
+        out[f"justification_has_provision_{outcome}"] = any(j.provision.strip() for j in items)
+        out[f"justification_has_reason_{outcome}"] = any(j.reason.strip() for j in items)
+    return out

@@ -1,0 +1,159 @@
+"""The one adapter to durable_rules 2.0.28, which is unmaintained and has hard limits.
+
+What this module guarantees, so nothing else has to know about the engine:
+- a ruleset is registered once under a name derived from its content hash (the engine cannot
+  unregister or modify one), so a changed rule file simply gets a new ruleset;
+- each evaluation uses a fresh session whose state is deleted straight after (the engine keeps at
+  most 1024 live session states per ruleset and raises MemoryError past that);
+- one lock serialises every call into the host (its Python host has no locks of its own);
+- messages are flat and carry only the fields the rules read (at most 255 fields per message);
+- a ruleset with 512 or more equality tests on one field hangs the engine: it is refused;
+- MessageNotHandledException ("no rule matched") is an ordinary empty result.
+Workflow code never imports this module (durable_rules is not deterministic-sandbox safe).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+from collections import Counter
+from typing import Any, Callable
+
+from durable import engine as _durable
+
+from carebudget.rulebook.rules import Compare, Condition, FactRef, Group, ParamRef, Rule
+
+MAX_FIELDS = 250  # the engine's limit is 255 per message; keep room for sid and id
+MAX_EQUALITY_TESTS_PER_FIELD = 500  # the engine hangs at 512
+
+_OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+
+class RulesetLimitError(ValueError):
+    """A set of rules the engine cannot run safely."""
+
+
+def param_field(name: str) -> str:
+    return "p__" + name.replace(".", "__")
+
+
+def _operand(value: Any) -> Any:
+    if isinstance(value, ParamRef):
+        return {"$m": param_field(value.name)}
+    if isinstance(value, FactRef):
+        return {"$m": value.name}
+    return value
+
+
+def _left(fact: str) -> str:
+    return param_field(fact[len("param."):]) if fact.startswith("param.") else fact
+
+
+def _expression(cond: Condition) -> dict[str, Any]:
+    if isinstance(cond, Group):
+        return {"$and" if cond.kind == "all" else "$or": [_expression(c) for c in cond.items]}
+    if cond.op == "==":
+        return {_left(cond.fact): _operand(cond.value)}
+    return {_OPS[cond.op]: {_left(cond.fact): _operand(cond.value)}}
+
+
+def _fields(cond: Condition) -> set[str]:
+    if isinstance(cond, Group):
+        return {f for c in cond.items for f in _fields(c)}
+    extra = set()
+    if isinstance(cond.value, ParamRef):
+        extra = {param_field(cond.value.name)}
+    elif isinstance(cond.value, FactRef):
+        extra = {cond.value.name}
+    return {_left(cond.fact)} | extra
+
+
+def _equalities(cond: Condition) -> list[str]:
+    if isinstance(cond, Group):
+        return [f for c in cond.items for f in _equalities(c)]
+    return [_left(cond.fact)] if cond.op == "==" else []
+
+
+class CompiledRuleset:
+    """A stage's rules registered in the engine; `evaluate` returns the indices of rules that fired."""
+
+    def __init__(self, name: str, rules: tuple[Rule, ...], fields: frozenset[str]) -> None:
+        self.name = name
+        self.rules = rules
+        self.fields = fields
+
+
+class RulesEngine:
+    def __init__(self) -> None:
+        self._host = _durable.Host()
+        self._lock = threading.Lock()
+        self._compiled: dict[str, CompiledRuleset] = {}
+        self._fired: list[int] = []
+        self._sids = itertools.count(1)
+
+    def compile(self, rules: tuple[Rule, ...], label: str) -> CompiledRuleset:
+        key = hashlib.sha256(
+            json.dumps([(r.id, repr(r.when)) for r in rules], sort_keys=True).encode()
+        ).hexdigest()
+        name = f"cb_{label}_{key[:20]}"
+        with self._lock:
+            if name in self._compiled:
+                return self._compiled[name]
+            fields: set[str] = set()
+            equalities: Counter[str] = Counter()
+            for rule in rules:
+                fields |= _fields(rule.when)
+                equalities.update(_equalities(rule.when))
+            if len(fields) > MAX_FIELDS:
+                raise RulesetLimitError(
+                    f"stage {label!r} reads {len(fields)} facts and parameters; the engine allows {MAX_FIELDS}"
+                )
+            for field, count in equalities.items():
+                if count >= MAX_EQUALITY_TESTS_PER_FIELD:
+                    raise RulesetLimitError(
+                        f"stage {label!r} has {count} equality tests on {field!r}; the engine hangs at 512"
+                    )
+            definition = {
+                f"r{index}": {"all": [{"m": _expression(rule.when)}], "run": self._action(index)}
+                for index, rule in enumerate(rules)
+            }
+            if definition:
+                self._host.register_rulesets({name: definition})
+            compiled = CompiledRuleset(name, rules, frozenset(fields))
+            self._compiled[name] = compiled
+            return compiled
+
+    def _action(self, index: int) -> Callable[[Any], None]:
+        def fired(_context: Any) -> None:
+            self._fired.append(index)
+
+        return fired
+
+    def evaluate(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]:
+        """Indices of the rules whose conditions hold for one flat message, in rule order."""
+        if not compiled.rules:
+            return []
+        with self._lock:
+            sid = str(next(self._sids))
+            self._fired = []
+            try:
+                self._host.assert_fact(compiled.name, {"sid": sid, **message})
+            except _durable.MessageNotHandledException:
+                pass
+            finally:
+                self._host.delete_state(compiled.name, sid)
+            return sorted(self._fired)
+
+
+_ENGINE: RulesEngine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def get_engine() -> RulesEngine:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = RulesEngine()
+        return _ENGINE

@@ -1,0 +1,73 @@
+"""Reading rule and parameter files as YAML while keeping the line of every mapping, for errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LINE_KEY = "__line__"
+
+
+class RuleFileError(ValueError):
+    """A rule, parameter or rule-test file that does not parse or validate: file, line, reason."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {reason}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": "invalid rule file", "file": self.path, "line": self.line, "reason": self.reason}
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the 1-based line of each mapping under LINE_KEY."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping[LINE_KEY] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings: the loaders parse them with their own messages.
+_LineLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleFileError(path, None, f"cannot be read: {exc}") from exc
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path | str) -> Any:
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise RuleFileError(path, line, f"not valid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise RuleFileError(path, None, f"not valid YAML: {exc}") from exc
+
+
+def strip_lines(value: Any) -> Any:
+    """The same data without the line markers (what is hashed and stored)."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != LINE_KEY}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def line_of(value: Any, default: int | None = None) -> int | None:
+    return value.get(LINE_KEY, default) if isinstance(value, dict) else default
