@@ -1,0 +1,158 @@
+"""The Store facade: one object per database, every store call the CLI, web and activities use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from carebudget.store.schemas import (
+    BundleRecord,
+    CaseFilters,
+    CaseRow,
+    CaseUpdate,
+    DecisionRecord,
+    LedgerEntry,
+    Page,
+    ReplayResult,
+    UserPublic,
+    UserRecord,
+    VerifyReport,
+)
+
+Progress = Callable[[int, int], None]  # (rows done, rows total)
+
+BUNDLE_STATUSES: tuple[str, ...] = ("draft", "approved", "published", "withdrawn")
+
+
+class Store:
+    """SQLite or PostgreSQL behind SQLModel. Thread-safe; one per process is enough."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        raise NotImplementedError
+
+    # --- schema -----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Apply every Alembic migration (migrations/) not yet applied. Safe to call twice."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        raise NotImplementedError
+
+    # --- ledger -----------------------------------------------------------------------------
+    def append_event(
+        self, event_key: str, case_id: str | None, actor: str, role: str, action: str,
+        payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
+    ) -> LedgerEntry:
+        """Append one event to the chain; idempotent on `event_key`.
+
+        The same key with the same content returns the row already written (a retried activity
+        writes once); the same key with different content raises DuplicateEvent. `case_id` must
+        be on the case list (UnknownCase) or None for events about no case (sign-in, rule
+        publication). `payload` / `personal` must be JSON objects (InvalidInput). `personal`
+        holds identifying data, hidden by `redact` from roles that do not need it.
+        """
+        raise NotImplementedError
+
+    def verify_chain(self, progress: Progress | None = None) -> VerifyReport:
+        """Recompute every row's hash in sequence order; report the first broken row."""
+        raise NotImplementedError
+
+    def ledger_count(self) -> int:
+        raise NotImplementedError
+
+    def case_trail(self, case_id: str, role: str | None = None) -> list[LedgerEntry]:
+        """Every ledger row of a case, in order; personal data redacted unless `role` needs it."""
+        raise NotImplementedError
+
+    # --- operations case list -------------------------------------------------------------
+    def upsert_case(
+        self, event_key: str, case_id: str, update: CaseUpdate | Mapping[str, Any],
+        actor: str, role: str,
+    ) -> CaseRow:
+        """Open a case (council and opened required) or change its list fields.
+
+        Writes ledger event `case.opened` (new case) or `case.updated` (the changed fields), so
+        the list can be rebuilt from the ledger. Idempotent on `event_key` like append_event.
+        """
+        raise NotImplementedError
+
+    def get_case(self, case_id: str, role: str | None = None) -> CaseRow:
+        """One case-list row (UnknownCase if absent)."""
+        raise NotImplementedError
+
+    def list_cases(
+        self, filters: CaseFilters | Mapping[str, Any] | None = None,
+        page: Page | Mapping[str, Any] | None = None, role: str | None = None,
+    ) -> tuple[list[CaseRow], int]:
+        """One page of the operations list and the total matching the filters."""
+        raise NotImplementedError
+
+    def reindex_cases(self, progress: Progress | None = None) -> int:
+        """Rebuild the case list from the ledger's case.opened/case.updated rows; returns count."""
+        raise NotImplementedError
+
+    # --- decisions --------------------------------------------------------------------------
+    def record_decision(
+        self, decision_key: str, case_id: str | None, kind: str, record: Mapping[str, Any],
+        actor: str, role: str, bundle_content: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Store a decision record (as returned by carebudget.decisions.decide) and return its id.
+
+        The bundle the record names (record["rules"]["bundle"]) is stored by hash if it is not
+        already: from `bundle_content` when given, else from the rule files via
+        get_registry().bundle(council, date), refused (BundleMismatch) if the hash differs.
+        Appends ledger event `decision.recorded`. Idempotent on `decision_key`.
+        """
+        raise NotImplementedError
+
+    def get_decision(self, decision_id: int, role: str | None = None) -> DecisionRecord:
+        raise NotImplementedError
+
+    def case_decisions(self, case_id: str, role: str | None = None) -> list[DecisionRecord]:
+        raise NotImplementedError
+
+    def replay_decision(self, decision_id: int) -> ReplayResult:
+        """Re-run a stored decision from its stored bundle content and compare with the record."""
+        raise NotImplementedError
+
+    # --- rule bundles -----------------------------------------------------------------------
+    def save_bundle(
+        self, hash: str, council: str, content: Mapping[str, Any], effective_from: date,
+        published_by: str, approved_by: str | None = None, status: str = "published",
+    ) -> BundleRecord:
+        """Store bundle content by hash (checked against the content) with its publication.
+
+        Saving the same hash again updates status / approved_by and writes ledger event
+        `rules.<status>`; the content itself never changes.
+        """
+        raise NotImplementedError
+
+    def get_bundle(self, hash: str) -> BundleRecord:
+        """A stored bundle (UnknownBundle if absent)."""
+        raise NotImplementedError
+
+    def list_bundles(self, council: str | None = None) -> list[BundleRecord]:
+        raise NotImplementedError
+
+    # --- users ------------------------------------------------------------------------------
+    def create_user(
+        self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
+    ) -> UserPublic:
+        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role)."""
+        raise NotImplementedError
+
+    def get_user(self, username: str) -> UserRecord | None:
+        raise NotImplementedError
+
+    def list_users(self) -> list[UserPublic]:
+        raise NotImplementedError
+
+    def update_user(
+        self, username: str, *, display_name: str | None = None, role: str | None = None,
+        password_hash: str | None = None, active: bool | None = None,
+    ) -> UserPublic:
+        """Change the given fields (UnknownUser if absent)."""
+        raise NotImplementedError
