@@ -145,9 +145,12 @@ def decide_with_bundle(kind: str, bundle: Bundle | dict[str, Any], on: date, pay
                 explanation.append(indicative_budget.explain_budget(record["indicative_budget"]))
     except MissingParameter as exc:
         raise DecisionError("missing parameter", exc.name, str(exc)) from None
+    for section in ("eligibility", "carer_eligibility", "charge", "indicative_budget", "counter_proposal"):
+        if section in record:
+            record[section] = jsonable(record[section])
     record["fired_rules"] = [{"id": r.id, "reference": r.reference} for r in ev.fired]
     record["explanation"] = explanation
-    return jsonable(record)
+    return record
 
 
 def decide(kind: str, council: str, on: date, payload: Any) -> dict[str, Any]:

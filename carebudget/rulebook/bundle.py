@@ -35,6 +35,7 @@ class Bundle:
     content: dict[str, Any] = field(init=False)
     hash: str = field(init=False)
     _stages: dict[str, CompiledRuleset] = field(default_factory=dict, init=False, repr=False)
+    _param_fields: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.content = {
@@ -81,6 +82,11 @@ class Bundle:
 
     def param_fields(self, compiled: CompiledRuleset) -> dict[str, Any]:
         """Parameter values the stage's conditions read, as message fields."""
+        if compiled.name not in self._param_fields:
+            self._param_fields[compiled.name] = self._read_param_fields(compiled)
+        return self._param_fields[compiled.name]
+
+    def _read_param_fields(self, compiled: CompiledRuleset) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in {p for f in self.rule_files for p in f.params_used()}:
             fieldname = param_field(name)

@@ -93,9 +93,16 @@ def _registry_for(root: str) -> Registry:
     return Registry(Path(root))
 
 
+_default: Registry | None = None
+
+
 def get_registry(root: Path | None = None) -> Registry:
-    if root is None:
+    """The registry for `root`, or for the configured rules folder (CAREBUDGET_RULES_DIR)."""
+    global _default
+    if root is not None:
+        return _registry_for(str(Path(root).resolve()))
+    if _default is None:
         from carebudget.settings import get_settings
 
-        root = get_settings().rules_dir
-    return _registry_for(str(Path(root).resolve()))
+        _default = _registry_for(str(Path(get_settings().rules_dir).resolve()))
+    return _default

@@ -1,0 +1,39 @@
+"""A readable difference between the bundles in force for a council on two dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from carebudget.rulebook.library import Library
+
+
+def diff_bundles(library: Library, council: str, first: date, second: date) -> dict[str, Any]:
+    a, b = library.bundle(council, first), library.bundle(council, second)
+    params: list[dict[str, Any]] = []
+    for name in sorted(set(a.parameters) | set(b.parameters)):
+        pa, pb = a.parameters.get(name), b.parameters.get(name)
+        va = pa.value if pa else None
+        vb = pb.value if pb else None
+        if va != vb or (pa is None) != (pb is None):
+            params.append({"parameter": name, "from": va, "to": vb,
+                           "since": pb.since if pb else None, "reference": (pb or pa).reference if (pb or pa) else None})
+    rules_a = {r.id: r for f in a.rule_files for r in f.rules}
+    rules_b = {r.id: r for f in b.rule_files for r in f.rules}
+    rules = []
+    for rid in sorted(set(rules_a) | set(rules_b)):
+        ra, rb = rules_a.get(rid), rules_b.get(rid)
+        if ra is None:
+            rules.append({"rule": rid, "change": "added", "reference": rb.reference})
+        elif rb is None:
+            rules.append({"rule": rid, "change": "removed", "reference": ra.reference})
+        elif (ra.when, ra.then) != (rb.when, rb.then):
+            rules.append({"rule": rid, "change": "changed", "reference": rb.reference})
+    return {
+        "council": council,
+        "from": {"date": first.isoformat(), "bundle": a.hash},
+        "to": {"date": second.isoformat(), "bundle": b.hash},
+        "same": a.hash == b.hash,
+        "parameters": params,
+        "rules": rules,
+    }

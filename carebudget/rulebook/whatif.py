@@ -1,0 +1,126 @@
+"""What-if: decide every case under the bundle in force and under a candidate overlay, and compare.
+
+Bulk work runs the rules directly (never through workflows). The compared amount is the
+indicative weekly budget's mid-point; the charge is compared too where the case has finances.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from carebudget.rulebook.library import Library, load_layer
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class CaseChange:
+    case_id: str
+    before: Decimal | None
+    after: Decimal | None
+    error: str | None = None
+
+    @property
+    def delta(self) -> Decimal:
+        return (self.after or ZERO) - (self.before or ZERO)
+
+
+@dataclass
+class WhatIfReport:
+    council: str
+    changes: list[CaseChange] = field(default_factory=list)
+
+    @property
+    def gainers(self) -> list[CaseChange]:
+        return [c for c in self.changes if c.error is None and c.delta > 0]
+
+    @property
+    def losers(self) -> list[CaseChange]:
+        return [c for c in self.changes if c.error is None and c.delta < 0]
+
+    @property
+    def errors(self) -> list[CaseChange]:
+        return [c for c in self.changes if c.error is not None]
+
+    @property
+    def total_change(self) -> Decimal:
+        return sum((c.delta for c in self.changes if c.error is None), ZERO)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "council": self.council,
+            "cases": len(self.changes),
+            "gain": len(self.gainers),
+            "lose": len(self.losers),
+            "unchanged": len(self.changes) - len(self.gainers) - len(self.losers) - len(self.errors),
+            "errors": len(self.errors),
+            "total_weekly_change": f"{self.total_change:.2f}",
+        }
+
+
+def candidate_library(current: Library, council: str, candidate_dir: Path) -> Library:
+    """The current library with one council's overlay replaced by the candidate folder (checked)."""
+    current.layers(council)  # unknown council -> error
+    layer = load_layer(council, Path(candidate_dir))
+    library = Library(current.national, {**current.councils, council: layer})
+    library.check()
+    return library
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    """Cases as a JSON list or JSON lines: {id, date, input} (date defaults to today)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+        cases = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError:
+        cases = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    cases.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+    for index, case in enumerate(cases):
+        if not isinstance(case, dict) or "input" not in case:
+            raise ValueError(f"{path}: case {index + 1} needs an 'input' (and optionally 'id' and 'date')")
+    return cases
+
+
+def _amount(record: dict[str, Any]) -> Decimal:
+    budget = record["indicative_budget"]
+    return (Decimal(budget["weekly_low"]) + Decimal(budget["weekly_high"])) / 2
+
+
+def run_whatif(
+    current: Library, candidate: Library, council: str, cases: Iterable[dict[str, Any]],
+    on_default: date, progress: Callable[[], None] | None = None,
+) -> WhatIfReport:
+    from carebudget.decisions.contract import DecisionError, decide_with_bundle
+
+    report = WhatIfReport(council)
+    bundles: dict[tuple[int, date], Any] = {}
+
+    def bundle(lib: Library, on: date) -> Any:
+        key = (id(lib), on)
+        if key not in bundles:
+            bundles[key] = lib.bundle(council, on)
+        return bundles[key]
+
+    for index, case in enumerate(cases):
+        case_id = str(case.get("id", index + 1))
+        on = date.fromisoformat(case["date"]) if case.get("date") else on_default
+        try:
+            before = _amount(decide_with_bundle("indicative-budget", bundle(current, on), on, case["input"]))
+            after = _amount(decide_with_bundle("indicative-budget", bundle(candidate, on), on, case["input"]))
+            report.changes.append(CaseChange(case_id, before, after))
+        except DecisionError as exc:
+            report.changes.append(CaseChange(case_id, None, None, exc.message))
+        if progress:
+            progress()
+    return report
