@@ -69,7 +69,7 @@ def test(
     for t in tests:
         result = run_test(library, t)
         mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
-        console.print(f"{mark} [{t.council}] {t.name}")
+        console.print(f"{mark} \\[{t.council}] {t.name}")
         for problem in result.problems:
             console.print(f"     {problem}  ({t.path}:{t.line})")
         failed += not result.passed
