@@ -1,0 +1,3 @@
+from carebudget.cli import main
+
+main()
