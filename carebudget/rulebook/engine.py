@@ -5,7 +5,8 @@ What this module guarantees, so nothing else has to know about the engine:
   unregister or modify one), so a changed rule file simply gets a new ruleset;
 - each evaluation uses a fresh session whose state is deleted straight after (the engine keeps at
   most 1024 live session states per ruleset and raises MemoryError past that);
-- one lock serialises every call into the host (its Python host has no locks of its own);
+- one lock serialises every call into the host (its Python host has no locks of its own), and the
+  host's unlocked background dispatch threads are never started;
 - messages are flat and carry only the fields the rules read (at most 255 fields per message);
 - a ruleset with 512 or more equality tests on one field hangs the engine: it is refused;
 - MessageNotHandledException ("no rule matched") is an ordinary empty result.
@@ -86,9 +87,21 @@ class CompiledRuleset:
         self.fields = fields
 
 
+class _QuietHost(_durable.Host):
+    """The engine's host without its background dispatch threads.
+
+    durable_rules' Host starts timer threads that pick up pending actions of any ruleset, with no
+    lock against the caller's thread; they would race our own evaluation of the same session and
+    steal its matches. We use no timers or queued events: every evaluation completes in the call.
+    """
+
+    def _run(self) -> None:
+        return None
+
+
 class RulesEngine:
     def __init__(self) -> None:
-        self._host = _durable.Host()
+        self._host = _QuietHost()
         self._lock = threading.Lock()
         self._compiled: dict[str, CompiledRuleset] = {}
         self._fired: list[int] = []
@@ -96,7 +109,7 @@ class RulesEngine:
 
     def compile(self, rules: tuple[Rule, ...], label: str) -> CompiledRuleset:
         key = hashlib.sha256(
-            json.dumps([(r.id, repr(r.when)) for r in rules], sort_keys=True).encode()
+            json.dumps([(r.id, repr(r.when), repr(r.then)) for r in rules]).encode()
         ).hexdigest()
         name = f"cb_{label}_{key[:20]}"
         with self._lock:

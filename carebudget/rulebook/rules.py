@@ -130,14 +130,28 @@ def _literal(text: str) -> Value:
         return text
 
 
+def _line_of_text(path: Path | str, start: int | None, text: str | None) -> int | None:
+    """The line where a condition is written, at or after its rule's first line."""
+    if text is None or start is None:
+        return start
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return start
+    for number in range(start, len(lines) + 1):
+        if text.strip() in lines[number - 1]:
+            return number
+    return start
+
+
 class _Parser:
     def __init__(self, path: Path | str, stage: str) -> None:
         self.path = path
         self.stage = stage
         self.facts = vocab.STAGE_FACTS[stage]
 
-    def error(self, line: int | None, reason: str) -> RuleFileError:
-        return RuleFileError(self.path, line, reason)
+    def error(self, line: int | None, reason: str, text: str | None = None) -> RuleFileError:
+        return RuleFileError(self.path, _line_of_text(self.path, line, text), reason)
 
     def condition(self, raw: Any, line: int | None) -> Condition:
         if isinstance(raw, list):
@@ -158,30 +172,30 @@ class _Parser:
     def compare(self, text: str, line: int | None) -> Compare:
         match = _COND.match(text)
         if not match:
-            raise self.error(line, f"cannot read condition {text!r}: write 'fact op value' with op one of {', '.join(OPS)}")
+            raise self.error(line, f"cannot read condition {text!r}: write 'fact op value' with op one of {', '.join(OPS)}", text)
         fact, op, raw_value = match.groups()
         if fact.startswith("param."):
             # A policy switch tested on its own: its type is checked against the parameter file.
             return Compare(fact, op, _literal(raw_value))
         kind = self.facts.get(fact)
         if kind is None:
-            raise self.error(line, f"unknown fact {fact!r} in stage {self.stage!r}")
+            raise self.error(line, f"unknown fact {fact!r} in stage {self.stage!r}", text)
         value = _literal(raw_value)
         if isinstance(value, FactRef) and value.name not in self.facts:
-            raise self.error(line, f"unknown fact {value.name!r} in stage {self.stage!r}")
+            raise self.error(line, f"unknown fact {value.name!r} in stage {self.stage!r}", text)
         if isinstance(value, ParamRef) and not _NAME.match(value.name.replace(".", "_")):
             raise self.error(line, f"bad parameter name {value.name!r}")
         if isinstance(value, (ParamRef, FactRef)):
             return Compare(fact, op, value)
         if kind == vocab.BOOL:
             if not isinstance(value, bool) or op not in ("==", "!="):
-                raise self.error(line, f"fact {fact!r} is true/false: compare it with == or != true/false")
+                raise self.error(line, f"fact {fact!r} is true/false: compare it with == or != true/false", text)
         elif kind == vocab.NUMBER:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.error(line, f"fact {fact!r} is a number; {raw_value!r} is not")
+                raise self.error(line, f"fact {fact!r} is a number; {raw_value!r} is not", text)
         elif isinstance(kind, tuple):
             if value not in kind or op not in ("==", "!="):
-                raise self.error(line, f"fact {fact!r} is one of {', '.join(kind)}: compare with == or !=")
+                raise self.error(line, f"fact {fact!r} is one of {', '.join(kind)}: compare with == or !=", text)
         return Compare(fact, op, value)
 
     def effects(self, raw: Any, line: int | None) -> Effects:

@@ -1,0 +1,71 @@
+"""The durable_rules adapter respects the engine's limits and agrees with its public API."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from carebudget.decisions.facts import assess_facts
+from carebudget.decisions.inputs import CaseFacts
+from carebudget.rulebook import get_registry
+from carebudget.rulebook.engine import RulesEngine, RulesetLimitError, get_engine
+from carebudget.rulebook.rules import Compare, Effects, Rule
+from carebudget.rulebook.vocabulary import OUTCOMES, WAYS
+
+ON = date(2025, 6, 1)
+
+
+def random_case(rng: random.Random) -> dict:
+    outcomes = {o: rng.sample(WAYS, rng.randint(1, 4)) for o in rng.sample(OUTCOMES, rng.randint(0, 10))}
+    return {
+        "person": {"date_of_birth": "1970-01-01", "setting": rng.choice(["home", "care_home"])},
+        "needs": {"arise_from_impairment_or_illness": rng.random() < 0.8,
+                  "wellbeing_impact": rng.choice(["significant", "not_significant"]), "outcomes": outcomes},
+    }
+
+
+def test_fast_path_and_public_host_api_fire_the_same_rules() -> None:
+    rng = random.Random(7)
+    bundle = get_registry().bundle("demo", ON)
+    compiled = bundle.compiled("assess")
+    engine = get_engine()
+    for _ in range(200):
+        facts = assess_facts(CaseFacts.model_validate(random_case(rng)), ON)
+        message = {k: facts[k] for k in compiled.fields if k in facts} | bundle.param_fields(compiled)
+        assert engine.evaluate(compiled, message) == engine.evaluate_via_host(compiled, message)
+
+
+def test_more_decisions_than_the_engines_1024_live_sessions_all_succeed() -> None:
+    bundle = get_registry().bundle("demo", ON)
+    compiled = bundle.compiled("assess")
+    facts = assess_facts(CaseFacts.model_validate(random_case(random.Random(1))), ON)
+    message = {k: facts[k] for k in compiled.fields if k in facts} | bundle.param_fields(compiled)
+    results = {tuple(get_engine().evaluate(compiled, message)) for _ in range(3000)}
+    assert len(results) == 1
+
+
+def rule(i: int, fact: str, value: object, op: str = "==") -> Rule:
+    return Rule(f"r{i}", "test", Compare(fact, op, value), Effects(add_points=1))
+
+
+def test_a_ruleset_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
+    rules = tuple(rule(i, "age_years", i) for i in range(520))
+    with pytest.raises(RulesetLimitError, match="hangs at 512"):
+        RulesEngine().compile(rules, "assess")
+
+
+def test_a_ruleset_reading_more_fields_than_a_message_holds_is_refused() -> None:
+    rules = tuple(rule(i, f"f{i}", 1, ">") for i in range(260))
+    with pytest.raises(RulesetLimitError, match="allows"):
+        RulesEngine().compile(rules, "assess")
+
+
+def test_the_same_rules_compile_once_under_one_content_named_ruleset() -> None:
+    engine = RulesEngine()
+    rules = (rule(0, "age_years", 40, ">="),)
+    first, second = engine.compile(rules, "assess"), engine.compile(rules, "assess")
+    assert first is second
+    assert engine.evaluate(first, {"age_years": 41}) == [0]
+    assert engine.evaluate(first, {"age_years": 39}) == []
