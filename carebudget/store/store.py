@@ -6,6 +6,9 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from carebudget.store import bundles, cases, decisions, ledger, migrate, users
+from carebudget.store.db import make_engine, read, write
+from carebudget.store.roles import redact
 from carebudget.store.schemas import (
     BundleRecord,
     CaseFilters,
@@ -22,7 +25,7 @@ from carebudget.store.schemas import (
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
 
-BUNDLE_STATUSES: tuple[str, ...] = ("draft", "approved", "published", "withdrawn")
+BUNDLE_STATUSES = bundles.STATUSES
 
 
 class Store:
@@ -30,16 +33,16 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        raise NotImplementedError
+        self.engine = make_engine(url)
 
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:
         """Apply every Alembic migration (migrations/) not yet applied. Safe to call twice."""
-        raise NotImplementedError
+        migrate.upgrade(self.engine)
 
     def close(self) -> None:
         """Dispose of the connection pool."""
-        raise NotImplementedError
+        self.engine.dispose()
 
     # --- ledger -----------------------------------------------------------------------------
     def append_event(
@@ -54,18 +57,23 @@ class Store:
         publication). `payload` / `personal` must be JSON objects (InvalidInput). `personal`
         holds identifying data, hidden by `redact` from roles that do not need it.
         """
-        raise NotImplementedError
+        with write(self.engine) as conn:
+            return ledger.append(conn, event_key, case_id, actor, role, action, payload, personal)
 
     def verify_chain(self, progress: Progress | None = None) -> VerifyReport:
         """Recompute every row's hash in sequence order; report the first broken row."""
-        raise NotImplementedError
+        return ledger.verify(self.engine, progress)
 
     def ledger_count(self) -> int:
-        raise NotImplementedError
+        with read(self.engine) as conn:
+            return ledger.count(conn)
 
     def case_trail(self, case_id: str, role: str | None = None) -> list[LedgerEntry]:
         """Every ledger row of a case, in order; personal data redacted unless `role` needs it."""
-        raise NotImplementedError
+        ledger.check_text(case_id, "case_id", 100)
+        with read(self.engine) as conn:
+            entries = ledger.trail(conn, case_id)
+        return [redact(e, role) for e in entries]
 
     # --- operations case list -------------------------------------------------------------
     def upsert_case(
@@ -77,22 +85,22 @@ class Store:
         Writes ledger event `case.opened` (new case) or `case.updated` (the changed fields), so
         the list can be rebuilt from the ledger. Idempotent on `event_key` like append_event.
         """
-        raise NotImplementedError
+        return redact(cases.upsert(self.engine, event_key, case_id, update, actor, role), role)
 
     def get_case(self, case_id: str, role: str | None = None) -> CaseRow:
         """One case-list row (UnknownCase if absent)."""
-        raise NotImplementedError
+        return cases.get(self.engine, case_id, role)
 
     def list_cases(
         self, filters: CaseFilters | Mapping[str, Any] | None = None,
         page: Page | Mapping[str, Any] | None = None, role: str | None = None,
     ) -> tuple[list[CaseRow], int]:
         """One page of the operations list and the total matching the filters."""
-        raise NotImplementedError
+        return cases.list_page(self.engine, filters, page, role)
 
     def reindex_cases(self, progress: Progress | None = None) -> int:
         """Rebuild the case list from the ledger's case.opened/case.updated rows; returns count."""
-        raise NotImplementedError
+        return cases.reindex(self.engine, progress)
 
     # --- decisions --------------------------------------------------------------------------
     def record_decision(
@@ -106,17 +114,17 @@ class Store:
         get_registry().bundle(council, date), refused (BundleMismatch) if the hash differs.
         Appends ledger event `decision.recorded`. Idempotent on `decision_key`.
         """
-        raise NotImplementedError
+        return decisions.record(self.engine, decision_key, case_id, kind, record, actor, role, bundle_content)
 
     def get_decision(self, decision_id: int, role: str | None = None) -> DecisionRecord:
-        raise NotImplementedError
+        return decisions.get(self.engine, decision_id, role)
 
     def case_decisions(self, case_id: str, role: str | None = None) -> list[DecisionRecord]:
-        raise NotImplementedError
+        return decisions.for_case(self.engine, case_id, role)
 
     def replay_decision(self, decision_id: int) -> ReplayResult:
         """Re-run a stored decision from its stored bundle content and compare with the record."""
-        raise NotImplementedError
+        return decisions.replay(self.engine, decision_id)
 
     # --- rule bundles -----------------------------------------------------------------------
     def save_bundle(
@@ -128,31 +136,32 @@ class Store:
         Saving the same hash again updates status / approved_by and writes ledger event
         `rules.<status>`; the content itself never changes.
         """
-        raise NotImplementedError
+        return bundles.save(self.engine, hash, council, content, effective_from, published_by, approved_by, status)
 
     def get_bundle(self, hash: str) -> BundleRecord:
         """A stored bundle (UnknownBundle if absent)."""
-        raise NotImplementedError
+        return bundles.get(self.engine, hash)
 
     def list_bundles(self, council: str | None = None) -> list[BundleRecord]:
-        raise NotImplementedError
+        return bundles.list_all(self.engine, council)
 
     # --- users ------------------------------------------------------------------------------
     def create_user(
         self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
     ) -> UserPublic:
         """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role)."""
-        raise NotImplementedError
+        return users.create(self.engine, username, display_name, role, password_hash, active)
 
     def get_user(self, username: str) -> UserRecord | None:
-        raise NotImplementedError
+        return users.get(self.engine, username)
 
     def list_users(self) -> list[UserPublic]:
-        raise NotImplementedError
+        return users.list_all(self.engine)
 
     def update_user(
         self, username: str, *, display_name: str | None = None, role: str | None = None,
         password_hash: str | None = None, active: bool | None = None,
     ) -> UserPublic:
         """Change the given fields (UnknownUser if absent)."""
-        raise NotImplementedError
+        return users.update(self.engine, username, display_name=display_name, role=role,
+                            password_hash=password_hash, active=active)

@@ -1,0 +1,88 @@
+"""Connections: SQLite (one writer, BEGIN IMMEDIATE, WAL) or PostgreSQL (advisory write lock)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from carebudget.store.errors import InvalidInput
+
+# Every write takes this lock (PostgreSQL), so ledger appends from any number of processes are
+# serialised into one chain. SQLite gets the same effect from BEGIN IMMEDIATE.
+WRITE_LOCK_KEY = 0x4361726542756467  # "CareBudg"
+MIGRATE_LOCK_KEY = WRITE_LOCK_KEY + 1
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql" or parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
+        _sqlite_single_writer(engine)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql", "url")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_single_writer(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # A write takes the database write lock at BEGIN, so read-then-append cannot interleave.
+        immediate = conn.get_execution_options().get("carebudget_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def write(engine: Engine, lock_key: int = WRITE_LOCK_KEY) -> Iterator[Connection]:
+    """One serialised write transaction: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(carebudget_write=True)
+        with conn.begin():
+            if is_postgres(engine):
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+            yield conn
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def canonical_json(value: Any, field: str = "payload") -> str:
+    """Sorted keys, no spaces, UTF-8: the bytes every hash in the store is taken over."""
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{field} is not JSON: {exc}", field) from None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we write is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -1,0 +1,106 @@
+"""The tables: ledger, case list (personal data apart), decision records, rule bundles, users."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+# JSON columns hold canonical JSON text (sorted keys, no spaces) so hashes are reproducible
+# byte for byte on SQLite and PostgreSQL alike.
+
+
+class LedgerRow(SQLModel, table=True):
+    __tablename__ = "ledger"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: str = Field(max_length=32)  # ISO 8601 UTC, microseconds, "Z"
+    event_key: str = Field(max_length=200, unique=True)
+    case_id: str | None = Field(default=None, max_length=100, index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    action: str = Field(max_length=100)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    personal: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class LedgerHead(SQLModel, table=True):
+    """The last row written; lets verify notice rows cut from the end of the chain."""
+
+    __tablename__ = "ledger_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    hash: str = Field(max_length=64)
+
+
+class CaseListRow(SQLModel, table=True):
+    __tablename__ = "case_list"
+    __table_args__ = (
+        Index("ix_case_list_stage_due", "stage", "due", "case_id"),
+        Index("ix_case_list_due", "due", "case_id"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=100)
+    council: str = Field(max_length=60)
+    stage: str = Field(max_length=60)
+    opened: date = Field(sa_column=Column(Date, nullable=False))
+    due: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    amounts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    assigned_to: str | None = Field(default=None, max_length=200, index=True)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class CasePersonRow(SQLModel, table=True):
+    """Who the case is about: kept apart so list queries for other roles never touch it."""
+
+    __tablename__ = "case_person"
+
+    case_id: str = Field(primary_key=True, max_length=100, foreign_key="case_list.case_id")
+    name: str | None = Field(default=None, max_length=200)
+    date_of_birth: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_key: str = Field(max_length=200, unique=True)
+    case_id: str | None = Field(default=None, max_length=100, index=True)
+    kind: str = Field(max_length=40)
+    council: str = Field(max_length=60)
+    on_date: date = Field(sa_column=Column(Date, nullable=False))
+    bundle_hash: str = Field(max_length=64, index=True)
+    record: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class BundleRow(SQLModel, table=True):
+    __tablename__ = "rule_bundle"
+
+    hash: str = Field(primary_key=True, max_length=64)
+    council: str = Field(max_length=60, index=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    effective_from: date = Field(sa_column=Column(Date, nullable=False))
+    published_by: str = Field(max_length=200)
+    approved_by: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=20)
+    saved_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    username: str = Field(primary_key=True, max_length=100)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=40)
+    password_hash: str = Field(max_length=500)
+    active: bool = True
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
