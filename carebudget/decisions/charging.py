@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from carebudget.decisions.evaluate import Evaluation, run_stage
+from carebudget.decisions.evaluate import Evaluation, StageEvaluator, run_stage
 from carebudget.decisions.facts import age_on
 from carebudget.decisions.inputs import CaseFacts
 from carebudget.rulebook.bundle import Bundle
@@ -83,7 +83,10 @@ def minimum_income_guarantee(case: CaseFacts, bundle: Bundle, on: date) -> tuple
     return amount, band, used
 
 
-def assess_charge(case: CaseFacts, bundle: Bundle, on: date, facts: dict[str, Any], ev: Evaluation) -> dict[str, Any]:
+def assess_charge(
+    case: CaseFacts, bundle: Bundle, on: date, facts: dict[str, Any], ev: Evaluation,
+    engine: StageEvaluator | None = None,
+) -> dict[str, Any]:
     """The charge section of the decision record (s14, s17, s18; regs 6, 7, 12, 25)."""
     assert case.person and case.finances and case.care
     finances, setting = case.finances, case.person.setting.value
@@ -92,7 +95,7 @@ def assess_charge(case: CaseFacts, bundle: Bundle, on: date, facts: dict[str, An
     stage_facts = {**facts, "capital_assessable": float(capital)}
     for output, fact in CARRIED_FORWARD.items():
         stage_facts[fact] = bool(ev.get(output, False))
-    run_stage(bundle, "charge", stage_facts, ev)
+    run_stage(bundle, "charge", stage_facts, ev, engine)
 
     route = ev.get("charge.route")
     if route is None:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from carebudget.decisions import charging, counter_proposal, eligibility, indicative_budget
-from carebudget.decisions.evaluate import Evaluation, run_stage
+from carebudget.decisions.evaluate import Evaluation, StageEvaluator, run_stage
 from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_facts
 from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
@@ -65,7 +65,7 @@ def parse_input(kind: str, payload: Any) -> CaseFacts | CounterProposalFacts:
     return facts
 
 
-def _check_adult(facts: CaseFacts, on: date) -> None:
+def check_adult(facts: CaseFacts, on: date) -> None:
     person = facts.person
     if person is None:
         return
@@ -101,8 +101,13 @@ def _parameter_notes(bundle: Bundle, names: list[str]) -> list[str]:
     return notes
 
 
-def decide_with_bundle(kind: str, bundle: Bundle | dict[str, Any], on: date, payload: Any) -> dict[str, Any]:
-    """Make one decision under a given bundle (a loaded one, or stored content for a replay)."""
+def decide_with_bundle(
+    kind: str, bundle: Bundle | dict[str, Any], on: date, payload: Any, engine: StageEvaluator | None = None
+) -> dict[str, Any]:
+    """Make one decision under a given bundle (a loaded one, or stored content for a replay).
+
+    `engine` evaluates rule conditions; the default is durable_rules (others exist only in bench/).
+    """
     if isinstance(bundle, dict):
         bundle = bundle_from_content(bundle, on)
     facts = parse_input(kind, payload)
@@ -117,22 +122,22 @@ def decide_with_bundle(kind: str, bundle: Bundle | dict[str, Any], on: date, pay
     explanation: list[str] = []
     try:
         if isinstance(facts, CounterProposalFacts):
-            run_stage(bundle, "counter_proposal", counter_proposal_facts(facts), ev)
+            run_stage(bundle, "counter_proposal", counter_proposal_facts(facts), ev, engine)
             record["counter_proposal"] = counter_proposal.counter_proposal(facts, ev)
             explanation += ev.failures or [
                 "The lower amount is justified need by need: every predicted need over the next 12 months "
                 "is met within it (Care Act 2014 s26; CSSG 11.24)."
             ]
         else:
-            _check_adult(facts, on)
+            check_adult(facts, on)
             case_facts = assess_facts(facts, on)
-            run_stage(bundle, "assess", case_facts, ev)
+            run_stage(bundle, "assess", case_facts, ev, engine)
             if kind in ("eligibility", "assessment"):
                 record["eligibility"] = eligibility.adult_eligibility(facts, ev)
             if kind == "carer-eligibility":
                 record["carer_eligibility"] = eligibility.carer_eligibility(facts, ev)
             if kind in ("charge", "assessment"):
-                record["charge"] = charging.assess_charge(facts, bundle, on, case_facts, ev)
+                record["charge"] = charging.assess_charge(facts, bundle, on, case_facts, ev, engine)
             if kind in ("indicative-budget", "assessment"):
                 record["indicative_budget"] = indicative_budget.indicative_budget(bundle, ev)
             explanation += ev.reasons

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from carebudget.rulebook.bundle import Bundle
-from carebudget.rulebook.engine import get_engine
+from carebudget.rulebook.engine import CompiledRuleset, get_engine
 from carebudget.rulebook.rules import Rule
 
 
@@ -24,12 +24,19 @@ class Evaluation:
         return self.outputs.get(name, default)
 
 
-def run_stage(bundle: Bundle, stage: str, facts: dict[str, Any], into: Evaluation) -> Evaluation:
+class StageEvaluator(Protocol):
+    def evaluate(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]: ...
+
+
+def run_stage(
+    bundle: Bundle, stage: str, facts: dict[str, Any], into: Evaluation, engine: StageEvaluator | None = None
+) -> Evaluation:
+    """Evaluate one stage's rules (by default in durable_rules) and apply the fired rules' effects."""
     compiled = bundle.compiled(stage)
     message = {name: facts[name] for name in compiled.fields if name in facts}
     message.update(bundle.param_fields(compiled))
     # Effects apply in rule order (national rules first, then the council's): a later `set` wins.
-    for index in get_engine().evaluate(compiled, message):
+    for index in (engine or get_engine()).evaluate(compiled, message):
         rule = compiled.rules[index]
         effects = rule.then
         into.fired.append(rule)

@@ -92,8 +92,7 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     return cases
 
 
-def _amount(record: dict[str, Any]) -> Decimal:
-    budget = record["indicative_budget"]
+def _amount(budget: dict[str, Any]) -> Decimal:
     return (Decimal(budget["weekly_low"]) + Decimal(budget["weekly_high"])) / 2
 
 
@@ -101,7 +100,11 @@ def run_whatif(
     current: Library, candidate: Library, council: str, cases: Iterable[dict[str, Any]],
     on_default: date, progress: Callable[[], None] | None = None,
 ) -> WhatIfReport:
-    from carebudget.decisions.contract import DecisionError, decide_with_bundle
+    from carebudget.decisions.contract import DecisionError, check_adult, parse_input
+    from carebudget.decisions.evaluate import Evaluation, run_stage
+    from carebudget.decisions.facts import assess_facts
+    from carebudget.decisions.indicative_budget import indicative_budget
+    from carebudget.rulebook.parameters import MissingParameter
 
     report = WhatIfReport(council)
     bundles: dict[tuple[int, date], Any] = {}
@@ -116,11 +119,20 @@ def run_whatif(
         case_id = str(case.get("id", index + 1))
         on = date.fromisoformat(case["date"]) if case.get("date") else on_default
         try:
-            before = _amount(decide_with_bundle("indicative-budget", bundle(current, on), on, case["input"]))
-            after = _amount(decide_with_bundle("indicative-budget", bundle(candidate, on), on, case["input"]))
-            report.changes.append(CaseChange(case_id, before, after))
+            # The same indicative-budget decision as `decide`, with the case's facts read once
+            # and evaluated under both bundles.
+            facts = parse_input("indicative-budget", case["input"])
+            check_adult(facts, on)  # type: ignore[arg-type]
+            flat = assess_facts(facts, on)  # type: ignore[arg-type]
+            amounts = []
+            for lib in (current, candidate):
+                chosen = bundle(lib, on)
+                amounts.append(_amount(indicative_budget(chosen, run_stage(chosen, "assess", flat, Evaluation()))))
+            report.changes.append(CaseChange(case_id, amounts[0], amounts[1]))
         except DecisionError as exc:
             report.changes.append(CaseChange(case_id, None, None, exc.message))
+        except MissingParameter as exc:
+            report.changes.append(CaseChange(case_id, None, None, str(exc)))
         if progress:
             progress()
     return report

@@ -1,0 +1,1 @@
+"""Speed and memory figures, each measured beside a baseline in the same run (`make bench`)."""
