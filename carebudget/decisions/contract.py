@@ -80,14 +80,16 @@ def check_adult(facts: CaseFacts, on: date) -> None:
 
 
 def jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
+    """Money as strings with two places, dates as ISO strings, the rest as it is."""
+    kind = type(value)
+    if kind is dict:
         return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is Decimal:
+        return f"{value:.2f}"
+    if kind is list or kind is tuple:
         return [jsonable(v) for v in value]
+    if kind is date:
+        return value.isoformat()
     return value
 
 

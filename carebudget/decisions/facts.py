@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs
+from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs, WellbeingImpact
 from carebudget.rulebook.vocabulary import CARER_OUTCOMES, OUTCOMES, WAYS
 
 
@@ -14,23 +14,42 @@ def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
+def _template(prefix: str) -> dict[str, Any]:
     facts: dict[str, Any] = {
-        f"{prefix}given": needs is not None,
-        f"{prefix}needs_arise_from_impairment_or_illness": bool(needs and needs.arise_from_impairment_or_illness),
-        f"{prefix}wellbeing_impact_significant": bool(needs and needs.wellbeing_impact.value == "significant"),
+        f"{prefix}given": False,
+        f"{prefix}needs_arise_from_impairment_or_illness": False,
+        f"{prefix}wellbeing_impact_significant": False,
+        f"{prefix}unable_outcome_count": 0,
     }
-    outcomes = {o.value: {w.value for w in ways} for o, ways in (needs.outcomes.items() if needs else ())}
-    unable = 0
     for outcome in OUTCOMES:
-        ways = outcomes.get(outcome, set())
-        facts[f"{prefix}unable_{outcome}"] = bool(ways)
-        unable += bool(ways)
-        for way in WAYS:
-            facts[f"{prefix}{outcome}__{way}"] = way in ways
+        facts[f"{prefix}unable_{outcome}"] = False
+        facts.update({f"{prefix}{outcome}__{way}": False for way in WAYS})
+    facts.update({f"{prefix}ways_{way}": 0 for way in WAYS})
+    return facts
+
+
+# Every fact name is made once; a case's facts start from a copy of "nothing unmet".
+_TEMPLATES = {prefix: _template(prefix) for prefix in ("", "predicted_")}
+
+
+def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
+    facts = dict(_TEMPLATES[prefix])
+    if needs is None:
+        return facts
+    facts[f"{prefix}given"] = True
+    facts[f"{prefix}needs_arise_from_impairment_or_illness"] = needs.arise_from_impairment_or_illness
+    facts[f"{prefix}wellbeing_impact_significant"] = needs.wellbeing_impact is WellbeingImpact.significant
+    unable = 0
+    for outcome, ways in needs.outcomes.items():
+        if not ways:
+            continue
+        unable += 1
+        name = outcome.value
+        facts[f"{prefix}unable_{name}"] = True
+        for way in ways:
+            facts[f"{prefix}{name}__{way.value}"] = True
+            facts[f"{prefix}ways_{way.value}"] += 1
     facts[f"{prefix}unable_outcome_count"] = unable
-    for way in WAYS:
-        facts[f"{prefix}ways_{way}"] = sum(way in ways for ways in outcomes.values())
     return facts
 
 
