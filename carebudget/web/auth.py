@@ -1,0 +1,191 @@
+"""Who is signed in and what they may do: argon2 passwords, cookie sessions, bearer tokens, roles.
+
+Authorisation is a FastAPI dependency (`require_roles`), declared on every route, never an `if`
+inside a handler. A refused attempt on a case's data is written to the ledger, since compliance
+must be able to see who tried to reach a case they had no business with (UK GDPR art 5(1)(f)).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from carebudget.store.roles import ROLES
+
+log = logging.getLogger(__name__)
+
+ROLE_LABELS: dict[str, str] = {
+    "person": "person receiving care",
+    "social_worker": "social worker",
+    "approver": "sign-off approver",
+    "appeals_officer": "appeals officer",
+    "operations": "operations",
+    "compliance": "compliance officer",
+    "policy_admin": "policy officer",
+    "admin": "administrator",
+}
+TOKEN_SALT = "carebudget-api-token"
+TOKEN_MAX_AGE_SECONDS = 8 * 3600
+
+password_hash = PasswordHash((Argon2Hasher(),))
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/token")
+
+
+def hash_password(password: str) -> str:
+    return password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        return password_hash.verify(password, hashed)
+    except Exception:  # a malformed stored hash is a failed sign-in, not a crash
+        return False
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    username: str
+    role: str
+    display_name: str = ""
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class NotSignedIn(Exception):
+    """A page needs a signed-in user; the handler sends the browser to the sign-in page."""
+
+
+def token_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
+
+
+def issue_token(secret: str, user: CurrentUser) -> str:
+    return token_serializer(secret).dumps({"u": user.username, "r": user.role})
+
+
+def _user_from_store(request: Request, username: str, role: str) -> CurrentUser | None:
+    """The user as stored now: a deactivated user or a changed role ends old sessions and tokens."""
+    store = request.app.state.store
+    try:
+        record = store.get_user(username)
+    except Exception:
+        return None
+    if record is None or not record.active or record.role != role:
+        return None
+    return CurrentUser(record.username, record.role, record.display_name)
+
+
+def api_user(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> CurrentUser:
+    """The caller of an API endpoint, from `Authorization: Bearer <token>`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first: POST /api/token, then send "
+                            "'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        data = token_serializer(request.app.state.settings.secret_key).loads(
+            credentials.credentials, max_age=TOKEN_MAX_AGE_SECONDS)
+    except SignatureExpired:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token has expired; ask for a new one",
+                            headers={"WWW-Authenticate": "Bearer"}) from None
+    except BadSignature:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token is not valid",
+                            headers={"WWW-Authenticate": "Bearer"}) from None
+    user = _user_from_store(request, str(data.get("u")), str(data.get("r")))
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token's user no longer exists or has another role",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def page_user(request: Request) -> CurrentUser:
+    """The person using a page, from the signed session cookie."""
+    session = request.session
+    username, role = session.get("username"), session.get("role")
+    if not username or not role:
+        raise NotSignedIn()
+    user = _user_from_store(request, str(username), str(role))
+    if user is None:
+        session.clear()
+        raise NotSignedIn()
+    return user
+
+
+def record_refusal(request: Request, user: CurrentUser, allowed: tuple[str, ...]) -> None:
+    """Write a refused attempt on case data to the ledger; other refusals are only logged."""
+    case_id = request.path_params.get("case_id")
+    log.info("refused %s %s for %s (%s)", request.method, request.url.path, user.username, user.role)
+    if not case_id:
+        return
+    try:
+        request.app.state.store.append_event(
+            event_key=f"web-refused-{uuid.uuid4()}",
+            case_id=str(case_id),
+            actor=user.username,
+            role=user.role,
+            action="access_refused",
+            payload={"method": request.method, "path": request.url.path, "allowed_roles": list(allowed)},
+        )
+    except Exception as exc:  # an unknown case id: nothing on the case to record against
+        log.info("refusal not written to the ledger: %s", exc)
+
+
+def forbidden(role: str, allowed: tuple[str, ...]) -> HTTPException:
+    names = ", ".join(ROLE_LABELS[r] for r in allowed)
+    return HTTPException(status.HTTP_403_FORBIDDEN,
+                         f"Your role ({ROLE_LABELS.get(role, role)}) may not do this. Allowed: {names}.")
+
+
+def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]:
+    """A dependency admitting only `roles` (admin is not implied: separation of duties)."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    allowed = tuple(roles)
+
+    if page:
+        def check_page(request: Request, user: CurrentUser = Depends(page_user)) -> CurrentUser:
+            if user.role not in allowed:
+                record_refusal(request, user, allowed)
+                raise forbidden(user.role, allowed)
+            return user
+
+        check_page.allowed_roles = allowed  # type: ignore[attr-defined]
+        return check_page
+
+    def check_api(request: Request, user: CurrentUser = Depends(api_user)) -> CurrentUser:
+        if user.role not in allowed:
+            record_refusal(request, user, allowed)
+            raise forbidden(user.role, allowed)
+        return user
+
+    check_api.allowed_roles = allowed  # type: ignore[attr-defined]
+    return check_api
+
+
+ALL_ROLES: tuple[str, ...] = ROLES
+STAFF: tuple[str, ...] = tuple(r for r in ROLES if r != "person")
+CASE_READERS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer",
+                                 "operations", "compliance")
+
+
+def authenticate(store: Any, username: str, password: str) -> CurrentUser | None:
+    try:
+        record = store.get_user(username)
+    except Exception:  # a malformed username is a failed sign-in
+        record = None
+    if record is None or not getattr(record, "active", True):
+        return None
+    if not verify_password(password, getattr(record, "password_hash", "")):
+        return None
+    return CurrentUser(record.username, record.role, record.display_name)

@@ -1,0 +1,132 @@
+"""The web's way to a case: the operations list from the store, the case itself from its workflow.
+
+The workflow (carebudget.service.cases) decides whether a step is allowed: in the right stage, by
+the right role, with separation of duties. The web only checks who may reach the case at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from carebudget.web.auth import CurrentUser
+
+# Roles that take steps on a case; which step each may take is the workflow's rule.
+ACTORS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer")
+
+
+def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
+    filters: dict[str, Any] = {}
+    if query.stage:
+        filters["stage"] = query.stage
+    if query.council:
+        filters["council"] = query.council
+    if query.assigned_to:
+        filters["assigned_to"] = query.assigned_to
+    if query.overdue is not None:
+        filters["overdue"] = query.overdue
+    if getattr(query, "due_before", None):
+        if query.overdue is False:
+            raise HTTPException(422, {"error": "invalid input", "field": "due_before",
+                                      "message": "due_before: choose either 'not overdue' or a due date, not both"})
+        # "due before D" is "overdue as judged on D"; with overdue=true as well, the earlier date wins.
+        filters["overdue"] = True
+        filters["today"] = min(query.due_before, date.today()) if query.overdue else query.due_before
+    return filters
+
+
+def list_cases(store: Any, query: Any, user: CurrentUser) -> tuple[list[Any], int]:
+    rows, total = store.list_cases(case_filters(query, user), {"number": query.page, "size": query.size},
+                                   role=user.role)
+    return list(rows), int(total)
+
+
+def _service() -> Any:
+    try:
+        from carebudget.service import cases as service
+    except ImportError:
+        raise HTTPException(503, "The case service is not installed in this build") from None
+    return service
+
+
+def _refusal(exc: Exception) -> HTTPException | None:
+    """A typed refusal from the case service, as the API and pages show it."""
+    name = type(exc).__name__
+    reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
+    field = getattr(exc, "field", None)
+    if name in ("CaseNotFound", "UnknownCase") or "not found" in str(exc).lower():
+        return HTTPException(404, f"No case {getattr(exc, 'case_id', '') or ''} found".replace("  ", " "))
+    if name.endswith(("Refused", "Error", "Invalid", "Rejected")) or hasattr(exc, "reason"):
+        return HTTPException(409 if "invalid" not in name.lower() else 422,
+                             {"error": "refused", "field": field, "message": str(reason)})
+    return None
+
+
+def owns_case(state: dict[str, Any], user: CurrentUser) -> bool:
+    """A person may see only their own case: the workflow names the person's user."""
+    for key in ("person_user", "person_username", "person_id", "owner"):
+        if state.get(key) == user.username:
+            return True
+    person = state.get("person")
+    return isinstance(person, dict) and user.username in (person.get("username"), person.get("user"))
+
+
+def refuse_foreign_case(request: Request, case_id: str, user: CurrentUser) -> HTTPException:
+    try:
+        request.app.state.store.append_event(f"web-refused-{uuid.uuid4()}", case_id, user.username, user.role,
+                                             "access_refused", {"method": request.method,
+                                                                "path": request.url.path,
+                                                                "reason": "not the person's own case"})
+    except Exception:  # an unknown case: nothing to write against
+        pass
+    return HTTPException(403, "You can only see your own case")
+
+
+async def describe(request: Request, case_id: str, user: CurrentUser) -> dict[str, Any]:
+    service = _service()
+    client = await request.app.state.temporal.client()
+    try:
+        state = await service.describe(client, case_id)
+    except Exception as exc:
+        mapped = _refusal(exc)
+        if mapped is None:
+            raise
+        raise mapped from None
+    state = dict(state)
+    if user.role == "person" and not owns_case(state, user):
+        raise refuse_foreign_case(request, case_id, user)
+    return state
+
+
+async def start_case(request: Request, payload: dict[str, Any], user: CurrentUser) -> str:
+    service = _service()
+    client = await request.app.state.temporal.client()
+    payload = dict(payload)
+    if user.role == "person":
+        payload.setdefault("person_user", user.username)
+    payload.setdefault("opened_by", user.username)
+    try:
+        return str(await service.start_case(client, payload))
+    except Exception as exc:
+        mapped = _refusal(exc)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+async def act(request: Request, case_id: str, step: str, payload: dict[str, Any],
+              user: CurrentUser) -> dict[str, Any]:
+    service = _service()
+    client = await request.app.state.temporal.client()
+    if user.role == "person":
+        await describe(request, case_id, user)  # refuses someone else's case, and writes it down
+    try:
+        return dict(await service.act(client, case_id, step, user.username, user.role, payload))
+    except Exception as exc:
+        mapped = _refusal(exc)
+        if mapped is None:
+            raise
+        raise mapped from None

@@ -1,0 +1,62 @@
+"""What every page shares: templates, the navigation for the signed-in role, flash messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from carebudget.web.auth import CurrentUser, ROLE_LABELS
+from carebudget.web.forms import field_id
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+TEMPLATES.env.filters["fieldid"] = field_id
+TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
+
+NAV: dict[str, list[tuple[str, str]]] = {
+    "person": [("My case", "/my-case")],
+    "social_worker": [("Cases", "/cases"), ("Start a case", "/cases/new")],
+    "approver": [("Sign-off", "/cases?stage=sign_off")],
+    "appeals_officer": [("Appeals", "/cases?stage=appeal")],
+    "operations": [("Operations", "/operations")],
+    "compliance": [("Compliance", "/compliance")],
+    "policy_admin": [("Policy", "/policy")],
+    "admin": [("Users", "/admin/users")],
+}
+
+
+def home_for(role: str) -> str:
+    return NAV.get(role, [("", "/")])[0][1]
+
+
+def render(request: Request, template: str, user: CurrentUser | None, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    flash = request.session.pop("flash", None) if "session" in request.scope else None
+    context.setdefault("errors", {})
+    return TEMPLATES.TemplateResponse(request, template, {
+        "user": user,
+        "nav": [{"label": label, "href": href} for label, href in NAV.get(user.role, [])] if user else [],
+        "flash": flash,
+        **context,
+    }, status_code=status_code)
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    request.session["flash"] = {"message": message, "kind": kind}
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
+    titles = {400: "Check what you entered", 403: "You cannot do this", 404: "Page not found",
+              409: "This has already been done", 503: "Service not available"}
+    user = None
+    if "session" in request.scope and request.session.get("username"):
+        user = CurrentUser(str(request.session["username"]), str(request.session.get("role", "")))
+    return render(request, "error.html", user, status_code=status_code,
+                  title=titles.get(status_code, "Something went wrong"), message=message)

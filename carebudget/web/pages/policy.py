@@ -1,0 +1,136 @@
+"""Policy: the council's rule versions, diffs, upload with checks, what-if, two-officer publication."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from carebudget.web import policy_changes
+from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.chart import Bar, bar_chart
+from carebudget.web.forms import blank_to_none, errors_by_field
+from carebudget.web.pages.common import flash, redirect, render
+from carebudget.web.rules_view import council_overview, diff
+
+router = APIRouter(include_in_schema=False)
+POLICY = ("policy_admin",)
+ChangeId = Path(..., pattern=r"^[0-9a-f]{12}$")
+
+
+def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
+    settings = request.app.state.settings
+    overview = council_overview(settings, request.app.state.store)
+    changes = policy_changes.list_all(settings.data_dir)
+    extra.setdefault("values", {"council": "demo"})
+    options = [(c["council"], c["council"]) for c in overview["councils"]]
+    return render(request, "policy.html", user, status_code=status_code, title="Council policy",
+                  overview=overview, changes=changes, council_options=options, **extra)
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy_home(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    return _home(request, user)
+
+
+class DiffForm(BaseModel):
+    council: str
+    first: date
+    second: date
+
+
+@router.get("/policy/diff", response_class=HTMLResponse)
+def policy_diff(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    raw = blank_to_none(dict(request.query_params))
+    try:
+        form = DiffForm.model_validate({"council": raw.get("council"), "first": raw.get("from"),
+                                        "second": raw.get("to")})
+    except ValidationError as exc:
+        errors = {("from" if k == "first" else "to" if k == "second" else k): v
+                  for k, v in errors_by_field(exc).items()}
+        return _home(request, user, status_code=400, errors=errors)
+    result = diff(request.app.state.settings, form.council, form.first, form.second)
+    return render(request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result)
+
+
+@router.post("/policy/changes", response_class=HTMLResponse)
+async def upload(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    upload_file = form.get("file")
+    content = values.get("content", "")
+    if isinstance(upload_file, UploadFile) and upload_file.filename:
+        raw = await upload_file.read(policy_changes.MAX_FILE_BYTES + 1)
+        try:
+            content = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return _home(request, user, status_code=400, values=values,
+                         errors={"file": "The file must be UTF-8 text (a .yaml rule or parameter file)"})
+    try:
+        change = policy_changes.ProposalIn.model_validate(
+            {"council": values.get("council", ""), "path": values.get("path", ""),
+             "content": content, "note": values.get("note", "")})
+    except ValidationError as exc:
+        errors = errors_by_field(exc)
+        if "content" in errors:
+            errors["file"] = "Choose a YAML file, or paste its text: " + errors.pop("content").lower()
+        return _home(request, user, status_code=400, values=values, errors=errors)
+    try:
+        proposal = policy_changes.propose(request.app.state.settings, request.app.state.store, change, user.username)
+    except policy_changes.PolicyChangeError as exc:
+        return _home(request, user, status_code=400, values=values, errors={exc.field or "path": exc.message})
+    if proposal.status == "refused":
+        flash(request, "The change did not pass its checks: see the problems below. Nothing was published.", "warn")
+    else:
+        flash(request, "The change passed its checks and tests. A second policy officer can now approve it.")
+    return redirect(f"/policy/changes/{proposal.id}")
+
+
+def whatif_chart(proposal: policy_changes.Proposal) -> str:
+    rows = proposal.whatif.get("largest", [])
+    bars = [Bar(str(r["case"])[:24], Decimal(r["change"])) for r in rows]
+    total = Decimal(proposal.whatif.get("total_weekly_change", "0"))
+    bars.append(Bar("Total, all cases", total))
+    return bar_chart(bars, "Change in weekly indicative budget (mid-point) per case, largest first, and in total")
+
+
+@router.get("/policy/changes/{change_id}", response_class=HTMLResponse)
+def show_change(request: Request, change_id: str = ChangeId,
+                user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    try:
+        proposal = policy_changes.load(request.app.state.settings.data_dir, change_id)
+    except policy_changes.PolicyChangeError:
+        return render(request, "error.html", user, status_code=404, title="Page not found",
+                      message=f"There is no policy change {change_id}.")
+    return render(request, "policy_change.html", user, title=f"Policy change {change_id}", p=proposal,
+                  chart=whatif_chart(proposal) if proposal.whatif else "")
+
+
+@router.post("/policy/changes/{change_id}/publish", response_class=HTMLResponse)
+def publish(request: Request, change_id: str = ChangeId,
+            user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    try:
+        proposal = policy_changes.approve_and_publish(request.app.state.settings, request.app.state.store,
+                                                      change_id, user.username)
+    except policy_changes.PolicyChangeError as exc:
+        flash(request, exc.message, "warn")
+        return redirect(f"/policy/changes/{change_id}")
+    flash(request, f"Published. New decisions for {proposal.council} from {proposal.effective_from} use "
+                   f"bundle {(proposal.bundle or '')[:12]}, without a restart.")
+    return redirect(f"/policy/changes/{change_id}")
+
+
+@router.post("/policy/changes/{change_id}/withdraw", response_class=HTMLResponse)
+def withdraw(request: Request, change_id: str = ChangeId,
+             user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    try:
+        policy_changes.withdraw(request.app.state.settings, change_id, user.username)
+    except policy_changes.PolicyChangeError as exc:
+        flash(request, exc.message, "warn")
+        return redirect(f"/policy/changes/{change_id}")
+    flash(request, "The change was withdrawn.")
+    return redirect("/policy")

@@ -1,0 +1,71 @@
+"""Signing in and out of the pages (cookie session signed with the service's secret key)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from carebudget.web.auth import CurrentUser, NotSignedIn, authenticate, page_user
+from carebudget.web.forms import parse
+from carebudget.web.pages.common import home_for, redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+# Roles whose sign-ins the ledger keeps (issue 4: compliance and policy sign-ins are audited).
+AUDITED_SIGN_IN = ("compliance", "policy_admin", "admin")
+
+
+class SignInForm(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=500)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    try:
+        user = page_user(request)
+    except NotSignedIn:
+        return redirect("/sign-in")
+    return redirect(home_for(user.role))
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "sign_in.html", None, title="Sign in", next=_safe_next(next), values={})
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
+            next: str | None = Form(None)) -> Response:
+    form, errors = parse(SignInForm, {"username": username.strip(), "password": password})
+    user = None
+    if form is not None:
+        user = authenticate(request.app.state.store, form.username, form.password)
+        if user is None:
+            errors = {"password": "The username or password is not right"}
+    if user is None:
+        errors = {k: ("Enter your username" if k == "username" else "Enter your password")
+                  if "required" in v or "at least" in v else v for k, v in errors.items()}
+        return render(request, "sign_in.html", None, status_code=400, title="Sign in", errors=errors,
+                      next=_safe_next(next), values={"username": username})
+    request.session.clear()
+    request.session.update({"username": user.username, "role": user.role})
+    if user.role in AUDITED_SIGN_IN:
+        request.app.state.store.append_event(f"web-sign-in-{uuid.uuid4()}", None, user.username, user.role,
+                                             "user.signed_in", {"via": "web"})
+    return RedirectResponse(_safe_next(next) or home_for(user.role), status_code=303)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+    request.session.clear()
+    return redirect("/sign-in")
