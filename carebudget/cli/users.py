@@ -1,9 +1,73 @@
-"""CLI commands: users (not yet built)."""
+"""`carebudget users`: who may sign in to the web service, and in which role."""
 
 from __future__ import annotations
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+users_app = typer.Typer(no_args_is_help=True, help="Users of the web service and their roles.")
+console = Console()
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from carebudget.store import get_store
+
+    return get_store()
+
+
+@users_app.command("add")
+def add(
+    username: str = typer.Argument(..., help="Lower-case letters, digits, dots, - and _"),
+    role: str = typer.Option(..., "--role", help="person, social_worker, approver, appeals_officer, "
+                             "operations, compliance, policy_admin or admin"),
+    name: str = typer.Option(None, "--name", help="Full name shown on pages (default: the username)"),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="At least 10 characters; asked for when not given"),
+) -> None:
+    """Add a user; the password is stored only as an argon2 hash."""
+    from pydantic import ValidationError
+
+    from carebudget.store import StoreError
+    from carebudget.web.api import UserIn
+    from carebudget.web.auth import hash_password
+    from carebudget.web.forms import errors_by_field
+
+    try:
+        user = UserIn(username=username, display_name=name or username, role=role, password=password)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for field, message in errors_by_field(exc).items():
+            console.print(f"[red]{field}[/red]: {message}")
+        raise typer.Exit(2) from None
+    try:
+        created = _store().create_user(user.username, user.display_name, user.role, hash_password(user.password))
+    except StoreError as exc:
+        console.print(f"[red]refused[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"added [bold]{created.username}[/bold] as {created.role}")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user, role and whether they may sign in."""
+    table = Table("username", "name", "role", "active")
+    for user in _store().list_users():
+        table.add_row(user.username, user.display_name, user.role, "yes" if user.active else "no")
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def deactivate(username: str) -> None:
+    """Stop a user signing in (their past actions stay in the ledger)."""
+    from carebudget.store import StoreError
+
+    try:
+        _store().update_user(username, active=False)
+    except StoreError as exc:
+        console.print(f"[red]refused[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"deactivated {username}")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.add_typer(users_app, name="users")
