@@ -133,7 +133,7 @@ def change_user(request: Request, body: UserChange,
 # --- decisions (pure: no case is changed) ---------------------------------------------------------
 @router.post("/decisions/{kind}", tags=["decisions"],
              responses={422: {"description": "Invalid facts, a missing amount or an unknown council"}})
-def decide(kind: DecisionKind, payload: dict[str, Any] = Body(..., examples=[{"person": {
+def decide(request: Request, kind: DecisionKind, payload: dict[str, Any] = Body(..., examples=[{"person": {
                "date_of_birth": "1950-01-01", "setting": "home"}, "needs": {
                "arise_from_impairment_or_illness": True, "wellbeing_impact": "significant",
                "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"]}}}]),
@@ -141,11 +141,15 @@ def decide(kind: DecisionKind, payload: dict[str, Any] = Body(..., examples=[{"p
            on: date | None = Query(None, alias="date"),
            user: CurrentUser = Depends(require_roles(*DECIDERS))) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
-    from carebudget.decisions import DecisionError
-    from carebudget.decisions import decide as run
+    from carebudget.decisions import DecisionError, decide_with_bundle
+    from carebudget.rulebook import UnknownCouncil, get_registry
 
+    day = on or date.today()
     try:
-        return dict(run(kind, council, on or date.today(), payload))
+        bundle = get_registry(request.app.state.settings.rules_dir).bundle(council, day)
+        return dict(decide_with_bundle(kind, bundle, day, payload))
+    except UnknownCouncil as exc:
+        raise HTTPException(422, {"error": "unknown council", "field": "council", "message": str(exc)}) from None
     except DecisionError as exc:
         raise HTTPException(422, exc.to_json()) from None
 

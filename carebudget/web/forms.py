@@ -10,7 +10,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def field_path(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if not str(p).startswith("function-") and p != "body")
+    """`person.setting`, not `body.person.setting`: where the value came from is not the user's concern."""
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc if not str(p).startswith("function-"))
 
 
 def plain_message(error: dict[str, Any]) -> str:
