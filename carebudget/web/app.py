@@ -119,9 +119,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        detail = exc.detail
         if _is_api(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        return render_error(request, exc.status_code, str(exc.detail))
+            # One error shape everywhere: {detail: sentence, error?, field?, message?}.
+            body = {**detail, "detail": detail.get("message")} if isinstance(detail, dict) else {"detail": detail}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return render_error(request, exc.status_code, str(detail.get("message") if isinstance(detail, dict) else detail))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

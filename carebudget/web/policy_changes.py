@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from carebudget.rulebook.bundle import Bundle
 from carebudget.rulebook.library import Library, UnknownCouncil, load_library
@@ -42,6 +42,8 @@ class PolicyChangeError(ValueError):
 
 class ProposalIn(BaseModel):
     """An uploaded rule, parameter or rule-test file for one council's folder."""
+
+    model_config = ConfigDict(extra="forbid")
 
     council: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     path: str = Field(min_length=6, max_length=200, description="Path inside rules/councils/<council>/, "
