@@ -13,9 +13,9 @@ class Bar:
     value: Decimal
 
 
-def bar_chart(bars: list[Bar], title: str, width: int = 640, bar_height: int = 22, unit: str = "£") -> str:
+def bar_chart(bars: list[Bar], title: str, width: int = 760, bar_height: int = 22, unit: str = "£") -> str:
     """Horizontal bars around a zero line: gains right in green, losses left in red."""
-    label_w, pad = 170, 8
+    label_w, pad = 250, 8
     height = pad * 2 + max(1, len(bars)) * (bar_height + pad) + 20
     peak = max((abs(b.value) for b in bars), default=Decimal(1)) or Decimal(1)
     plot_w = width - label_w - 2 * pad

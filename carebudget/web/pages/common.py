@@ -10,11 +10,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from carebudget.web.auth import CurrentUser, ROLE_LABELS
+from carebudget.web.diff_view import table_change
 from carebudget.web.forms import field_id
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 TEMPLATES.env.filters["fieldid"] = field_id
 TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
+TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
     "person": [("My case", "/my-case")],
@@ -23,7 +25,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
     "operations": [("Operations", "/operations")],
     "compliance": [("Compliance", "/compliance")],
-    "policy_admin": [("Policy", "/policy")],
+    "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try")],
     "admin": [("Users", "/admin/users")],
 }
 

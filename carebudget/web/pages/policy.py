@@ -6,12 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from carebudget.web import policy_changes
 from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_form
 from carebudget.web.chart import Bar, bar_chart
 from carebudget.web.forms import blank_to_none, errors_by_field
 from carebudget.web.pages.common import flash, redirect, render
@@ -90,9 +92,13 @@ async def upload(request: Request, user: CurrentUser = Depends(require_roles(*PO
     return redirect(f"/policy/changes/{proposal.id}")
 
 
+def _short(label: str, most: int = 38) -> str:
+    return label if len(label) <= most else label[:most - 1] + "…"
+
+
 def whatif_chart(proposal: policy_changes.Proposal) -> str:
     rows = proposal.whatif.get("largest", [])
-    bars = [Bar(str(r["case"])[:24], Decimal(r["change"])) for r in rows]
+    bars = [Bar(_short(str(r["case"])), Decimal(r["change"])) for r in rows]
     total = Decimal(proposal.whatif.get("total_weekly_change", "0"))
     bars.append(Bar("Total, all cases", total))
     return bar_chart(bars, "Change in weekly indicative budget (mid-point) per case, largest first, and in total")
@@ -134,3 +140,34 @@ def withdraw(request: Request, change_id: str = ChangeId,
         return redirect(f"/policy/changes/{change_id}")
     flash(request, "The change was withdrawn.")
     return redirect("/policy")
+
+
+@router.get("/policy/try", response_class=HTMLResponse)
+def try_page(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    return render(request, "policy_try.html", user, title="Try the rules", values={"council": "demo"},
+                  outcomes=OUTCOME_LABELS, ways=WAY_LABELS, result=None, chosen={})
+
+
+@router.post("/policy/try", response_class=HTMLResponse)
+async def try_rules(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+    """An indicative budget under the rules in force today: how a policy officer sees a change used."""
+    from carebudget.decisions import DecisionError, decide_with_bundle
+    from carebudget.rulebook import UnknownCouncil, get_registry
+
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    chosen = {o: [str(w) for w in form.getlist(f"now.{o}")] for o in OUTCOME_LABELS}
+    needs, errors = needs_from_form(form, "now")
+    result = None
+    if needs is not None:
+        facts = {"person": {"date_of_birth": "1960-01-01", "setting": "home"}, "needs": needs}
+        try:
+            bundle = get_registry(request.app.state.settings.rules_dir).bundle(values.get("council", ""), date.today())
+            result = decide_with_bundle("indicative-budget", bundle, date.today(), facts)
+        except UnknownCouncil as exc:
+            errors["council"] = str(exc)
+        except DecisionError as exc:
+            errors[exc.field or "council"] = exc.message
+    return render(request, "policy_try.html", user, status_code=400 if errors else 200, title="Try the rules",
+                  values=values, outcomes=OUTCOME_LABELS, ways=WAY_LABELS, result=result, chosen=chosen,
+                  errors=errors)
