@@ -1,0 +1,91 @@
+"""A case's workflow state as the pages show it: stage, dues, needs, decisions, plan, budget.
+
+The workflow owns the state (carebudget.service.cases.describe); this module only reads it, with
+the names the workflow uses, so the templates stay simple.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from carebudget.web.case_forms import OUTCOME_LABELS
+
+
+def _get(state: dict[str, Any], *paths: str) -> Any:
+    for path in paths:
+        value: Any = state
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                break
+        if value is not None:
+            return value
+    return None
+
+
+def decision(state: dict[str, Any], *kinds: str) -> dict[str, Any] | None:
+    """The latest decision record of one of `kinds` the workflow kept."""
+    records = state.get("decisions")
+    if isinstance(records, dict):
+        for kind in kinds:
+            for key in (kind, kind.replace("-", "_")):
+                if isinstance(records.get(key), dict):
+                    return dict(records[key])
+    if isinstance(records, list):
+        for record in reversed(records):
+            record = record.get("record", record) if isinstance(record, dict) else None
+            if record and record.get("kind") in kinds:
+                return dict(record)
+    return None
+
+
+def needs_rows(needs: dict[str, Any] | None) -> list[dict[str, Any]]:
+    outcomes = (needs or {}).get("outcomes") or {}
+    return [{"need": o, "label": OUTCOME_LABELS.get(o, o), "ways": ways} for o, ways in outcomes.items()]
+
+
+def predicted_outcomes(state: dict[str, Any]) -> list[str]:
+    """Needs over the next 12 months a counter-proposal must cover (verified, else self-assessed)."""
+    listed = _get(state, "predicted_needs_list")
+    if isinstance(listed, list):
+        return [str(o) for o in listed]
+    predicted = _get(state, "assessment.predicted_needs", "predicted_needs", "self_assessment.predicted_needs")
+    current = _get(state, "assessment.needs", "needs", "self_assessment.needs")
+    out: list[str] = []
+    for source in (current, predicted):
+        for outcome in ((source or {}).get("outcomes") or {}):
+            if outcome not in out:
+                out.append(outcome)
+    return out
+
+
+def view(state: dict[str, Any]) -> dict[str, Any]:
+    eligibility = decision(state, "eligibility", "assessment")
+    budget = decision(state, "indicative-budget", "assessment")
+    charge = decision(state, "charge", "assessment")
+    counter = decision(state, "counter-proposal")
+    return {
+        "case_id": _get(state, "case_id", "id"),
+        "council": _get(state, "council", "council_code"),
+        "stage": _get(state, "stage"),
+        "due": _get(state, "due", "due_at"),
+        "overdue": bool(_get(state, "overdue")),
+        "self_needs": needs_rows(_get(state, "self_assessment.needs")),
+        "self_predicted": needs_rows(_get(state, "self_assessment.predicted_needs")),
+        "needs": needs_rows(_get(state, "assessment.needs", "needs")),
+        "predicted": needs_rows(_get(state, "assessment.predicted_needs", "predicted_needs")),
+        "eligibility": (eligibility or {}).get("eligibility"),
+        "eligibility_reasons": (eligibility or {}).get("explanation", []),
+        "indicative_budget": (budget or {}).get("indicative_budget"),
+        "budget_reasons": (budget or {}).get("explanation", []),
+        "charge": (charge or {}).get("charge"),
+        "plan": _get(state, "plan"),
+        "unmet_needs": _get(state, "plan.unmet_needs", "unmet_needs") or [],
+        "sign_off": _get(state, "sign_off"),
+        "counter_proposal": _get(state, "counter_proposal"),
+        "counter_record": (counter or {}).get("counter_proposal"),
+        "appeal": _get(state, "appeal"),
+        "statement": _get(state, "personal_budget", "budget_statement", "statement"),
+        "timeline": _get(state, "timeline") or [],
+        "predicted_outcomes": predicted_outcomes(state),
+    }
