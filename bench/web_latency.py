@@ -23,8 +23,18 @@ from typing import Any
 QUICK = os.environ.get("CAREBUDGET_BENCH_QUICK") == "1"
 CASES = 2_000 if QUICK else 100_000
 REQUESTS = 60 if QUICK else 400
-STAGES = ("assessment", "eligibility", "financial_assessment", "indicative_budget", "support_planning",
-          "sign_off", "counter_proposal", "appeal", "active_budget", "review")
+STAGES = (
+    "assessment",
+    "eligibility",
+    "financial_assessment",
+    "indicative_budget",
+    "support_planning",
+    "sign_off",
+    "counter_proposal",
+    "appeal",
+    "active_budget",
+    "review",
+)
 
 
 def seed(store: Any, n: int) -> list[str]:
@@ -37,25 +47,58 @@ def seed(store: Any, n: int) -> list[str]:
     rows, people = [], []
     for i in range(n):
         case_id = f"B{i:07d}"
-        rows.append({"case_id": case_id, "council": rng.choice(("demo", "demo", "england")),
-                     "stage": rng.choice(STAGES), "opened": today - timedelta(days=rng.randint(0, 900)),
-                     "due": today + timedelta(days=rng.randint(-60, 120)) if rng.random() < 0.9 else None,
-                     "amounts": '{"indicative_budget": "%d.00"}' % rng.randint(40, 900),
-                     "assigned_to": f"worker-{rng.randint(1, 300)}", "updated_at": now, "last_seq": 0})
-        people.append({"case_id": case_id, "name": f"Person {i}", "date_of_birth": date(1940 + i % 60, 1 + i % 12, 1)})
+        rows.append(
+            {
+                "case_id": case_id,
+                "council": rng.choice(("demo", "demo", "england")),
+                "stage": rng.choice(STAGES),
+                "opened": today - timedelta(days=rng.randint(0, 900)),
+                "due": today + timedelta(days=rng.randint(-60, 120))
+                if rng.random() < 0.9
+                else None,
+                "amounts": f'{{"indicative_budget": "{rng.randint(40, 900)}.00"}}',
+                "assigned_to": f"worker-{rng.randint(1, 300)}",
+                "updated_at": now,
+                "last_seq": 0,
+            }
+        )
+        people.append(
+            {
+                "case_id": case_id,
+                "name": f"Person {i}",
+                "date_of_birth": date(1940 + i % 60, 1 + i % 12, 1),
+            }
+        )
     with write(store.engine) as conn:
         for start in range(0, n, 5_000):
-            conn.execute(CaseListRow.__table__.insert(), rows[start:start + 5_000])  # type: ignore[attr-defined]
-            conn.execute(CasePersonRow.__table__.insert(), people[start:start + 5_000])  # type: ignore[attr-defined]
+            conn.execute(CaseListRow.__table__.insert(), rows[start : start + 5_000])  # type: ignore[attr-defined]
+            conn.execute(CasePersonRow.__table__.insert(), people[start : start + 5_000])  # type: ignore[attr-defined]
     timed = []
     for i in range(5):
         case_id = f"TIMED-{i}"
-        store.upsert_case(f"{case_id}:open", case_id, {"council": "demo", "stage": "assessment",
-                          "opened": today, "due": today + timedelta(days=28), "name": f"Timed {i}"}, "system", "system")
+        store.upsert_case(
+            f"{case_id}:open",
+            case_id,
+            {
+                "council": "demo",
+                "stage": "assessment",
+                "opened": today,
+                "due": today + timedelta(days=28),
+                "name": f"Timed {i}",
+            },
+            "system",
+            "system",
+        )
         for step, stage in enumerate(STAGES[1:7]):
             store.upsert_case(f"{case_id}:{step}", case_id, {"stage": stage}, "system", "system")
-            store.append_event(f"{case_id}:ev{step}", case_id, "demo-social-worker", "social_worker",
-                               "update.accepted", {"step": stage})
+            store.append_event(
+                f"{case_id}:ev{step}",
+                case_id,
+                "demo-social-worker",
+                "social_worker",
+                "update.accepted",
+                {"step": stage},
+            )
         timed.append(case_id)
     return timed
 
@@ -83,28 +126,46 @@ def main() -> None:
     from carebudget.web.demo_users import DEMO_PASSWORD
 
     with tempfile.TemporaryDirectory(prefix="carebudget-web-bench-") as tmp:
-        settings = Settings(environment="development", data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/bench.db")
+        settings = Settings(
+            environment="development", data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/bench.db"
+        )
         store = Store(settings.effective_database_url)
         store.migrate()
         started = time.perf_counter()
         timed = seed(store, CASES)
-        print(f"seeded {CASES:,} cases in {time.perf_counter() - started:.1f} s (SQLite)", flush=True)
+        print(
+            f"seeded {CASES:,} cases in {time.perf_counter() - started:.1f} s (SQLite)", flush=True
+        )
         app = create_app(settings, store=store)
         with TestClient(app) as client:
             ops = TestClient(app)
             ops.post("/sign-in", data={"username": "demo-operations", "password": DEMO_PASSWORD})
-            token = client.post("/api/token", json={"username": "demo-operations", "password": DEMO_PASSWORD})
+            token = client.post(
+                "/api/token", json={"username": "demo-operations", "password": DEMO_PASSWORD}
+            )
             api = {"Authorization": f"Bearer {token.json()['access_token']}"}
-            comp = client.post("/api/token", json={"username": "demo-compliance", "password": DEMO_PASSWORD})
+            comp = client.post(
+                "/api/token", json={"username": "demo-compliance", "password": DEMO_PASSWORD}
+            )
             audit = {"Authorization": f"Bearer {comp.json()['access_token']}"}
             targets = [
                 ("baseline GET /api/health", client, "/api/health", None),
                 ("page  operations list", ops, "/operations", None),
-                ("page  operations list, stage + overdue", ops, "/operations?stage=sign_off&overdue=true", None),
+                (
+                    "page  operations list, stage + overdue",
+                    ops,
+                    "/operations?stage=sign_off&overdue=true",
+                    None,
+                ),
                 ("page  operations list, page 200", ops, "/operations?page=200", None),
                 ("page  case", ops, f"/operations/cases/{timed[0]}", None),
                 ("api   case list", client, "/api/cases", api),
-                ("api   case list, stage + overdue", client, "/api/cases?stage=sign_off&overdue=true", api),
+                (
+                    "api   case list, stage + overdue",
+                    client,
+                    "/api/cases?stage=sign_off&overdue=true",
+                    api,
+                ),
                 ("api   case trail (store)", client, f"/api/cases/{timed[1]}/trail", audit),
             ]
             results = [(label, measure(c, path, headers)) for label, c, path, headers in targets]
@@ -113,8 +174,14 @@ def main() -> None:
     print(f"{CASES:,} cases, {REQUESTS} requests each, in-process ASGI; goal p95 < 100 ms")
     print(f"{'request':44} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline':>15}")
     for label, figures in results:
-        verdict = "" if label.startswith("baseline") else ("  ok" if figures["p95"] < 100 else "  OVER GOAL")
-        print(f"{label:44} {figures['p50']:8.1f} {figures['p95']:8.1f} {figures['p95'] / base:14.1f}x{verdict}")
+        verdict = (
+            ""
+            if label.startswith("baseline")
+            else ("  ok" if figures["p95"] < 100 else "  OVER GOAL")
+        )
+        print(
+            f"{label:44} {figures['p50']:8.1f} {figures['p95']:8.1f} {figures['p95'] / base:14.1f}x{verdict}"
+        )
 
 
 if __name__ == "__main__":

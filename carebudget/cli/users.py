@@ -19,11 +19,23 @@ def _store():  # type: ignore[no-untyped-def]
 @users_app.command("add")
 def add(
     username: str = typer.Argument(..., help="Lower-case letters, digits, dots, - and _"),
-    role: str = typer.Option(..., "--role", help="person, social_worker, approver, appeals_officer, "
-                             "operations, compliance, policy_admin or admin"),
-    name: str = typer.Option(None, "--name", help="Full name shown on pages (default: the username)"),
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                                 help="At least 10 characters; asked for when not given"),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="person, social_worker, approver, appeals_officer, "
+        "operations, compliance, policy_admin or admin",
+    ),
+    name: str = typer.Option(
+        None, "--name", help="Full name shown on pages (default: the username)"
+    ),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 10 characters; asked for when not given",
+    ),
 ) -> None:
     """Add a user; the password is stored only as an argon2 hash."""
     from pydantic import ValidationError
@@ -34,13 +46,17 @@ def add(
     from carebudget.web.forms import errors_by_field
 
     try:
-        user = UserIn(username=username, display_name=name or username, role=role, password=password)  # type: ignore[arg-type]
+        user = UserIn.model_validate(
+            {"username": username, "display_name": name or username, "role": role, "password": password}
+        )
     except ValidationError as exc:
         for field, message in errors_by_field(exc).items():
             console.print(f"[red]{field}[/red]: {message}")
         raise typer.Exit(2) from None
     try:
-        created = _store().create_user(user.username, user.display_name, user.role, hash_password(user.password))
+        created = _store().create_user(
+            user.username, user.display_name, user.role, hash_password(user.password)
+        )
     except StoreError as exc:
         console.print(f"[red]refused[/red]: {exc.message}")
         raise typer.Exit(2) from None

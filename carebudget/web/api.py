@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
@@ -36,11 +36,25 @@ CASE_LISTERS = ("social_worker", "approver", "appeals_officer", "operations", "c
 AUDITORS = ("compliance",)
 POLICY = ("policy_admin",)
 POLICY_READERS = ("policy_admin", "compliance")
-RoleName = Literal["person", "social_worker", "approver", "appeals_officer", "operations", "compliance",
-                   "policy_admin", "admin"]
-DecisionKind = Literal["eligibility", "carer-eligibility", "charge", "indicative-budget", "assessment",
-                       "counter-proposal"]
-CaseId = Path(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
+RoleName = Literal[
+    "person",
+    "social_worker",
+    "approver",
+    "appeals_officer",
+    "operations",
+    "compliance",
+    "policy_admin",
+    "admin",
+]
+DecisionKind = Literal[
+    "eligibility",
+    "carer-eligibility",
+    "charge",
+    "indicative-budget",
+    "assessment",
+    "counter-proposal",
+]
+CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class Strict(BaseModel):
@@ -90,56 +104,96 @@ def health() -> Health:
     return Health()
 
 
-@router.post("/token", response_model=Token, tags=["sign-in"],
-             responses={401: {"description": "Wrong username or password"}})
+@router.post(
+    "/token",
+    response_model=Token,
+    tags=["sign-in"],
+    responses={401: {"description": "Wrong username or password"}},
+)
 def token(request: Request, body: TokenRequest) -> Token:
     """Exchange a username and password for a bearer token (valid 8 hours)."""
     user = authenticate(request.app.state.store, body.username, body.password)
     if user is None:
         raise HTTPException(401, "The username or password is not right")
-    return Token(access_token=issue_token(request.app.state.settings.secret_key, user),
-                 expires_in=TOKEN_MAX_AGE_SECONDS, username=user.username, role=user.role)
+    return Token(
+        access_token=issue_token(request.app.state.settings.secret_key, user),
+        expires_in=TOKEN_MAX_AGE_SECONDS,
+        username=user.username,
+        role=user.role,
+    )
 
 
 @router.get("/me", response_model=Me, tags=["sign-in"])
-def me(user: CurrentUser = Depends(require_roles(*ALL_ROLES))) -> Me:
+def me(user: Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))]) -> Me:
     return Me(username=user.username, role=user.role, display_name=user.display_name)
 
 
 # --- users (admin) -------------------------------------------------------------------------------
 @router.get("/users", tags=["users"])
-def list_users(request: Request, user: CurrentUser = Depends(require_roles("admin"))) -> list[dict[str, Any]]:
+def list_users(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
+) -> list[dict[str, Any]]:
     return [u.model_dump(mode="json") for u in request.app.state.store.list_users()]
 
 
 @router.post("/users", status_code=201, tags=["users"])
-def create_user(request: Request, body: UserIn,
-                user: CurrentUser = Depends(require_roles("admin"))) -> dict[str, Any]:
-    created = request.app.state.store.create_user(body.username, body.display_name, body.role,
-                                                  hash_password(body.password))
+def create_user(
+    request: Request, body: UserIn, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
+) -> dict[str, Any]:
+    created = request.app.state.store.create_user(
+        body.username, body.display_name, body.role, hash_password(body.password)
+    )
     return dict(created.model_dump(mode="json"))
 
 
 @router.patch("/users/{username}", tags=["users"])
-def change_user(request: Request, body: UserChange,
-                username: str = Path(..., min_length=1, max_length=60),
-                user: CurrentUser = Depends(require_roles("admin"))) -> dict[str, Any]:
+def change_user(
+    request: Request,
+    body: UserChange,
+    username: Annotated[str, Path(min_length=1, max_length=60)],
+    user: Annotated[CurrentUser, Depends(require_roles("admin"))],
+) -> dict[str, Any]:
     changed = request.app.state.store.update_user(
-        username, display_name=body.display_name, role=body.role, active=body.active,
-        password_hash=hash_password(body.password) if body.password else None)
+        username,
+        display_name=body.display_name,
+        role=body.role,
+        active=body.active,
+        password_hash=hash_password(body.password) if body.password else None,
+    )
     return dict(changed.model_dump(mode="json"))
 
 
 # --- decisions (pure: no case is changed) ---------------------------------------------------------
-@router.post("/decisions/{kind}", tags=["decisions"],
-             responses={422: {"description": "Invalid facts, a missing amount or an unknown council"}})
-def decide(request: Request, kind: DecisionKind, payload: dict[str, Any] = Body(..., examples=[{"person": {
-               "date_of_birth": "1950-01-01", "setting": "home"}, "needs": {
-               "arise_from_impairment_or_illness": True, "wellbeing_impact": "significant",
-               "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"]}}}]),
-           council: str = Query("demo", min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$"),
-           on: date | None = Query(None, alias="date"),
-           user: CurrentUser = Depends(require_roles(*DECIDERS))) -> dict[str, Any]:
+@router.post(
+    "/decisions/{kind}",
+    tags=["decisions"],
+    responses={422: {"description": "Invalid facts, a missing amount or an unknown council"}},
+)
+def decide(
+    request: Request,
+    kind: DecisionKind,
+    payload: Annotated[
+        dict[str, Any],
+        Body(
+            examples=[
+                {
+                    "person": {"date_of_birth": "1950-01-01", "setting": "home"},
+                    "needs": {
+                        "arise_from_impairment_or_illness": True,
+                        "wellbeing_impact": "significant",
+                        "outcomes": {
+                            "nutrition": ["needs_assistance"],
+                            "personal_hygiene": ["needs_assistance"],
+                        },
+                    },
+                }
+            ]
+        ),
+    ],
+    user: Annotated[CurrentUser, Depends(require_roles(*DECIDERS))],
+    council: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")] = "demo",
+    on: Annotated[date | None, Query(alias="date")] = None,
+) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
     from carebudget.decisions import DecisionError, decide_with_bundle
     from carebudget.rulebook import UnknownCouncil, get_registry
@@ -149,20 +203,30 @@ def decide(request: Request, kind: DecisionKind, payload: dict[str, Any] = Body(
         bundle = get_registry(request.app.state.settings.rules_dir).bundle(council, day)
         return dict(decide_with_bundle(kind, bundle, day, payload))
     except UnknownCouncil as exc:
-        raise HTTPException(422, {"error": "unknown council", "field": "council", "message": str(exc)}) from None
+        raise HTTPException(
+            422, {"error": "unknown council", "field": "council", "message": str(exc)}
+        ) from None
     except DecisionError as exc:
         raise HTTPException(422, exc.to_json()) from None
 
 
 @router.get("/decisions/{decision_id}", tags=["audit"])
-def get_decision(request: Request, decision_id: int = Path(..., ge=1, le=2**62),
-                 user: CurrentUser = Depends(require_roles(*AUDITORS))) -> dict[str, Any]:
-    return dict(request.app.state.store.get_decision(decision_id, role=user.role).model_dump(mode="json"))
+def get_decision(
+    request: Request,
+    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
+) -> dict[str, Any]:
+    return dict(
+        request.app.state.store.get_decision(decision_id, role=user.role).model_dump(mode="json")
+    )
 
 
 @router.post("/decisions/{decision_id}/replay", tags=["audit"])
-def replay_decision(request: Request, decision_id: int = Path(..., ge=1, le=2**62),
-                    user: CurrentUser = Depends(require_roles(*AUDITORS))) -> dict[str, Any]:
+def replay_decision(
+    request: Request,
+    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
+) -> dict[str, Any]:
     """Re-run a stored decision under the stored bundle it names; identical or the differences."""
     return dict(request.app.state.store.replay_decision(decision_id).model_dump(mode="json"))
 
@@ -179,137 +243,213 @@ class CaseListQuery(Strict):
 
 
 @router.get("/cases", tags=["cases"])
-def list_cases(request: Request, query: CaseListQuery = Depends(),
-               user: CurrentUser = Depends(require_roles(*CASE_LISTERS))) -> dict[str, Any]:
+def list_cases(
+    request: Request,
+    query: Annotated[CaseListQuery, Depends()],
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_LISTERS))],
+) -> dict[str, Any]:
     """The operations list: overdue first, then by due date; filters combine with AND."""
     rows, total = case_access.list_cases(request.app.state.store, query, user)
-    return {"total": total, "page": query.page, "size": query.size,
-            "cases": [r.model_dump(mode="json") for r in rows]}
+    return {
+        "total": total,
+        "page": query.page,
+        "size": query.size,
+        "cases": [r.model_dump(mode="json") for r in rows],
+    }
 
 
 @router.post("/cases", status_code=201, tags=["cases"])
-async def start_case(request: Request, payload: dict[str, Any] = Body(...),
-                     user: CurrentUser = Depends(require_roles("social_worker", "person"))) -> dict[str, Any]:
+async def start_case(
+    request: Request,
+    payload: Annotated[dict[str, Any], Body()],
+    user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person"))],
+) -> dict[str, Any]:
     """Open a case (Care Act 2014 s9: an assessment wherever it appears there may be needs)."""
     case_id = await case_access.start_case(request, payload, user)
     return {"case_id": case_id}
 
 
 @router.get("/cases/{case_id}", tags=["cases"])
-async def show_case(request: Request, case_id: str = CaseId,
-                    user: CurrentUser = Depends(require_roles(*CASE_READERS))) -> dict[str, Any]:
+async def show_case(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_READERS))],
+    case_id: CaseId,
+) -> dict[str, Any]:
     """The case's full state and timeline, as the workflow holds it."""
     return await case_access.describe(request, case_id, user)
 
 
 @router.post("/cases/{case_id}/steps/{step}", tags=["cases"])
-async def act_on_case(request: Request, case_id: str = CaseId,
-                      step: str = Path(..., min_length=1, max_length=40, pattern=r"^[a-z_]+$"),
-                      payload: dict[str, Any] = Body(default_factory=dict),
-                      user: CurrentUser = Depends(require_roles(*case_access.ACTORS))) -> dict[str, Any]:
+async def act_on_case(
+    request: Request,
+    step: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[a-z_]+$")],
+    payload: Annotated[dict[str, Any], Body(default_factory=dict)],
+    user: Annotated[CurrentUser, Depends(require_roles(*case_access.ACTORS))],
+    case_id: CaseId,
+) -> dict[str, Any]:
     """Take one step of the case; the workflow refuses a step out of turn or by the wrong person."""
     return await case_access.act(request, case_id, step, payload, user)
 
 
 @router.get("/cases/{case_id}/trail", tags=["audit"])
-def case_trail(request: Request, case_id: str = CaseId, format: Literal["json", "csv"] = "json",
-               user: CurrentUser = Depends(require_roles(*AUDITORS))) -> Response:
+def case_trail(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
+    case_id: CaseId,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
     """Every ledger row and decision of the case, as JSON or CSV."""
     store = request.app.state.store
     store.get_case(case_id, role=user.role)
     trail = [e.model_dump(mode="json") for e in store.case_trail(case_id, role=user.role)]
     if format == "csv":
-        return Response(trail_csv(trail), media_type="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{case_id}-trail.csv"'})
+        return Response(
+            trail_csv(trail),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{case_id}-trail.csv"'},
+        )
     decisions = [d.model_dump(mode="json") for d in store.case_decisions(case_id, role=user.role)]
     body = {"case_id": case_id, "trail": trail, "decisions": decisions}
-    return Response(json.dumps(body, indent=1), media_type="application/json",
-                    headers={"Content-Disposition": f'inline; filename="{case_id}-trail.json"'})
+    return Response(
+        json.dumps(body, indent=1),
+        media_type="application/json",
+        headers={"Content-Disposition": f'inline; filename="{case_id}-trail.json"'},
+    )
 
 
 def trail_csv(trail: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    columns = ["seq", "at", "case_id", "actor", "role", "action", "payload", "personal", "prev_hash", "hash"]
+    columns = [
+        "seq",
+        "at",
+        "case_id",
+        "actor",
+        "role",
+        "action",
+        "payload",
+        "personal",
+        "prev_hash",
+        "hash",
+    ]
     writer = csv.DictWriter(out, columns, extrasaction="ignore")
     writer.writeheader()
     for row in trail:
-        writer.writerow({**row, "payload": json.dumps(row.get("payload"), sort_keys=True),
-                         "personal": json.dumps(row.get("personal"), sort_keys=True)})
+        writer.writerow(
+            {
+                **row,
+                "payload": json.dumps(row.get("payload"), sort_keys=True),
+                "personal": json.dumps(row.get("personal"), sort_keys=True),
+            }
+        )
     return out.getvalue()
 
 
 @router.get("/ledger/verify", tags=["audit"])
-def verify_ledger(request: Request, user: CurrentUser = Depends(require_roles(*AUDITORS))) -> dict[str, Any]:
+def verify_ledger(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))]
+) -> dict[str, Any]:
     """Recompute the whole hash chain; names the first broken row if any."""
     return dict(request.app.state.store.verify_chain().model_dump(mode="json"))
 
 
 # --- rules and policy changes --------------------------------------------------------------------
 @router.get("/rules", tags=["rules"])
-def councils(request: Request, user: CurrentUser = Depends(require_roles(*POLICY_READERS))) -> dict[str, Any]:
+def councils(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))]
+) -> dict[str, Any]:
     from carebudget.web.rules_view import council_overview
 
     return council_overview(request.app.state.settings, request.app.state.store)
 
 
 @router.get("/rules/{council}/diff", tags=["rules"])
-def rules_diff(request: Request, council: str = Path(..., pattern=r"^[a-z0-9_-]{1,40}$"),
-               first: date = Query(..., alias="from"), second: date = Query(..., alias="to"),
-               user: CurrentUser = Depends(require_roles(*POLICY_READERS))) -> dict[str, Any]:
+def rules_diff(
+    request: Request,
+    council: Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,40}$")],
+    first: Annotated[date, Query(alias="from")],
+    second: Annotated[date, Query(alias="to")],
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+) -> dict[str, Any]:
     from carebudget.web.rules_view import diff
 
     return diff(request.app.state.settings, council, first, second)
 
 
 @router.get("/policy/changes", tags=["rules"])
-def list_changes(request: Request, user: CurrentUser = Depends(require_roles(*POLICY))) -> list[dict[str, Any]]:
-    return [policy_changes.as_json(p) for p in policy_changes.list_all(request.app.state.settings.data_dir)]
+def list_changes(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY))]
+) -> list[dict[str, Any]]:
+    return [
+        policy_changes.as_json(p)
+        for p in policy_changes.list_all(request.app.state.settings.data_dir)
+    ]
 
 
 @router.post("/policy/changes", status_code=201, tags=["rules"])
-def propose_change(request: Request, body: policy_changes.ProposalIn,
-                   user: CurrentUser = Depends(require_roles(*POLICY))) -> dict[str, Any]:
+def propose_change(
+    request: Request,
+    body: policy_changes.ProposalIn,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
+) -> dict[str, Any]:
     """Upload a council rule or parameter file: it is checked, tested and run against the caseload."""
     try:
-        proposal = policy_changes.propose(request.app.state.settings, request.app.state.store, body, user.username)
+        proposal = policy_changes.propose(
+            request.app.state.settings, request.app.state.store, body, user.username
+        )
     except policy_changes.PolicyChangeError as exc:
-        raise HTTPException(422, {"error": "invalid input", "field": exc.field, "message": exc.message}) from None
+        raise HTTPException(
+            422, {"error": "invalid input", "field": exc.field, "message": exc.message}
+        ) from None
     return policy_changes.as_json(proposal)
 
 
-ChangeId = Path(..., pattern=r"^[0-9a-f]{12}$")
+ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
 @router.get("/policy/changes/{change_id}", tags=["rules"])
-def get_change(request: Request, change_id: str = ChangeId,
-               user: CurrentUser = Depends(require_roles(*POLICY))) -> dict[str, Any]:
+def get_change(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
+    change_id: ChangeId,
+) -> dict[str, Any]:
     try:
-        return policy_changes.as_json(policy_changes.load(request.app.state.settings.data_dir, change_id))
+        return policy_changes.as_json(
+            policy_changes.load(request.app.state.settings.data_dir, change_id)
+        )
     except policy_changes.PolicyChangeError as exc:
         raise HTTPException(404, exc.message) from None
 
 
 @router.post("/policy/changes/{change_id}/publish", tags=["rules"])
-def publish_change(request: Request, change_id: str = ChangeId,
-                   user: CurrentUser = Depends(require_roles(*POLICY))) -> dict[str, Any]:
+def publish_change(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
+    change_id: ChangeId,
+) -> dict[str, Any]:
     """A second policy officer approves; the change is in force for new decisions at once."""
     try:
-        proposal = policy_changes.approve_and_publish(request.app.state.settings, request.app.state.store,
-                                                      change_id, user.username)
+        proposal = policy_changes.approve_and_publish(
+            request.app.state.settings, request.app.state.store, change_id, user.username
+        )
     except policy_changes.PolicyChangeError as exc:
         code = 404 if exc.message.startswith("no policy change") else 409
-        raise HTTPException(code, {"error": "refused", "field": exc.field, "message": exc.message}) from None
+        raise HTTPException(
+            code, {"error": "refused", "field": exc.field, "message": exc.message}
+        ) from None
     return policy_changes.as_json(proposal)
 
 
 @router.post("/policy/changes/{change_id}/withdraw", tags=["rules"])
-def withdraw_change(request: Request, change_id: str = ChangeId,
-                    user: CurrentUser = Depends(require_roles(*POLICY))) -> dict[str, Any]:
+def withdraw_change(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
+    change_id: ChangeId,
+) -> dict[str, Any]:
     try:
         proposal = policy_changes.withdraw(request.app.state.settings, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
         code = 404 if exc.message.startswith("no policy change") else 409
-        raise HTTPException(code, {"error": "refused", "field": exc.field, "message": exc.message}) from None
+        raise HTTPException(
+            code, {"error": "refused", "field": exc.field, "message": exc.message}
+        ) from None
     return policy_changes.as_json(proposal)
-
-

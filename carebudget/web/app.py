@@ -7,9 +7,10 @@ served from carebudget/web/static: deployments may have no internet.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -37,20 +38,31 @@ def check_safe_to_start(settings: Settings, store: Any) -> None:
         return
     problems = []
     if settings.secret_key == DEFAULT_SECRET:
-        problems.append("CAREBUDGET_SECRET_KEY is the default development secret; set a long random value")
+        problems.append(
+            "CAREBUDGET_SECRET_KEY is the default development secret; set a long random value"
+        )
     if settings.create_demo_users:
         problems.append("CAREBUDGET_CREATE_DEMO_USERS is on; set it to false")
     if store is not None:
-        demo = [u.username for u in store.list_users() if u.username.startswith(DEMO_PREFIX) and u.active]
+        demo = [
+            u.username
+            for u in store.list_users()
+            if u.username.startswith(DEMO_PREFIX) and u.active
+        ]
         if demo:
-            problems.append(f"demo users exist ({', '.join(demo)}); deactivate them with "
-                            "`carebudget users deactivate NAME`")
+            problems.append(
+                f"demo users exist ({', '.join(demo)}); deactivate them with "
+                "`carebudget users deactivate NAME`"
+            )
     if problems:
-        raise UnsafeConfiguration(f"refusing to start in {settings.environment!r} mode: " + "; ".join(problems))
+        raise UnsafeConfiguration(
+            f"refusing to start in {settings.environment!r} mode: " + "; ".join(problems)
+        )
 
 
-def create_app(settings: Settings | None = None, *, store: Any = None,
-               temporal_client: Any = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: Any = None, temporal_client: Any = None
+) -> FastAPI:
     """The FastAPI app. `store` and `temporal_client` may be given (tests); else from settings."""
     settings = settings or get_settings()
     if store is None:
@@ -70,7 +82,7 @@ def create_app(settings: Settings | None = None, *, store: Any = None,
         title="carebudget",
         version="0.1.0",
         description="Personal budgets under the Care Act 2014: cases, decisions, rules and audit. "
-                    "Get a token from POST /api/token and send it as 'Authorization: Bearer <token>'.",
+        "Get a token from POST /api/token and send it as 'Authorization: Bearer <token>'.",
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url=None,
@@ -80,8 +92,14 @@ def create_app(settings: Settings | None = None, *, store: Any = None,
     app.state.settings = settings
     app.state.store = store
     app.state.temporal = TemporalAccess(settings, temporal_client)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="carebudget_session",
-                       same_site="lax", https_only=not settings.is_development, max_age=8 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="carebudget_session",
+        same_site="lax",
+        https_only=not settings.is_development,
+        max_age=8 * 3600,
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     from carebudget.web import api, pages
@@ -122,25 +140,48 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail
         if _is_api(request):
             # One error shape everywhere: {detail: sentence, error?, field?, message?}.
-            body = {**detail, "detail": detail.get("message")} if isinstance(detail, dict) else {"detail": detail}
+            body = (
+                {**detail, "detail": detail.get("message")}
+                if isinstance(detail, dict)
+                else {"detail": detail}
+            )
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        return render_error(request, exc.status_code, str(detail.get("message") if isinstance(detail, dict) else detail))
+        return render_error(
+            request,
+            exc.status_code,
+            str(detail.get("message") if isinstance(detail, dict) else detail),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": field_path(tuple(e.get("loc", ()))), "message": plain_message(dict(e))}
-                  for e in exc.errors()]
+        errors = [
+            {"field": field_path(tuple(e.get("loc", ()))), "message": plain_message(dict(e))}
+            for e in exc.errors()
+        ]
         if _is_api(request):
             first = errors[0] if errors else {"field": None, "message": "invalid input"}
-            return JSONResponse({"error": "invalid input", "field": first["field"],
-                                 "message": f"{first['field']}: {first['message']}", "errors": errors},
-                                status_code=422)
-        return render_error(request, 400, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+            return JSONResponse(
+                {
+                    "error": "invalid input",
+                    "field": first["field"],
+                    "message": f"{first['field']}: {first['message']}",
+                    "errors": errors,
+                },
+                status_code=422,
+            )
+        return render_error(
+            request, 400, "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        )
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:
-        code = 404 if type(exc).__name__.startswith("Unknown") else 409 if "Duplicate" in type(exc).__name__ else 400
+        code = (
+            404
+            if type(exc).__name__.startswith("Unknown")
+            else 409
+            if "Duplicate" in type(exc).__name__
+            else 400
+        )
         if _is_api(request):
             return JSONResponse(exc.to_json(), status_code=code)
         return render_error(request, code, exc.message)
-

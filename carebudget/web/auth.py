@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from carebudget.store.errors import StoreError
 from carebudget.store.roles import ROLES
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str) -> bool:
     try:
         return password_hash.verify(password, hashed)
-    except Exception:  # a malformed stored hash is a failed sign-in, not a crash
+    except (ValueError, UnknownHashError):  # a malformed stored hash is a failed sign-in
         return False
 
 
@@ -78,7 +81,7 @@ def _user_from_store(request: Request, username: str, role: str) -> CurrentUser 
     store = request.app.state.store
     try:
         record = store.get_user(username)
-    except Exception:
+    except StoreError:  # a malformed username: nobody
         return None
     if record is None or not record.active or record.role != role:
         return None
@@ -86,25 +89,38 @@ def _user_from_store(request: Request, username: str, role: str) -> CurrentUser 
 
 
 def api_user(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> CurrentUser:
     """The caller of an API endpoint, from `Authorization: Bearer <token>`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Sign in first: POST /api/token, then send "
-                            "'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Sign in first: POST /api/token, then send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         data = token_serializer(request.app.state.settings.secret_key).loads(
-            credentials.credentials, max_age=TOKEN_MAX_AGE_SECONDS)
+            credentials.credentials, max_age=TOKEN_MAX_AGE_SECONDS
+        )
     except SignatureExpired:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token has expired; ask for a new one",
-                            headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "The token has expired; ask for a new one",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
     except BadSignature:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token is not valid",
-                            headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "The token is not valid",
+            headers={"WWW-Authenticate": "Bearer"},
+        ) from None
     user = _user_from_store(request, str(data.get("u")), str(data.get("r")))
     if user is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "The token's user no longer exists or has another role",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "The token's user no longer exists or has another role",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return user
 
 
@@ -124,7 +140,9 @@ def page_user(request: Request) -> CurrentUser:
 def record_refusal(request: Request, user: CurrentUser, allowed: tuple[str, ...]) -> None:
     """Write a refused attempt on case data to the ledger; other refusals are only logged."""
     case_id = request.path_params.get("case_id")
-    log.info("refused %s %s for %s (%s)", request.method, request.url.path, user.username, user.role)
+    log.info(
+        "refused %s %s for %s (%s)", request.method, request.url.path, user.username, user.role
+    )
     if not case_id:
         return
     try:
@@ -134,16 +152,22 @@ def record_refusal(request: Request, user: CurrentUser, allowed: tuple[str, ...]
             actor=user.username,
             role=user.role,
             action="access_refused",
-            payload={"method": request.method, "path": request.url.path, "allowed_roles": list(allowed)},
+            payload={
+                "method": request.method,
+                "path": request.url.path,
+                "allowed_roles": list(allowed),
+            },
         )
-    except Exception as exc:  # an unknown case id: nothing on the case to record against
+    except StoreError as exc:  # an unknown case id: nothing on the case to record against
         log.info("refusal not written to the ledger: %s", exc)
 
 
 def forbidden(role: str, allowed: tuple[str, ...]) -> HTTPException:
     names = ", ".join(ROLE_LABELS[r] for r in allowed)
-    return HTTPException(status.HTTP_403_FORBIDDEN,
-                         f"Your role ({ROLE_LABELS.get(role, role)}) may not do this. Allowed: {names}.")
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        f"Your role ({ROLE_LABELS.get(role, role)}) may not do this. Allowed: {names}.",
+    )
 
 
 def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]:
@@ -154,7 +178,10 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
     allowed = tuple(roles)
 
     if page:
-        def check_page(request: Request, user: CurrentUser = Depends(page_user)) -> CurrentUser:
+
+        def check_page(
+            request: Request, user: Annotated[CurrentUser, Depends(page_user)]
+        ) -> CurrentUser:
             if user.role not in allowed:
                 record_refusal(request, user, allowed)
                 raise forbidden(user.role, allowed)
@@ -163,7 +190,7 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
         check_page.allowed_roles = allowed  # type: ignore[attr-defined]
         return check_page
 
-    def check_api(request: Request, user: CurrentUser = Depends(api_user)) -> CurrentUser:
+    def check_api(request: Request, user: Annotated[CurrentUser, Depends(api_user)]) -> CurrentUser:
         if user.role not in allowed:
             record_refusal(request, user, allowed)
             raise forbidden(user.role, allowed)
@@ -175,14 +202,20 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
 
 ALL_ROLES: tuple[str, ...] = ROLES
 STAFF: tuple[str, ...] = tuple(r for r in ROLES if r != "person")
-CASE_READERS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer",
-                                 "operations", "compliance")
+CASE_READERS: tuple[str, ...] = (
+    "person",
+    "social_worker",
+    "approver",
+    "appeals_officer",
+    "operations",
+    "compliance",
+)
 
 
 def authenticate(store: Any, username: str, password: str) -> CurrentUser | None:
     try:
         record = store.get_user(username)
-    except Exception:  # a malformed username is a failed sign-in
+    except StoreError:  # a malformed username is a failed sign-in
         record = None
     if record is None or not getattr(record, "active", True):
         return None

@@ -34,19 +34,24 @@ WAY_LABELS: dict[str, str] = {
     "endangers_health_safety": "Puts health or safety at risk",
     "takes_significantly_longer": "Takes much longer than normal",
 }
-assert set(OUTCOME_LABELS) == {o.value for o in Outcome} and set(WAY_LABELS) == {w.value for w in Way}
+assert set(OUTCOME_LABELS) == {o.value for o in Outcome} and set(WAY_LABELS) == {
+    w.value for w in Way
+}
 PLAN_ROWS = 6
 
 
 def _getlist(form: Any, key: str) -> list[str]:
-    return [str(v) for v in form.getlist(key)] if hasattr(form, "getlist") else list(form.get(key, []))
+    return (
+        [str(v) for v in form.getlist(key)] if hasattr(form, "getlist") else list(form.get(key, []))
+    )
 
 
 def needs_from_form(form: Any, prefix: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """`prefix` is "now" or "soon": checkboxes `<prefix>.<outcome>` hold the ways of being unable."""
     outcomes = {o: _getlist(form, f"{prefix}.{o}") for o in OUTCOME_LABELS}
     raw = {
-        "arise_from_impairment_or_illness": form.get(f"{prefix}.arise_from_impairment_or_illness") == "yes",
+        "arise_from_impairment_or_illness": form.get(f"{prefix}.arise_from_impairment_or_illness")
+        == "yes",
         "wellbeing_impact": form.get(f"{prefix}.wellbeing_impact") or None,
         "outcomes": {o: ways for o, ways in outcomes.items() if ways},
     }
@@ -55,7 +60,9 @@ def needs_from_form(form: Any, prefix: str) -> tuple[dict[str, Any] | None, dict
     except ValidationError as exc:
         errors = {f"{prefix}.{k}": v for k, v in errors_by_field(exc).items()}
         if f"{prefix}.wellbeing_impact" in errors:
-            errors[f"{prefix}.wellbeing_impact"] = "Choose whether the effect on wellbeing is significant"
+            errors[f"{prefix}.wellbeing_impact"] = (
+                "Choose whether the effect on wellbeing is significant"
+            )
         return None, errors
 
 
@@ -83,7 +90,13 @@ def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[str], dict[st
         amount = _money(cost)
         if amount is None or amount < 0:
             errors[f"item-{i}-weekly_cost"] = "Enter the weekly cost in pounds, like 85.50"
-        items.append({"need": need, "provision": provision, "weekly_cost": str(amount) if amount is not None else cost})
+        items.append(
+            {
+                "need": need,
+                "provision": provision,
+                "weekly_cost": str(amount) if amount is not None else cost,
+            }
+        )
     if not items and not errors:
         errors["item-0-need"] = "Add at least one item that meets a need"
     unmet = [line.strip() for line in (form.get("unmet_needs") or "").splitlines() if line.strip()]
@@ -114,41 +127,65 @@ def proposal_from_form(form: Any, needs: list[str]) -> tuple[dict[str, Any] | No
         if cost is None or cost < 0:
             errors[f"just-{need}-weekly_cost"] = "Enter the weekly cost in pounds, like 60.00"
             continue
-        justifications.append({"need": need, "provision": provision, "weekly_cost": str(cost), "reason": reason})
+        justifications.append(
+            {"need": need, "provision": provision, "weekly_cost": str(cost), "reason": reason}
+        )
     if errors:
         return None, errors
     try:
-        proposal = Proposal.model_validate({"weekly_amount": amount, "justifications": justifications})
+        proposal = Proposal.model_validate(
+            {"weekly_amount": amount, "justifications": justifications}
+        )
     except ValidationError as exc:
         return None, errors_by_field(exc)
     return proposal.model_dump(mode="json"), {}
 
 
-def check_counter_proposal(rules_dir: Any, council: str, on: date, plan: dict[str, Any],
-                           predicted_needs: list[str], proposal: dict[str, Any]) -> dict[str, Any]:
+def check_counter_proposal(
+    rules_dir: Any,
+    council: str,
+    on: date,
+    plan: dict[str, Any],
+    predicted_needs: list[str],
+    proposal: dict[str, Any],
+) -> dict[str, Any]:
     """The `counter-proposal` decision, and need by need whether the lower amount covers it."""
     from carebudget.decisions import decide_with_bundle
     from carebudget.rulebook import get_registry
 
     bundle = get_registry(rules_dir).bundle(council, on)
-    record = decide_with_bundle("counter-proposal", bundle, on,
-                                {"plan": plan, "predicted_needs": predicted_needs, "proposal": proposal})
+    record = decide_with_bundle(
+        "counter-proposal",
+        bundle,
+        on,
+        {"plan": plan, "predicted_needs": predicted_needs, "proposal": proposal},
+    )
     result = record["counter_proposal"]
     fired = [r["id"] for r in record.get("fired_rules", [])]
     planned: dict[str, Decimal] = {}
     for item in plan.get("items", []):
-        planned[item["need"]] = planned.get(item["need"], Decimal(0)) + Decimal(str(item["weekly_cost"]))
+        planned[item["need"]] = planned.get(item["need"], Decimal(0)) + Decimal(
+            str(item["weekly_cost"])
+        )
     rows = []
     for entry in result.get("needs", []):
         need = entry["need"]
         label = OUTCOME_LABELS.get(need, need).lower()
-        problems = [f for f in result.get("failures", []) if label in f.lower()
-                    or need.replace("_", " ") in f.lower()]
+        problems = [
+            f
+            for f in result.get("failures", [])
+            if label in f.lower() or need.replace("_", " ") in f.lower()
+        ]
         failed_rule = any(rule.endswith(f".{need}") for rule in fired)
-        rows.append({"need": need, "label": OUTCOME_LABELS.get(need, need),
-                     "planned_weekly": f"{planned.get(need, Decimal(0)):.2f}",
-                     "justified_weekly": entry["justified_weekly"],
-                     "covered": bool(entry["covered"]) and not failed_rule and not problems,
-                     "problems": problems})
+        rows.append(
+            {
+                "need": need,
+                "label": OUTCOME_LABELS.get(need, need),
+                "planned_weekly": f"{planned.get(need, Decimal(0)):.2f}",
+                "justified_weekly": entry["justified_weekly"],
+                "covered": bool(entry["covered"]) and not failed_rule and not problems,
+                "problems": problems,
+            }
+        )
     general = [f for f in result.get("failures", []) if not any(f in r["problems"] for r in rows)]
     return {"record": record, "valid": bool(result["valid"]), "needs": rows, "general": general}

@@ -41,7 +41,9 @@ def decision(state: dict[str, Any], *kinds: str) -> dict[str, Any] | None:
 
 def needs_rows(needs: dict[str, Any] | None) -> list[dict[str, Any]]:
     outcomes = (needs or {}).get("outcomes") or {}
-    return [{"need": o, "label": OUTCOME_LABELS.get(o, o), "ways": ways} for o, ways in outcomes.items()]
+    return [
+        {"need": o, "label": OUTCOME_LABELS.get(o, o), "ways": ways} for o, ways in outcomes.items()
+    ]
 
 
 def predicted_outcomes(state: dict[str, Any]) -> list[str]:
@@ -49,11 +51,13 @@ def predicted_outcomes(state: dict[str, Any]) -> list[str]:
     listed = _get(state, "predicted_needs_list")
     if isinstance(listed, list):
         return [str(o) for o in listed]
-    predicted = _get(state, "assessment.predicted_needs", "predicted_needs", "self_assessment.predicted_needs")
+    predicted = _get(
+        state, "assessment.predicted_needs", "predicted_needs", "self_assessment.predicted_needs"
+    )
     current = _get(state, "assessment.needs", "needs", "self_assessment.needs")
     out: list[str] = []
     for source in (current, predicted):
-        for outcome in ((source or {}).get("outcomes") or {}):
+        for outcome in (source or {}).get("outcomes") or {}:
             if outcome not in out:
                 out.append(outcome)
     return out

@@ -6,13 +6,17 @@ the right role, with separation of duties. The web only checks who may reach the
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
 from typing import Any
 
 from fastapi import HTTPException, Request
 
+from carebudget.store.errors import StoreError
 from carebudget.web.auth import CurrentUser
+
+log = logging.getLogger(__name__)
 
 # Roles that take steps on a case; which step each may take is the workflow's rule.
 ACTORS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer")
@@ -30,17 +34,26 @@ def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
         filters["overdue"] = query.overdue
     if getattr(query, "due_before", None):
         if query.overdue is False:
-            raise HTTPException(422, {"error": "invalid input", "field": "due_before",
-                                      "message": "due_before: choose either 'not overdue' or a due date, not both"})
+            raise HTTPException(
+                422,
+                {
+                    "error": "invalid input",
+                    "field": "due_before",
+                    "message": "due_before: choose either 'not overdue' or a due date, not both",
+                },
+            )
         # "due before D" is "overdue as judged on D"; with overdue=true as well, the earlier date wins.
         filters["overdue"] = True
-        filters["today"] = min(query.due_before, date.today()) if query.overdue else query.due_before
+        filters["today"] = (
+            min(query.due_before, date.today()) if query.overdue else query.due_before
+        )
     return filters
 
 
 def list_cases(store: Any, query: Any, user: CurrentUser) -> tuple[list[Any], int]:
-    rows, total = store.list_cases(case_filters(query, user), {"number": query.page, "size": query.size},
-                                   role=user.role)
+    rows, total = store.list_cases(
+        case_filters(query, user), {"number": query.page, "size": query.size}, role=user.role
+    )
     return list(rows), int(total)
 
 
@@ -58,10 +71,14 @@ def _refusal(exc: Exception) -> HTTPException | None:
     reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
     field = getattr(exc, "field", None)
     if name in ("CaseNotFound", "UnknownCase") or "not found" in str(exc).lower():
-        return HTTPException(404, f"No case {getattr(exc, 'case_id', '') or ''} found".replace("  ", " "))
+        return HTTPException(
+            404, f"No case {getattr(exc, 'case_id', '') or ''} found".replace("  ", " ")
+        )
     if name.endswith(("Refused", "Error", "Invalid", "Rejected")) or hasattr(exc, "reason"):
-        return HTTPException(409 if "invalid" not in name.lower() else 422,
-                             {"error": "refused", "field": field, "message": str(reason)})
+        return HTTPException(
+            409 if "invalid" not in name.lower() else 422,
+            {"error": "refused", "field": field, "message": str(reason)},
+        )
     return None
 
 
@@ -71,17 +88,28 @@ def owns_case(state: dict[str, Any], user: CurrentUser) -> bool:
         if state.get(key) == user.username:
             return True
     person = state.get("person")
-    return isinstance(person, dict) and user.username in (person.get("username"), person.get("user"))
+    return isinstance(person, dict) and user.username in (
+        person.get("username"),
+        person.get("user"),
+    )
 
 
 def refuse_foreign_case(request: Request, case_id: str, user: CurrentUser) -> HTTPException:
     try:
-        request.app.state.store.append_event(f"web-refused-{uuid.uuid4()}", case_id, user.username, user.role,
-                                             "access_refused", {"method": request.method,
-                                                                "path": request.url.path,
-                                                                "reason": "not the person's own case"})
-    except Exception:  # an unknown case: nothing to write against
-        pass
+        request.app.state.store.append_event(
+            f"web-refused-{uuid.uuid4()}",
+            case_id,
+            user.username,
+            user.role,
+            "access_refused",
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "reason": "not the person's own case",
+            },
+        )
+    except StoreError as exc:  # an unknown case: nothing to write against
+        log.info("refusal not written to the ledger: %s", exc)
     return HTTPException(403, "You can only see your own case")
 
 
@@ -117,8 +145,9 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         raise mapped from None
 
 
-async def act(request: Request, case_id: str, step: str, payload: dict[str, Any],
-              user: CurrentUser) -> dict[str, Any]:
+async def act(
+    request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser
+) -> dict[str, Any]:
     service = _service()
     client = await request.app.state.temporal.client()
     if user.role == "person":

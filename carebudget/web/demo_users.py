@@ -31,8 +31,11 @@ def ensure_demo_users(store: Any, announce: bool = False) -> list[tuple[str, str
             store.create_user(username, f"Demo {ROLE_LABELS[role]}", role, hashed)
             created.append((username, role))
     if announce:
-        print("Development mode: demo users, each with the password "
-              f"'{DEMO_PASSWORD}' (never use these outside development):", flush=True)
+        print(
+            "Development mode: demo users, each with the password "
+            f"'{DEMO_PASSWORD}' (never use these outside development):",
+            flush=True,
+        )
         for username, role in demo_users():
             print(f"  {username:24} {ROLE_LABELS[role]}", flush=True)
     return created

@@ -7,8 +7,11 @@ from typing import Any
 
 def table_change(before: Any, after: Any) -> dict[str, Any] | None:
     """For two tables (lists of mappings): columns and rows of (before, after, changed) cells."""
-    if not (isinstance(before, list) and isinstance(after, list)
-            and all(isinstance(r, dict) for r in before + after)):
+    if not (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and all(isinstance(r, dict) for r in before + after)
+    ):
         return None
     columns: list[str] = []
     for row in before + after:
@@ -17,6 +20,10 @@ def table_change(before: Any, after: Any) -> dict[str, Any] | None:
     for i in range(max(len(before), len(after))):
         old = before[i] if i < len(before) else {}
         new = after[i] if i < len(after) else {}
-        rows.append([{"before": old.get(c), "after": new.get(c), "changed": old.get(c) != new.get(c)}
-                     for c in columns])
+        rows.append(
+            [
+                {"before": old.get(c), "after": new.get(c), "changed": old.get(c) != new.get(c)}
+                for c in columns
+            ]
+        )
     return {"columns": columns, "rows": rows}

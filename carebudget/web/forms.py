@@ -30,7 +30,7 @@ def plain_message(error: dict[str, Any]) -> str:
     if kind == "enum" or kind == "literal_error":
         return msg.replace("Input should be", "Choose")
     if msg.startswith("Value error, "):
-        return msg[len("Value error, "):]
+        return msg[len("Value error, ") :]
     return msg[0].upper() + msg[1:] if msg else "Check this value"
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -46,18 +46,28 @@ class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     council: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    path: str = Field(min_length=6, max_length=200, description="Path inside rules/councils/<council>/, "
-                      "for example parameters/ras.yaml or ras.yaml or tests/budget.yaml")
-    content: str = Field(min_length=1, max_length=MAX_FILE_BYTES, description="The YAML file's text")
-    note: str = Field("", max_length=2000, description="Why the change is made (shown to the approver)")
+    path: str = Field(
+        min_length=6,
+        max_length=200,
+        description="Path inside rules/councils/<council>/, "
+        "for example parameters/ras.yaml or ras.yaml or tests/budget.yaml",
+    )
+    content: str = Field(
+        min_length=1, max_length=MAX_FILE_BYTES, description="The YAML file's text"
+    )
+    note: str = Field(
+        "", max_length=2000, description="Why the change is made (shown to the approver)"
+    )
 
     @field_validator("path")
     @classmethod
     def _safe_path(cls, v: str) -> str:
         v = v.strip()
         if not SAFE_PATH.match(v) or ".." in v:
-            raise ValueError("use a path like parameters/ras.yaml: lower-case letters, digits, - and _, "
-                             "folders separated by /, ending in .yaml")
+            raise ValueError(
+                "use a path like parameters/ras.yaml: lower-case letters, digits, - and _, "
+                "folders separated by /, ending in .yaml"
+            )
         return v
 
 
@@ -90,7 +100,7 @@ def proposals_dir(data_dir: Path) -> Path:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def save(data_dir: Path, proposal: Proposal) -> None:
@@ -112,9 +122,16 @@ def load(data_dir: Path, proposal_id: str) -> Proposal:
 
 def list_all(data_dir: Path, council: str | None = None) -> list[Proposal]:
     folder = proposals_dir(data_dir)
-    found = [Proposal.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")] \
-        if folder.is_dir() else []
-    return sorted((p for p in found if council in (None, p.council)), key=lambda p: p.proposed_at, reverse=True)
+    found = (
+        [Proposal.model_validate_json(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")]
+        if folder.is_dir()
+        else []
+    )
+    return sorted(
+        (p for p in found if council in (None, p.council)),
+        key=lambda p: p.proposed_at,
+        reverse=True,
+    )
 
 
 class _TwoBundles:
@@ -134,13 +151,17 @@ def _effective_on(library: Library, council: str) -> date:
     return max([date.today(), *dates])
 
 
-def caseload(store: Any, council: str, library: Library, limit: int = CASELOAD_LIMIT) -> tuple[list[dict[str, Any]], str]:
+def caseload(
+    store: Any, council: str, library: Library, limit: int = CASELOAD_LIMIT
+) -> tuple[list[dict[str, Any]], str]:
     """The inputs of each case's latest budget decision; the council's rule tests when none exist."""
     cases: list[dict[str, Any]] = []
     if store is not None:
         number = 1
         while len(cases) < limit:
-            rows, total = store.list_cases({"council": council}, {"number": number, "size": 500}, role="compliance")
+            rows, total = store.list_cases(
+                {"council": council}, {"number": number, "size": 500}, role="compliance"
+            )
             for row in rows:
                 latest = None
                 for record in store.case_decisions(row.case_id, role="compliance"):
@@ -155,10 +176,14 @@ def caseload(store: Any, council: str, library: Library, limit: int = CASELOAD_L
         return cases[:limit], "the current caseload"
     from carebudget.rulebook.ruletests import discover
 
-    tests = [t for t in discover(library, council) if t.kind in ("indicative-budget", "assessment")
-             and not t.expected_error]
-    return [{"id": t.name, "input": t.input} for t in tests], \
-        "the council's rule-test cases (no case with a budget decision is on record yet)"
+    tests = [
+        t
+        for t in discover(library, council)
+        if t.kind in ("indicative-budget", "assessment") and not t.expected_error
+    ]
+    return [
+        {"id": t.name, "input": t.input} for t in tests
+    ], "the council's rule-test cases (no case with a budget decision is on record yet)"
 
 
 def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> Proposal:
@@ -174,18 +199,28 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
     except UnknownCouncil as exc:
         raise PolicyChangeError(str(exc), "council") from None
     if change.council == "england":
-        raise PolicyChangeError("national rules change only with the law; upload a council's file", "council")
+        raise PolicyChangeError(
+            "national rules change only with the law; upload a council's file", "council"
+        )
     target = rules_dir / "councils" / change.council / change.path
     proposal = Proposal(
-        id=uuid.uuid4().hex[:12], council=change.council, path=change.path, content=change.content,
-        note=change.note, proposed_by=proposed_by, proposed_at=_now(), status="draft",
+        id=uuid.uuid4().hex[:12],
+        council=change.council,
+        path=change.path,
+        content=change.content,
+        note=change.note,
+        proposed_by=proposed_by,
+        proposed_at=_now(),
+        status="draft",
         replaces=target.read_text(encoding="utf-8") if target.is_file() else None,
     )
     work = proposals_dir(settings.data_dir) / f"{proposal.id}-rules"
     shutil.copytree(rules_dir, work)
     try:
         (work / "councils" / change.council / change.path).parent.mkdir(parents=True, exist_ok=True)
-        (work / "councils" / change.council / change.path).write_text(change.content, encoding="utf-8")
+        (work / "councils" / change.council / change.path).write_text(
+            change.content, encoding="utf-8"
+        )
         try:
             candidate = load_library(work)
         except RuleFileError as exc:
@@ -194,7 +229,7 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
             save(settings.data_dir, proposal)
             return proposal
         bands = candidate.parameters(change.council).get("ras.bands")
-        for value in (bands.values if bands else ()):
+        for value in bands.values if bands else ():
             proposal.problems += [f"ras.bands: {p}" for p in check_bands(value.value)]
         try:
             results = [run_test(candidate, t) for t in discover(candidate, change.council)]
@@ -202,8 +237,12 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
             results = []
             proposal.problems.append(str(exc).replace(str(work), "rules"))
         failures = [{"name": r.test.name, "problems": r.problems} for r in results if not r.passed]
-        proposal.tests = {"run": len(results), "passed": len(results) - len(failures),
-                          "failed": len(failures), "failures": failures}
+        proposal.tests = {
+            "run": len(results),
+            "passed": len(results) - len(failures),
+            "failed": len(failures),
+            "failures": failures,
+        }
         on = _effective_on(candidate, change.council)
         before, after = current.bundle(change.council, on), candidate.bundle(change.council, on)
         from carebudget.rulebook.diff import diff_bundles
@@ -214,16 +253,27 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
         report = run_whatif(current, candidate, change.council, cases, on)
         changes = sorted((c for c in report.changes if c.error is None), key=lambda c: c.delta)
         proposal.whatif = {
-            **report.summary(), "source": source, "date": on.isoformat(),
-            "largest": [{"case": c.case_id, "before": f"{c.before:.2f}", "after": f"{c.after:.2f}",
-                         "change": f"{c.delta:.2f}"} for c in (changes[:8] + changes[-8:] if len(changes) > 16 else changes)
-                        if c.delta != 0],
+            **report.summary(),
+            "source": source,
+            "date": on.isoformat(),
+            "largest": [
+                {
+                    "case": c.case_id,
+                    "before": f"{c.before:.2f}",
+                    "after": f"{c.after:.2f}",
+                    "change": f"{c.delta:.2f}",
+                }
+                for c in (changes[:8] + changes[-8:] if len(changes) > 16 else changes)
+                if c.delta != 0
+            ],
             "errors_sample": [{"case": c.case_id, "error": c.error} for c in report.errors[:5]],
         }
         if proposal.problems or failures:
             proposal.status = "refused"
         elif store is not None:
-            store.save_bundle(after.hash, change.council, after.content, on, proposed_by, None, "draft")
+            store.save_bundle(
+                after.hash, change.council, after.content, on, proposed_by, None, "draft"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     save(settings.data_dir, proposal)
@@ -234,17 +284,24 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
     """A second policy officer approves; the file goes into the rules folder and is in force."""
     proposal = load(settings.data_dir, proposal_id)
     if proposal.status != "draft":
-        raise PolicyChangeError(f"this change is {proposal.status}; only a draft that passed its checks "
-                                "can be published", "proposal_id")
+        raise PolicyChangeError(
+            f"this change is {proposal.status}; only a draft that passed its checks "
+            "can be published",
+            "proposal_id",
+        )
     if not proposal.publishable:
         raise PolicyChangeError("this change has not passed its checks and tests", "proposal_id")
     if approver == proposal.proposed_by:
-        raise PolicyChangeError("a second policy officer must approve: you proposed this change", "approver")
+        raise PolicyChangeError(
+            "a second policy officer must approve: you proposed this change", "approver"
+        )
     rules_dir = Path(settings.rules_dir)
     target = rules_dir / "councils" / proposal.council / proposal.path
     now_text = target.read_text(encoding="utf-8") if target.is_file() else None
     if now_text != proposal.replaces:
-        raise PolicyChangeError("the file changed since this proposal was checked; upload it again", "path")
+        raise PolicyChangeError(
+            "the file changed since this proposal was checked; upload it again", "path"
+        )
     registry = get_registry(rules_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{proposal.id}.tmp")
@@ -257,12 +314,21 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
         else:
             target.write_text(now_text, encoding="utf-8")
         registry.refresh(force=True)
-        raise PolicyChangeError(f"the rules in force refused the change: {registry.refused}", "content")
+        raise PolicyChangeError(
+            f"the rules in force refused the change: {registry.refused}", "content"
+        )
     proposal.status, proposal.approved_by, proposal.decided_at = "published", approver, _now()
     if store is not None and proposal.bundle and proposal.effective_from:
         bundle = registry.bundle(proposal.council, proposal.effective_from)
-        store.save_bundle(bundle.hash, proposal.council, bundle.content, proposal.effective_from,
-                          proposal.proposed_by, approver, "published")
+        store.save_bundle(
+            bundle.hash,
+            proposal.council,
+            bundle.content,
+            proposal.effective_from,
+            proposal.proposed_by,
+            approver,
+            "published",
+        )
         proposal.bundle = bundle.hash
     save(settings.data_dir, proposal)
     return proposal
@@ -271,7 +337,9 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
 def withdraw(settings: Any, proposal_id: str, actor: str) -> Proposal:
     proposal = load(settings.data_dir, proposal_id)
     if proposal.status not in ("draft", "refused"):
-        raise PolicyChangeError(f"this change is {proposal.status} and cannot be withdrawn", "proposal_id")
+        raise PolicyChangeError(
+            f"this change is {proposal.status} and cannot be withdrawn", "proposal_id"
+        )
     proposal.status, proposal.approved_by, proposal.decided_at = "withdrawn", actor, _now()
     save(settings.data_dir, proposal)
     return proposal

@@ -34,15 +34,18 @@ def council_overview(settings: Any, store: Any) -> dict[str, Any]:
         for on in versions(library, code):
             bundle = library.bundle(code, on)
             record = stored.get(bundle.hash)
-            rows.append({
-                "effective_from": on.isoformat(), "bundle": bundle.hash,
-                "status": record.status if record else ("future" if on > today else "in files"),
-                "published_by": record.published_by if record else None,
-                "approved_by": record.approved_by if record else None,
-            })
+            rows.append(
+                {
+                    "effective_from": on.isoformat(),
+                    "bundle": bundle.hash,
+                    "status": record.status if record else ("future" if on > today else "in files"),
+                    "published_by": record.published_by if record else None,
+                    "approved_by": record.approved_by if record else None,
+                }
+            )
         current = registry.bundle(code, today)
         for row in rows:
-            if row["bundle"] == current.hash and row["effective_from"] <= today.isoformat():
+            if row["bundle"] == current.hash and str(row["effective_from"]) <= today.isoformat():
                 row["in_force"] = True
         out.append({"council": code, "in_force": current.hash, "versions": rows[::-1]})
     refused = str(registry.refused) if registry.refused else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 # Fallback until the workflow's own stage list is importable (workflows.models.Stage).
 _STAGES: dict[str, str] = {
     "intake": "Intake (s9)",
@@ -21,7 +23,7 @@ _STAGES: dict[str, str] = {
 
 def _from_workflows() -> dict[str, str] | None:
     try:
-        from workflows import models
+        models = importlib.import_module("workflows.models")
     except ImportError:
         return None
     stage = getattr(models, "Stage", None)

@@ -6,10 +6,11 @@ person typed into that step's payload, with a message beside each field that is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 
 from carebudget.web import case_forms
 from carebudget.web.auth import CurrentUser
@@ -33,7 +34,9 @@ def _text(form: Any, name: str) -> str:
     return str(form.get(name) or "").strip()
 
 
-def _money(form: Any, name: str, errors: dict[str, str], label: str, required: bool = True) -> str | None:
+def _money(
+    form: Any, name: str, errors: dict[str, str], label: str, required: bool = True
+) -> str | None:
     raw = _text(form, name).replace("£", "").replace(",", "")
     if not raw:
         if required:
@@ -50,7 +53,9 @@ def _money(form: Any, name: str, errors: dict[str, str], label: str, required: b
     return f"{value:.2f}"
 
 
-def parse_start(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_start(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     council = _text(form, "council")
     if not council:
@@ -69,53 +74,82 @@ def parse_start(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[di
     if setting not in ("home", "care_home"):
         errors["setting"] = "Choose where the person lives"
     person_user = user.username if user.role == "person" else _text(form, "person_user") or None
-    payload = {"council": council, "person": {"name": name, "date_of_birth": born.isoformat() if born else None,
-                                              "setting": setting}, "person_user": person_user}
+    payload = {
+        "council": council,
+        "person": {
+            "name": name,
+            "date_of_birth": born.isoformat() if born else None,
+            "setting": setting,
+        },
+        "person_user": person_user,
+    }
     return payload, errors
 
 
-def parse_self_assessment(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_self_assessment(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     needs, errors = case_forms.needs_from_form(form, "now")
     predicted, more = case_forms.needs_from_form(form, "soon")
     return {"needs": needs, "predicted_needs": predicted}, {**errors, **more}
 
 
-def parse_verification(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_verification(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     payload, errors = parse_self_assessment(form, state, user)
     finances = {
         "capital": _money(form, "capital", errors, "savings and capital"),
         "weekly_income": _money(form, "weekly_income", errors, "weekly income"),
-        "housing_costs": _money(form, "housing_costs", errors, "housing costs", required=False) or "0.00",
-        "disability_related_expenditure": _money(form, "disability_related_expenditure", errors,
-                                                 "disability-related costs", required=False) or "0.00",
+        "housing_costs": _money(form, "housing_costs", errors, "housing costs", required=False)
+        or "0.00",
+        "disability_related_expenditure": _money(
+            form,
+            "disability_related_expenditure",
+            errors,
+            "disability-related costs",
+            required=False,
+        )
+        or "0.00",
     }
     care = {"weekly_cost": _money(form, "care_weekly_cost", errors, "the weekly cost of care")}
     payload.update(finances=finances, care=care, notes=_text(form, "notes"))
     return payload, errors
 
 
-def parse_plan(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_plan(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     plan, unmet, errors = case_forms.plan_from_form(form)
     return {"plan": plan, "unmet_needs": unmet}, errors
 
 
-def parse_nothing(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_nothing(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     return {"note": _text(form, "note")}, {}
 
 
 def _reasons(field: str, message: str) -> Parser:
-    def parse(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+    def parse(
+        form: Any, state: dict[str, Any], user: CurrentUser
+    ) -> tuple[dict[str, Any], dict[str, str]]:
         text = _text(form, field)
         return {field: text}, ({} if text else {field: message})
+
     return parse
 
 
-def parse_appeal_decision(form: Any, state: dict[str, Any], user: CurrentUser) -> tuple[dict[str, Any], dict[str, str]]:
+def parse_appeal_decision(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     outcome = _text(form, "outcome")
     if outcome not in ("uphold", "part_uphold", "dismiss"):
         errors["outcome"] = "Choose uphold, part-uphold or dismiss"
-    amount = _money(form, "weekly_amount", errors, "the new weekly amount", required=outcome == "part_uphold")
+    amount = _money(
+        form, "weekly_amount", errors, "the new weekly amount", required=outcome == "part_uphold"
+    )
     reasons = _text(form, "reasons")
     if not reasons:
         errors["reasons"] = "Give the reasons for the decision: the person is told them in writing"
@@ -129,31 +163,100 @@ def counter_payload(check: dict[str, Any]) -> dict[str, Any]:
     return {"proposal": check["proposal"]}
 
 
-STEPS: dict[str, Step] = {s.name: s for s in [
-    Step("start", "Start a case", ("social_worker", "person"), (), parse_start, "The case is open."),
-    Step("self_assess", "Your needs, now and in the next 12 months", ("person",), ("assessment",),
-         parse_self_assessment, "Thank you. Your social worker will check your answers with you."),
-    Step("verify_assessment", "Verify the assessment", ("social_worker",), ("assessment",), parse_verification,
-         "The assessment is verified; the eligibility, charge and indicative budget are worked out."),
-    Step("submit_plan", "Care and support plan", ("social_worker", "person"), ("support_planning",), parse_plan,
-         "The plan is sent for sign-off."),
-    Step("approve", "Approve the plan", ("approver",), ("sign_off",), parse_nothing,
-         "The plan is approved and the personal budget is active."),
-    Step("request_changes", "Ask for changes", ("approver",), ("sign_off",),
-         _reasons("reasons", "Say what needs to change and why"), "The plan is sent back with your reasons."),
-    Step("counter_propose", "Counter-propose a lower amount", ("approver",), ("sign_off",), parse_nothing,
-         "The counter-proposal is sent to the person with its justification.",
-         payload_from_check=counter_payload),
-    Step("accept_counter_proposal", "Accept the lower amount", ("person",), ("counter_proposal",), parse_nothing,
-         "You accepted the amount. Your personal budget is active."),
-    Step("appeal", "Appeal", ("person",), ("counter_proposal",),
-         _reasons("reasons", "Say why you think the amount does not meet your needs"),
-         "Your appeal is sent. An officer who was not involved will decide it."),
-    Step("decide_appeal", "Decide the appeal", ("appeals_officer",), ("appeal",), parse_appeal_decision,
-         "The appeal is decided and the person is told the reasons."),
-    Step("request_review", "Ask for a review", ("person", "social_worker"), ("active_budget", "review"),
-         _reasons("reasons", "Say what has changed"), "A review has been requested."),
-]}
+STEPS: dict[str, Step] = {
+    s.name: s
+    for s in [
+        Step(
+            "start",
+            "Start a case",
+            ("social_worker", "person"),
+            (),
+            parse_start,
+            "The case is open.",
+        ),
+        Step(
+            "self_assess",
+            "Your needs, now and in the next 12 months",
+            ("person",),
+            ("assessment",),
+            parse_self_assessment,
+            "Thank you. Your social worker will check your answers with you.",
+        ),
+        Step(
+            "verify_assessment",
+            "Verify the assessment",
+            ("social_worker",),
+            ("assessment",),
+            parse_verification,
+            "The assessment is verified; the eligibility, charge and indicative budget are worked out.",
+        ),
+        Step(
+            "submit_plan",
+            "Care and support plan",
+            ("social_worker", "person"),
+            ("support_planning",),
+            parse_plan,
+            "The plan is sent for sign-off.",
+        ),
+        Step(
+            "approve",
+            "Approve the plan",
+            ("approver",),
+            ("sign_off",),
+            parse_nothing,
+            "The plan is approved and the personal budget is active.",
+        ),
+        Step(
+            "request_changes",
+            "Ask for changes",
+            ("approver",),
+            ("sign_off",),
+            _reasons("reasons", "Say what needs to change and why"),
+            "The plan is sent back with your reasons.",
+        ),
+        Step(
+            "counter_propose",
+            "Counter-propose a lower amount",
+            ("approver",),
+            ("sign_off",),
+            parse_nothing,
+            "The counter-proposal is sent to the person with its justification.",
+            payload_from_check=counter_payload,
+        ),
+        Step(
+            "accept_counter_proposal",
+            "Accept the lower amount",
+            ("person",),
+            ("counter_proposal",),
+            parse_nothing,
+            "You accepted the amount. Your personal budget is active.",
+        ),
+        Step(
+            "appeal",
+            "Appeal",
+            ("person",),
+            ("counter_proposal",),
+            _reasons("reasons", "Say why you think the amount does not meet your needs"),
+            "Your appeal is sent. An officer who was not involved will decide it.",
+        ),
+        Step(
+            "decide_appeal",
+            "Decide the appeal",
+            ("appeals_officer",),
+            ("appeal",),
+            parse_appeal_decision,
+            "The appeal is decided and the person is told the reasons.",
+        ),
+        Step(
+            "request_review",
+            "Ask for a review",
+            ("person", "social_worker"),
+            ("active_budget", "review"),
+            _reasons("reasons", "Say what has changed"),
+            "A review has been requested.",
+        ),
+    ]
+}
 for _step in STEPS.values():
     object.__setattr__(_step, "workflow_step", _step.workflow_step or _step.name)
 

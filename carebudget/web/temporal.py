@@ -34,15 +34,22 @@ class TemporalAccess:
                 try:
                     self._client = await asyncio.wait_for(self._connect(), timeout=10)
                     self._owned = True
-                except Exception as exc:
+                except (OSError, RuntimeError, TimeoutError) as exc:  # not there, or not ready
                     self._failed_at = time.monotonic()
-                    log.warning("cannot reach Temporal at %s: %s", self.settings.effective_temporal_address, exc)
+                    log.warning(
+                        "cannot reach Temporal at %s: %s",
+                        self.settings.effective_temporal_address,
+                        exc,
+                    )
                     raise self._unreachable() from None
         return self._client
 
     def _unreachable(self) -> HTTPException:
-        return HTTPException(503, f"The case service (Temporal at {self.settings.effective_temporal_address}) "
-                             "is not reachable; try again in a minute")
+        return HTTPException(
+            503,
+            f"The case service (Temporal at {self.settings.effective_temporal_address}) "
+            "is not reachable; try again in a minute",
+        )
 
     async def _connect(self) -> Any:
         try:
@@ -50,8 +57,9 @@ class TemporalAccess:
         except ImportError:
             from temporalio.client import Client
 
-            return await Client.connect(self.settings.effective_temporal_address,
-                                        namespace=self.settings.temporal_namespace)
+            return await Client.connect(
+                self.settings.effective_temporal_address, namespace=self.settings.temporal_namespace
+            )
         return await get_client(self.settings)
 
     async def close(self) -> None:

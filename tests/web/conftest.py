@@ -12,18 +12,24 @@ from typing import Any
 import pytest
 
 warnings.filterwarnings("ignore", message="Using `httpx`", category=Warning)
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from carebudget.settings import REPO_ROOT, Settings  # noqa: E402
-from carebudget.store.roles import ROLES  # noqa: E402
-from carebudget.web.app import create_app  # noqa: E402
-from carebudget.web.demo_users import DEMO_PASSWORD, demo_username  # noqa: E402
+from carebudget.settings import REPO_ROOT, Settings
+from carebudget.store.roles import ROLES
+from carebudget.web.app import create_app
+from carebudget.web.demo_users import DEMO_PASSWORD, demo_username
 
 ASSESSMENT_FACTS: dict[str, Any] = {
     "person": {"date_of_birth": "1950-03-01", "setting": "home"},
-    "needs": {"arise_from_impairment_or_illness": True, "wellbeing_impact": "significant",
-              "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"],
-                           "toilet_needs": ["endangers_health_safety"]}},
+    "needs": {
+        "arise_from_impairment_or_illness": True,
+        "wellbeing_impact": "significant",
+        "outcomes": {
+            "nutrition": ["needs_assistance"],
+            "personal_hygiene": ["needs_assistance"],
+            "toilet_needs": ["endangers_health_safety"],
+        },
+    },
     "finances": {"capital": "10000", "weekly_income": "250"},
     "care": {"weekly_cost": "300"},
 }
@@ -32,8 +38,13 @@ ASSESSMENT_FACTS: dict[str, Any] = {
 def make_settings(root: Path) -> Settings:
     rules = root / "rules"
     shutil.copytree(REPO_ROOT / "rules", rules)
-    return Settings(environment="development", data_dir=root / "var", rules_dir=rules,
-                    database_url=f"sqlite:///{root / 'carebudget.db'}", create_demo_users=True)
+    return Settings(
+        environment="development",
+        data_dir=root / "var",
+        rules_dir=rules,
+        database_url=f"sqlite:///{root / 'carebudget.db'}",
+        create_demo_users=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +67,9 @@ def client(app: Any) -> Iterator[TestClient]:
 def tokens(client: TestClient) -> dict[str, str]:
     out = {}
     for role in ROLES:
-        response = client.post("/api/token", json={"username": demo_username(role), "password": DEMO_PASSWORD})
+        response = client.post(
+            "/api/token", json={"username": demo_username(role), "password": DEMO_PASSWORD}
+        )
         assert response.status_code == 200, response.text
         out[role] = response.json()["access_token"]
     return out
@@ -72,8 +85,11 @@ def browsers(app: Any, client: TestClient) -> dict[str, TestClient]:
     sessions = {}
     for role in ROLES:
         session = TestClient(app)
-        response = session.post("/sign-in", data={"username": demo_username(role), "password": DEMO_PASSWORD},
-                                follow_redirects=False)
+        response = session.post(
+            "/sign-in",
+            data={"username": demo_username(role), "password": DEMO_PASSWORD},
+            follow_redirects=False,
+        )
         assert response.status_code == 303, response.text
         sessions[role] = session
     return sessions
@@ -87,13 +103,31 @@ def seeded_case(app: Any) -> dict[str, Any]:
 
     store = app.state.store
     case_id = "WEB-SEEDED-1"
-    store.upsert_case(f"{case_id}:opened", case_id,
-                      {"council": "demo", "stage": "support_planning", "opened": date(2025, 6, 2),
-                       "due": date(2025, 7, 1), "assigned_to": "demo-social-worker",
-                       "name": "Ada Lovelace", "date_of_birth": date(1950, 3, 1)}, actor="system", role="system")
+    store.upsert_case(
+        f"{case_id}:opened",
+        case_id,
+        {
+            "council": "demo",
+            "stage": "support_planning",
+            "opened": date(2025, 6, 2),
+            "due": date(2025, 7, 1),
+            "assigned_to": "demo-social-worker",
+            "name": "Ada Lovelace",
+            "date_of_birth": date(1950, 3, 1),
+        },
+        actor="system",
+        role="system",
+    )
     on = date(2025, 6, 2)
     bundle = get_registry(app.state.settings.rules_dir).bundle("demo", on)
     record = decide_with_bundle("assessment", bundle, on, ASSESSMENT_FACTS)
-    decision_id = store.record_decision(f"{case_id}:assessment", case_id, "assessment", record,
-                                        "demo-social-worker", "social_worker", bundle_content=bundle.content)
+    decision_id = store.record_decision(
+        f"{case_id}:assessment",
+        case_id,
+        "assessment",
+        record,
+        "demo-social-worker",
+        "social_worker",
+        bundle_content=bundle.content,
+    )
     return {"case_id": case_id, "decision_id": decision_id, "record": record}

@@ -23,12 +23,21 @@ def test_the_openapi_schema_lists_the_api_and_not_the_pages(client: TestClient) 
 
 def test_a_token_names_its_user_and_role(client: TestClient, tokens: dict[str, str]) -> None:
     me = client.get("/api/me", headers=bearer(tokens["approver"])).json()
-    assert me == {"username": "demo-approver", "role": "approver", "display_name": "Demo sign-off approver"}
+    assert me == {
+        "username": "demo-approver",
+        "role": "approver",
+        "display_name": "Demo sign-off approver",
+    }
 
 
-def test_an_assessment_decision_explains_itself_with_clauses(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post("/api/decisions/assessment?council=demo&date=2025-06-02", json=ASSESSMENT_FACTS,
-                           headers=bearer(tokens["social_worker"]))
+def test_an_assessment_decision_explains_itself_with_clauses(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/decisions/assessment?council=demo&date=2025-06-02",
+        json=ASSESSMENT_FACTS,
+        headers=bearer(tokens["social_worker"]),
+    )
     assert response.status_code == 200, response.text
     record = response.json()
     assert record["eligibility"]["eligible"] is True
@@ -36,66 +45,123 @@ def test_an_assessment_decision_explains_itself_with_clauses(client: TestClient,
     assert any("SI 2015/313" in r["reference"] for r in record["fired_rules"])
 
 
-def test_invalid_facts_are_refused_naming_the_field(client: TestClient, tokens: dict[str, str]) -> None:
+def test_invalid_facts_are_refused_naming_the_field(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     facts = {**ASSESSMENT_FACTS, "person": {"date_of_birth": "1950-03-01", "setting": "castle"}}
-    response = client.post("/api/decisions/assessment?council=demo&date=2025-06-02", json=facts,
-                           headers=bearer(tokens["social_worker"]))
+    response = client.post(
+        "/api/decisions/assessment?council=demo&date=2025-06-02",
+        json=facts,
+        headers=bearer(tokens["social_worker"]),
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "person.setting"
 
 
 def test_an_unknown_council_is_refused_by_name(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post("/api/decisions/eligibility?council=atlantis", json=ASSESSMENT_FACTS,
-                           headers=bearer(tokens["social_worker"]))
+    response = client.post(
+        "/api/decisions/eligibility?council=atlantis",
+        json=ASSESSMENT_FACTS,
+        headers=bearer(tokens["social_worker"]),
+    )
     assert response.status_code == 422
     assert "atlantis" in response.json()["message"]
 
 
-def test_an_unknown_decision_kind_is_refused_naming_the_kinds(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post("/api/decisions/horoscope", json={}, headers=bearer(tokens["social_worker"]))
+def test_an_unknown_decision_kind_is_refused_naming_the_kinds(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/decisions/horoscope", json={}, headers=bearer(tokens["social_worker"])
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "kind"
 
 
-def test_an_admin_adds_a_user_who_can_then_get_a_token(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post("/api/users", headers=bearer(tokens["admin"]), json={
-        "username": "bo.worker", "display_name": "Bo Worker", "role": "social_worker", "password": "correct horse"})
+def test_an_admin_adds_a_user_who_can_then_get_a_token(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/users",
+        headers=bearer(tokens["admin"]),
+        json={
+            "username": "bo.worker",
+            "display_name": "Bo Worker",
+            "role": "social_worker",
+            "password": "correct horse",
+        },
+    )
     assert response.status_code == 201, response.text
     assert "password" not in response.text
     token = client.post("/api/token", json={"username": "bo.worker", "password": "correct horse"})
     assert token.json()["role"] == "social_worker"
 
 
-def test_a_short_password_or_unknown_role_is_refused_and_nothing_is_added(client: TestClient,
-                                                                          tokens: dict[str, str]) -> None:
+def test_a_short_password_or_unknown_role_is_refused_and_nothing_is_added(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     before = len(client.get("/api/users", headers=bearer(tokens["admin"])).json())
-    short = client.post("/api/users", headers=bearer(tokens["admin"]), json={
-        "username": "cy", "display_name": "Cy", "role": "social_worker", "password": "short"})
-    wizard = client.post("/api/users", headers=bearer(tokens["admin"]), json={
-        "username": "cy", "display_name": "Cy", "role": "wizard", "password": "long enough password"})
+    short = client.post(
+        "/api/users",
+        headers=bearer(tokens["admin"]),
+        json={"username": "cy", "display_name": "Cy", "role": "social_worker", "password": "short"},
+    )
+    wizard = client.post(
+        "/api/users",
+        headers=bearer(tokens["admin"]),
+        json={
+            "username": "cy",
+            "display_name": "Cy",
+            "role": "wizard",
+            "password": "long enough password",
+        },
+    )
     assert (short.status_code, short.json()["field"]) == (422, "password")
     assert (wizard.status_code, wizard.json()["field"]) == (422, "role")
     assert len(client.get("/api/users", headers=bearer(tokens["admin"])).json()) == before
 
 
-def test_a_taken_username_is_refused_as_a_conflict(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.post("/api/users", headers=bearer(tokens["admin"]), json={
-        "username": "demo-admin", "display_name": "X", "role": "admin", "password": "long enough password"})
+def test_a_taken_username_is_refused_as_a_conflict(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/users",
+        headers=bearer(tokens["admin"]),
+        json={
+            "username": "demo-admin",
+            "display_name": "X",
+            "role": "admin",
+            "password": "long enough password",
+        },
+    )
     assert response.status_code == 409
     assert "taken" in response.json()["message"]
 
 
-def test_a_deactivated_users_token_stops_working(client: TestClient, tokens: dict[str, str]) -> None:
-    client.post("/api/users", headers=bearer(tokens["admin"]), json={
-        "username": "leaver", "display_name": "Leaver", "role": "operations", "password": "long enough password"})
-    token = client.post("/api/token", json={"username": "leaver", "password": "long enough password"}).json()
+def test_a_deactivated_users_token_stops_working(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    client.post(
+        "/api/users",
+        headers=bearer(tokens["admin"]),
+        json={
+            "username": "leaver",
+            "display_name": "Leaver",
+            "role": "operations",
+            "password": "long enough password",
+        },
+    )
+    token = client.post(
+        "/api/token", json={"username": "leaver", "password": "long enough password"}
+    ).json()
     assert client.get("/api/me", headers=bearer(token["access_token"])).status_code == 200
     client.patch("/api/users/leaver", headers=bearer(tokens["admin"]), json={"active": False})
     assert client.get("/api/me", headers=bearer(token["access_token"])).status_code == 401
 
 
 def test_the_case_list_shows_personal_data_only_to_roles_that_need_it(
-        client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]) -> None:
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
     ops = client.get("/api/cases?council=demo", headers=bearer(tokens["operations"])).json()
     worker = client.get("/api/cases?council=demo", headers=bearer(tokens["social_worker"])).json()
     ops_row = next(c for c in ops["cases"] if c["case_id"] == seeded_case["case_id"])
@@ -103,53 +169,72 @@ def test_the_case_list_shows_personal_data_only_to_roles_that_need_it(
     assert ops_row["name"] is None and worker_row["name"] == "Ada Lovelace"
 
 
-def test_the_case_list_filters_by_due_date_and_stage(client: TestClient, tokens: dict[str, str],
-                                                     seeded_case: dict[str, Any]) -> None:
-    before = client.get("/api/cases?due_before=2025-07-02&stage=support_planning",
-                        headers=bearer(tokens["operations"])).json()
-    earlier = client.get("/api/cases?due_before=2025-06-30", headers=bearer(tokens["operations"])).json()
+def test_the_case_list_filters_by_due_date_and_stage(
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
+    before = client.get(
+        "/api/cases?due_before=2025-07-02&stage=support_planning",
+        headers=bearer(tokens["operations"]),
+    ).json()
+    earlier = client.get(
+        "/api/cases?due_before=2025-06-30", headers=bearer(tokens["operations"])
+    ).json()
     assert seeded_case["case_id"] in [c["case_id"] for c in before["cases"]]
     assert seeded_case["case_id"] not in [c["case_id"] for c in earlier["cases"]]
 
 
-def test_a_bad_page_size_is_refused_naming_the_field(client: TestClient, tokens: dict[str, str]) -> None:
+def test_a_bad_page_size_is_refused_naming_the_field(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     response = client.get("/api/cases?size=100000", headers=bearer(tokens["operations"]))
     assert (response.status_code, response.json()["field"]) == (422, "size")
 
 
-def test_the_trail_exports_as_json_with_decisions_and_as_csv(client: TestClient, tokens: dict[str, str],
-                                                             seeded_case: dict[str, Any]) -> None:
+def test_the_trail_exports_as_json_with_decisions_and_as_csv(
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
     case_id = seeded_case["case_id"]
     body = client.get(f"/api/cases/{case_id}/trail", headers=bearer(tokens["compliance"])).json()
     assert [d["kind"] for d in body["decisions"]] == ["assessment"]
     assert body["trail"][0]["action"] == "case.opened"
-    text = client.get(f"/api/cases/{case_id}/trail?format=csv", headers=bearer(tokens["compliance"])).text
+    text = client.get(
+        f"/api/cases/{case_id}/trail?format=csv", headers=bearer(tokens["compliance"])
+    ).text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["seq"] for r in rows] == [str(e["seq"]) for e in body["trail"]]
 
 
-def test_a_stored_decision_replays_identically(client: TestClient, tokens: dict[str, str],
-                                               seeded_case: dict[str, Any]) -> None:
-    result = client.post(f"/api/decisions/{seeded_case['decision_id']}/replay",
-                         headers=bearer(tokens["compliance"])).json()
+def test_a_stored_decision_replays_identically(
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
+    result = client.post(
+        f"/api/decisions/{seeded_case['decision_id']}/replay", headers=bearer(tokens["compliance"])
+    ).json()
     assert result["identical"] is True and result["differences"] == []
 
 
-def test_the_ledger_verifies_intact(client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]) -> None:
+def test_the_ledger_verifies_intact(
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
     report = client.get("/api/ledger/verify", headers=bearer(tokens["compliance"])).json()
     assert report["ok"] is True and report["rows"] >= 2
 
 
-def test_the_rules_overview_lists_every_council_with_the_bundle_in_force(client: TestClient,
-                                                                         tokens: dict[str, str]) -> None:
+def test_the_rules_overview_lists_every_council_with_the_bundle_in_force(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
     overview = client.get("/api/rules", headers=bearer(tokens["policy_admin"])).json()
     councils = {c["council"]: c for c in overview["councils"]}
     assert set(councils) >= {"england", "demo"}
     assert any(v.get("in_force") for v in councils["demo"]["versions"])
 
 
-def test_a_diff_between_dates_is_refused_for_an_unknown_council(client: TestClient, tokens: dict[str, str]) -> None:
-    response = client.get("/api/rules/atlantis/diff?from=2025-01-01&to=2025-06-01",
-                          headers=bearer(tokens["policy_admin"]))
+def test_a_diff_between_dates_is_refused_for_an_unknown_council(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.get(
+        "/api/rules/atlantis/diff?from=2025-01-01&to=2025-06-01",
+        headers=bearer(tokens["policy_admin"]),
+    )
     assert response.status_code == 404
     assert "atlantis" in response.json()["detail"]

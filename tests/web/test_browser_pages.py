@@ -21,22 +21,55 @@ def seed(app: object) -> str:
 
     store = app.state.store  # type: ignore[attr-defined]
     today = date.today()
-    stages = ["assessment", "support_planning", "sign_off", "counter_proposal", "appeal", "active_budget"]
+    stages = [
+        "assessment",
+        "support_planning",
+        "sign_off",
+        "counter_proposal",
+        "appeal",
+        "active_budget",
+    ]
     for i in range(24):
         case_id = f"DEMO-{1000 + i}"
-        store.upsert_case(f"{case_id}:open", case_id, {
-            "council": "demo", "stage": stages[i % len(stages)], "opened": today - timedelta(days=40 + i),
-            "due": today + timedelta(days=(i * 5) - 30), "assigned_to": f"worker-{i % 4 + 1}",
-            "amounts": {"indicative_budget": f"{120 + i * 10}.00"}, "name": f"Person {i}"}, "system", "system")
+        store.upsert_case(
+            f"{case_id}:open",
+            case_id,
+            {
+                "council": "demo",
+                "stage": stages[i % len(stages)],
+                "opened": today - timedelta(days=40 + i),
+                "due": today + timedelta(days=(i * 5) - 30),
+                "assigned_to": f"worker-{i % 4 + 1}",
+                "amounts": {"indicative_budget": f"{120 + i * 10}.00"},
+                "name": f"Person {i}",
+            },
+            "system",
+            "system",
+        )
     case_id = "DEMO-1001"
-    store.append_event(f"{case_id}:a", case_id, "demo-person", "person", "update.accepted", {"step": "self_assess"})
-    store.append_event(f"{case_id}:b", case_id, "demo-social-worker", "social_worker", "update.accepted",
-                       {"step": "verify_assessment"})
+    store.append_event(
+        f"{case_id}:a", case_id, "demo-person", "person", "update.accepted", {"step": "self_assess"}
+    )
+    store.append_event(
+        f"{case_id}:b",
+        case_id,
+        "demo-social-worker",
+        "social_worker",
+        "update.accepted",
+        {"step": "verify_assessment"},
+    )
     on = today
     bundle = get_registry(app.state.settings.rules_dir).bundle("demo", on)  # type: ignore[attr-defined]
     record = decide_with_bundle("assessment", bundle, on, ASSESSMENT_FACTS)
-    store.record_decision(f"{case_id}:assessment", case_id, "assessment", record, "demo-social-worker",
-                          "social_worker", bundle_content=bundle.content)
+    store.record_decision(
+        f"{case_id}:assessment",
+        case_id,
+        "assessment",
+        record,
+        "demo-social-worker",
+        "social_worker",
+        bundle_content=bundle.content,
+    )
     return case_id
 
 
@@ -61,7 +94,10 @@ def test_operations_and_compliance_work_through_their_pages(tmp_path: Path) -> N
         ops.get_by_role("button", name="Show cases").click()
         assert ops.url.endswith(f"/operations/cases/{case_id}")
         assert "verify assessment" in ops.content() or "update accepted" in ops.content()
-        assert ops.get_by_role("link", name="Open this case's workflow in the Temporal UI").count() == 1
+        assert (
+            ops.get_by_role("link", name="Open this case's workflow in the Temporal UI").count()
+            == 1
+        )
         shot(ops, "operations-case")
 
         comp = sign_in(browser, base, "demo-compliance")

@@ -16,7 +16,9 @@ from tests.web.policy_files import raised_bands
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 
-def test_a_policy_officer_publishes_a_rule_change_with_a_second_approval_and_sees_it_used(tmp_path: Path) -> None:
+def test_a_policy_officer_publishes_a_rule_change_with_a_second_approval_and_sees_it_used(
+    tmp_path: Path,
+) -> None:
     settings = make_settings(tmp_path)
     change_file = tmp_path / "ras.yaml"
     change_file.write_text(raised_bands(Path(settings.rules_dir), date.today()), encoding="utf-8")
@@ -34,10 +36,14 @@ def test_a_policy_officer_publishes_a_rule_change_with_a_second_approval_and_see
         shot(officer, "policy-versions")
         officer.get_by_label("Where the file goes").fill("parameters/ras.yaml")
         officer.locator("#f-file").set_input_files(str(change_file))
-        officer.get_by_label("Why this change (shown to the approver)").fill("2026 uplift of £25 a week per band")
+        officer.get_by_label("Why this change (shown to the approver)").fill(
+            "2026 uplift of £25 a week per band"
+        )
         officer.get_by_role("button", name="Check this change").click()
         officer.wait_for_load_state()
-        assert "passed its checks and tests" in officer.content(), officer.locator("main").inner_text()[:800]
+        assert "passed its checks and tests" in officer.content(), officer.locator(
+            "main"
+        ).inner_text()[:800]
         assert officer.locator("svg.chart").count() == 1
         assert "A second policy officer must approve" in officer.content()
         shot(officer, "policy-change-whatif")

@@ -30,13 +30,25 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize("method,path,role,allowed", [
-    pytest.param(m, p, role, role in allowed, id=f"{m} {p.split('?')[0]} as {role}")
-    for m, p, allowed in PAGES for role in ROLES])
-def test_each_page_admits_only_its_roles(browsers: dict[str, TestClient], seeded_case: dict[str, Any],
-                                         method: str, path: str, role: str, allowed: bool) -> None:
-    response = browsers[role].request(method, path.format(decision=seeded_case["decision_id"]),
-                                      follow_redirects=False)
+@pytest.mark.parametrize(
+    "method,path,role,allowed",
+    [
+        pytest.param(m, p, role, role in allowed, id=f"{m} {p.split('?')[0]} as {role}")
+        for m, p, allowed in PAGES
+        for role in ROLES
+    ],
+)
+def test_each_page_admits_only_its_roles(
+    browsers: dict[str, TestClient],
+    seeded_case: dict[str, Any],
+    method: str,
+    path: str,
+    role: str,
+    allowed: bool,
+) -> None:
+    response = browsers[role].request(
+        method, path.format(decision=seeded_case["decision_id"]), follow_redirects=False
+    )
     if allowed:
         assert response.status_code == 200, response.text
     else:
@@ -45,21 +57,30 @@ def test_each_page_admits_only_its_roles(browsers: dict[str, TestClient], seeded
 
 
 @pytest.mark.parametrize("method,path", [pytest.param(m, p, id=p) for m, p, _ in PAGES])
-def test_a_stranger_is_sent_to_sign_in(app: Any, client: TestClient, method: str, path: str) -> None:
+def test_a_stranger_is_sent_to_sign_in(
+    app: Any, client: TestClient, method: str, path: str
+) -> None:
     response = TestClient(app).request(method, path.format(decision=1), follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=")
 
 
 def test_signing_in_takes_each_role_to_its_own_start_page(browsers: dict[str, TestClient]) -> None:
-    assert browsers["operations"].get("/", follow_redirects=False).headers["location"] == "/operations"
-    assert browsers["policy_admin"].get("/", follow_redirects=False).headers["location"] == "/policy"
+    assert (
+        browsers["operations"].get("/", follow_redirects=False).headers["location"] == "/operations"
+    )
+    assert (
+        browsers["policy_admin"].get("/", follow_redirects=False).headers["location"] == "/policy"
+    )
 
 
 def test_a_wrong_password_is_shown_beside_the_password_field(app: Any, client: TestClient) -> None:
     response = TestClient(app).post("/sign-in", data={"username": "demo-admin", "password": "nope"})
     assert response.status_code == 400
-    assert 'id="f-password-error"' in response.text and "username or password is not right" in response.text
+    assert (
+        'id="f-password-error"' in response.text
+        and "username or password is not right" in response.text
+    )
 
 
 def test_an_empty_sign_in_form_names_both_fields(app: Any, client: TestClient) -> None:
@@ -68,8 +89,11 @@ def test_an_empty_sign_in_form_names_both_fields(app: Any, client: TestClient) -
 
 
 def test_sign_in_never_redirects_off_site(app: Any, client: TestClient) -> None:
-    response = TestClient(app).post("/sign-in", data={"username": "demo-admin", "password": "demo-password",
-                                                      "next": "//evil.example/"}, follow_redirects=False)
+    response = TestClient(app).post(
+        "/sign-in",
+        data={"username": "demo-admin", "password": "demo-password", "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/admin/users"
 
 
@@ -80,30 +104,38 @@ def test_signing_out_ends_the_session(app: Any, client: TestClient) -> None:
     assert session.get("/operations", follow_redirects=False).status_code == 303
 
 
-def test_the_operations_list_shows_counts_by_stage_and_overdue_cases(browsers: dict[str, TestClient],
-                                                                     seeded_case: dict[str, Any]) -> None:
+def test_the_operations_list_shows_counts_by_stage_and_overdue_cases(
+    browsers: dict[str, TestClient], seeded_case: dict[str, Any]
+) -> None:
     page = browsers["operations"].get("/operations").text
     assert "Support planning" in page and CASE in page and "Overdue" in page
 
 
-def test_searching_an_exact_case_id_opens_the_case(browsers: dict[str, TestClient], seeded_case: dict[str, Any]) -> None:
+def test_searching_an_exact_case_id_opens_the_case(
+    browsers: dict[str, TestClient], seeded_case: dict[str, Any]
+) -> None:
     response = browsers["operations"].get(f"/operations?q={CASE}", follow_redirects=False)
     assert response.headers["location"] == f"/operations/cases/{CASE}"
 
 
-def test_searching_an_unknown_case_id_says_so_beside_the_search_box(browsers: dict[str, TestClient]) -> None:
+def test_searching_an_unknown_case_id_says_so_beside_the_search_box(
+    browsers: dict[str, TestClient],
+) -> None:
     page = browsers["operations"].get("/operations?q=NOPE").text
     assert 'id="f-q-error"' in page and "No case has the id &#39;NOPE&#39;" in page
 
 
-def test_a_bad_filter_is_explained_beside_it_and_the_list_still_shows(browsers: dict[str, TestClient]) -> None:
+def test_a_bad_filter_is_explained_beside_it_and_the_list_still_shows(
+    browsers: dict[str, TestClient],
+) -> None:
     page = browsers["operations"].get("/operations?due_before=yesterday").text
     assert 'id="f-due-before-error"' in page and "Enter a real date" in page
     assert "<table>" in page
 
 
 def test_the_operations_case_page_links_to_the_workflow_in_the_temporal_ui(
-        browsers: dict[str, TestClient], app: Any, seeded_case: dict[str, Any]) -> None:
+    browsers: dict[str, TestClient], app: Any, seeded_case: dict[str, Any]
+) -> None:
     page = browsers["operations"].get(f"/operations/cases/{CASE}").text
     assert f"{app.state.settings.temporal_ui_url}/namespaces/default/workflows/" in page
     assert "case opened" in page
@@ -111,29 +143,48 @@ def test_the_operations_case_page_links_to_the_workflow_in_the_temporal_ui(
 
 
 def test_the_compliance_trail_shows_reasons_clauses_and_replays_identically(
-        browsers: dict[str, TestClient], seeded_case: dict[str, Any]) -> None:
+    browsers: dict[str, TestClient], seeded_case: dict[str, Any]
+) -> None:
     page = browsers["compliance"].get(f"/compliance/cases/{CASE}").text
-    assert "SI 2015/313" in page and seeded_case["record"]["explanation"][0][:40] in page.replace("&#39;", "'")
-    replay = browsers["compliance"].post(f"/compliance/cases/{CASE}/decisions/{seeded_case['decision_id']}/replay").text
+    assert "SI 2015/313" in page and seeded_case["record"]["explanation"][0][:40] in page.replace(
+        "&#39;", "'"
+    )
+    replay = (
+        browsers["compliance"]
+        .post(f"/compliance/cases/{CASE}/decisions/{seeded_case['decision_id']}/replay")
+        .text
+    )
     assert "Identical" in replay
 
 
-def test_the_ledger_check_reports_an_intact_chain(browsers: dict[str, TestClient], seeded_case: dict[str, Any]) -> None:
+def test_the_ledger_check_reports_an_intact_chain(
+    browsers: dict[str, TestClient], seeded_case: dict[str, Any]
+) -> None:
     assert "Intact" in browsers["compliance"].post("/compliance/verify").text
 
 
-def test_an_admin_adding_a_user_with_a_short_password_sees_the_error_beside_it(browsers: dict[str, TestClient]) -> None:
-    page = browsers["admin"].post("/admin/users", data={"username": "dee", "display_name": "Dee",
-                                                        "role": "operations", "password": "short"})
+def test_an_admin_adding_a_user_with_a_short_password_sees_the_error_beside_it(
+    browsers: dict[str, TestClient],
+) -> None:
+    page = browsers["admin"].post(
+        "/admin/users",
+        data={"username": "dee", "display_name": "Dee", "role": "operations", "password": "short"},
+    )
     assert page.status_code == 400 and 'id="f-password-error"' in page.text
 
 
-def test_a_policy_upload_without_a_file_says_what_is_missing(browsers: dict[str, TestClient]) -> None:
-    page = browsers["policy_admin"].post("/policy/changes", data={"council": "demo", "path": "ras.yaml"})
+def test_a_policy_upload_without_a_file_says_what_is_missing(
+    browsers: dict[str, TestClient],
+) -> None:
+    page = browsers["policy_admin"].post(
+        "/policy/changes", data={"council": "demo", "path": "ras.yaml"}
+    )
     assert page.status_code == 400 and 'id="f-file-error"' in page.text
 
 
-def test_every_asset_is_served_by_the_app_itself(client: TestClient, browsers: dict[str, TestClient]) -> None:
+def test_every_asset_is_served_by_the_app_itself(
+    client: TestClient, browsers: dict[str, TestClient]
+) -> None:
     import re
 
     page = browsers["operations"].get("/operations").text
@@ -142,12 +193,19 @@ def test_every_asset_is_served_by_the_app_itself(client: TestClient, browsers: d
     assert all(client.get(a).status_code == 200 for a in assets)
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"secret_key": DEFAULT_SECRET, "create_demo_users": False}, "CAREBUDGET_SECRET_KEY"),
-    ({"secret_key": "a-long-random-production-secret", "create_demo_users": True}, "CAREBUDGET_CREATE_DEMO_USERS"),
-])
-def test_production_refuses_to_start_with_defaults_or_demo_users(tmp_path: Any, change: dict[str, Any],
-                                                                 message: str) -> None:
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"secret_key": DEFAULT_SECRET, "create_demo_users": False}, "CAREBUDGET_SECRET_KEY"),
+        (
+            {"secret_key": "a-long-random-production-secret", "create_demo_users": True},
+            "CAREBUDGET_CREATE_DEMO_USERS",
+        ),
+    ],
+)
+def test_production_refuses_to_start_with_defaults_or_demo_users(
+    tmp_path: Any, change: dict[str, Any], message: str
+) -> None:
     settings = make_settings(tmp_path).model_copy(update={"environment": "production", **change})
     with pytest.raises(UnsafeConfiguration, match=message):
         create_app(settings)
@@ -157,7 +215,12 @@ def test_production_refuses_to_start_while_demo_accounts_are_active(tmp_path: An
     dev = make_settings(tmp_path)
     with TestClient(create_app(dev)):
         pass
-    prod = dev.model_copy(update={"environment": "production", "secret_key": "a-long-random-production-secret",
-                                  "create_demo_users": False})
+    prod = dev.model_copy(
+        update={
+            "environment": "production",
+            "secret_key": "a-long-random-production-secret",
+            "create_demo_users": False,
+        }
+    )
     with pytest.raises(UnsafeConfiguration, match="demo users exist"):
         create_app(prod)

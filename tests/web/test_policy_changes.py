@@ -19,18 +19,27 @@ from tests.web.policy_files import broken_bands, raised_bands
 
 
 @pytest.fixture(scope="module")
-def policy_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Any, dict[str, str]]]:
+def policy_app(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, Any, dict[str, str]]]:
     settings = make_settings(tmp_path_factory.mktemp("policy"))
     app = create_app(settings)
     with TestClient(app) as client:
-        tokens = {name: client.post("/api/token", json={"username": name, "password": DEMO_PASSWORD}).json()["access_token"]
-                  for name in [demo_username(r) for r in ROLES] + ["demo-policy-admin-2"]}
+        tokens = {
+            name: client.post(
+                "/api/token", json={"username": name, "password": DEMO_PASSWORD}
+            ).json()["access_token"]
+            for name in [demo_username(r) for r in ROLES] + ["demo-policy-admin-2"]
+        }
         yield client, settings, tokens
 
 
 def _budget(client: TestClient, token: str) -> dict[str, Any]:
-    response = client.post(f"/api/decisions/indicative-budget?council=demo&date={date.today()}",
-                           json=ASSESSMENT_FACTS, headers=bearer(token))
+    response = client.post(
+        f"/api/decisions/indicative-budget?council=demo&date={date.today()}",
+        json=ASSESSMENT_FACTS,
+        headers=bearer(token),
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -39,16 +48,25 @@ def test_a_published_change_is_used_by_the_next_decision_without_restart(policy_
     client, settings, tokens = policy_app
     officer, second = tokens["demo-policy-admin"], tokens["demo-policy-admin-2"]
     before = _budget(client, officer)
-    upload = client.post("/api/policy/changes", headers=bearer(officer), json={
-        "council": "demo", "path": "parameters/ras.yaml", "note": "Uplift for 2026 fees",
-        "content": raised_bands(Path(settings.rules_dir), date.today())})
+    upload = client.post(
+        "/api/policy/changes",
+        headers=bearer(officer),
+        json={
+            "council": "demo",
+            "path": "parameters/ras.yaml",
+            "note": "Uplift for 2026 fees",
+            "content": raised_bands(Path(settings.rules_dir), date.today()),
+        },
+    )
     assert upload.status_code == 201, upload.text
     change = upload.json()
     assert change["status"] == "draft" and change["problems"] == []
     assert change["tests"]["failed"] == 0 and change["tests"]["run"] > 0
     assert [p["parameter"] for p in change["diff"]["parameters"]] == ["ras.bands"]
     assert change["whatif"]["gain"] >= 1 and change["whatif"]["lose"] == 0
-    assert _budget(client, officer)["rules"]["bundle"] == before["rules"]["bundle"]  # not yet in force
+    assert (
+        _budget(client, officer)["rules"]["bundle"] == before["rules"]["bundle"]
+    )  # not yet in force
 
     own = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(officer))
     assert own.status_code == 409 and "second policy officer" in own.json()["message"]
@@ -58,9 +76,15 @@ def test_a_published_change_is_used_by_the_next_decision_without_restart(policy_
     assert published.json()["status"] == "published"
     after = _budget(client, officer)
     assert after["rules"]["bundle"] == published.json()["bundle"] != before["rules"]["bundle"]
-    assert float(after["indicative_budget"]["weekly_low"]) == float(before["indicative_budget"]["weekly_low"]) + 25
-    stored = {v["bundle"]: v for c in client.get("/api/rules", headers=bearer(officer)).json()["councils"]
-              for v in c["versions"]}
+    assert (
+        float(after["indicative_budget"]["weekly_low"])
+        == float(before["indicative_budget"]["weekly_low"]) + 25
+    )
+    stored = {
+        v["bundle"]: v
+        for c in client.get("/api/rules", headers=bearer(officer)).json()["councils"]
+        for v in c["versions"]
+    }
     assert stored[after["rules"]["bundle"]]["status"] == "published"
     assert stored[after["rules"]["bundle"]]["approved_by"] == "demo-policy-admin-2"
 
@@ -71,54 +95,89 @@ def test_a_published_change_is_used_by_the_next_decision_without_restart(policy_
 def test_a_change_that_breaks_the_rules_is_refused_and_cannot_be_published(policy_app: Any) -> None:
     client, settings, tokens = policy_app
     rules_before = (Path(settings.rules_dir) / "councils/demo/parameters/ras.yaml").read_text()
-    upload = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
-        "council": "demo", "path": "parameters/ras.yaml",
-        "content": broken_bands(Path(settings.rules_dir), date(2030, 1, 1))})
+    upload = client.post(
+        "/api/policy/changes",
+        headers=bearer(tokens["demo-policy-admin"]),
+        json={
+            "council": "demo",
+            "path": "parameters/ras.yaml",
+            "content": broken_bands(Path(settings.rules_dir), date(2030, 1, 1)),
+        },
+    )
     change = upload.json()
     assert change["status"] == "refused"
     assert any("more need must never lower" in p for p in change["problems"])
-    response = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"]))
+    response = client.post(
+        f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"])
+    )
     assert response.status_code == 409
-    assert (Path(settings.rules_dir) / "councils/demo/parameters/ras.yaml").read_text() == rules_before
+    assert (
+        Path(settings.rules_dir) / "councils/demo/parameters/ras.yaml"
+    ).read_text() == rules_before
 
 
 def test_a_file_that_does_not_parse_is_refused_with_its_line(policy_app: Any) -> None:
     client, _, tokens = policy_app
-    change = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
-        "council": "demo", "path": "extra.yaml", "content": "name: x\nrules: [unclosed\n"}).json()
+    change = client.post(
+        "/api/policy/changes",
+        headers=bearer(tokens["demo-policy-admin"]),
+        json={"council": "demo", "path": "extra.yaml", "content": "name: x\nrules: [unclosed\n"},
+    ).json()
     assert change["status"] == "refused"
     assert "extra.yaml" in change["problems"][0]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"council": "demo", "path": "../../etc/passwd.yaml", "content": "x: 1"}, "path"),
-    ({"council": "demo", "path": "ras.txt", "content": "x: 1"}, "path"),
-    ({"council": "Demo!", "path": "ras.yaml", "content": "x: 1"}, "council"),
-    ({"council": "demo", "path": "ras.yaml", "content": ""}, "content"),
-    ({"council": "demo", "path": "ras.yaml", "content": "x: 1", "extra": 1}, "extra"),
-])
-def test_an_unsafe_or_incomplete_upload_is_refused_naming_the_field(policy_app: Any, body: dict[str, Any],
-                                                                    field: str) -> None:
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"council": "demo", "path": "../../etc/passwd.yaml", "content": "x: 1"}, "path"),
+        ({"council": "demo", "path": "ras.txt", "content": "x: 1"}, "path"),
+        ({"council": "Demo!", "path": "ras.yaml", "content": "x: 1"}, "council"),
+        ({"council": "demo", "path": "ras.yaml", "content": ""}, "content"),
+        ({"council": "demo", "path": "ras.yaml", "content": "x: 1", "extra": 1}, "extra"),
+    ],
+)
+def test_an_unsafe_or_incomplete_upload_is_refused_naming_the_field(
+    policy_app: Any, body: dict[str, Any], field: str
+) -> None:
     client, _, tokens = policy_app
     before = client.get("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"])).json()
-    response = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json=body)
+    response = client.post(
+        "/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json=body
+    )
     assert (response.status_code, response.json()["field"]) == (422, field)
-    assert client.get("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"])).json() == before
+    assert (
+        client.get("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"])).json()
+        == before
+    )
 
 
 def test_national_rules_cannot_be_changed_by_upload(policy_app: Any) -> None:
     client, _, tokens = policy_app
-    response = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
-        "council": "england", "path": "eligibility.yaml", "content": "x: 1"})
+    response = client.post(
+        "/api/policy/changes",
+        headers=bearer(tokens["demo-policy-admin"]),
+        json={"council": "england", "path": "eligibility.yaml", "content": "x: 1"},
+    )
     assert response.status_code == 422 and response.json()["field"] == "council"
 
 
 def test_a_withdrawn_change_cannot_be_published(policy_app: Any) -> None:
     client, settings, tokens = policy_app
-    change = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
-        "council": "demo", "path": "parameters/ras.yaml",
-        "content": raised_bands(Path(settings.rules_dir), date(2031, 1, 1))}).json()
-    withdrawn = client.post(f"/api/policy/changes/{change['id']}/withdraw", headers=bearer(tokens["demo-policy-admin"]))
+    change = client.post(
+        "/api/policy/changes",
+        headers=bearer(tokens["demo-policy-admin"]),
+        json={
+            "council": "demo",
+            "path": "parameters/ras.yaml",
+            "content": raised_bands(Path(settings.rules_dir), date(2031, 1, 1)),
+        },
+    ).json()
+    withdrawn = client.post(
+        f"/api/policy/changes/{change['id']}/withdraw", headers=bearer(tokens["demo-policy-admin"])
+    )
     assert withdrawn.json()["status"] == "withdrawn"
-    response = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"]))
+    response = client.post(
+        f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"])
+    )
     assert response.status_code == 409 and "withdrawn" in response.json()["message"]

@@ -30,10 +30,17 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with TestClient(app):  # lifespan: demo users
         pass
     for role in ROLES_TRIED:
-        _tokens[role] = issue_token(app.state.settings.secret_key, CurrentUser(demo_username(role), role))
-    return schemathesis.openapi.from_asgi("/api/openapi.json", app).exclude(
-        path_regex=r"^/api/cases/\{case_id\}$|^/api/cases/\{case_id\}/steps/|^/api/cases$", method=["POST"]
-    ).exclude(path_regex=r"^/api/cases/\{case_id\}$", method=["GET"])
+        _tokens[role] = issue_token(
+            app.state.settings.secret_key, CurrentUser(demo_username(role), role)
+        )
+    return (
+        schemathesis.openapi.from_asgi("/api/openapi.json", app)
+        .exclude(
+            path_regex=r"^/api/cases/\{case_id\}$|^/api/cases/\{case_id\}/steps/|^/api/cases$",
+            method=["POST"],
+        )
+        .exclude(path_regex=r"^/api/cases/\{case_id\}$", method=["GET"])
+    )
 
 
 def test_no_generated_request_causes_a_server_error(api_schema: Any) -> None:
@@ -42,11 +49,15 @@ def test_no_generated_request_causes_a_server_error(api_schema: Any) -> None:
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def call(case: Any) -> None:
             for role in ROLES_TRIED:
-                case.call_and_validate(headers={"Authorization": f"Bearer {_tokens[role]}"},
-                                       checks=[not_a_server_error])
+                case.call_and_validate(
+                    headers={"Authorization": f"Bearer {_tokens[role]}"},
+                    checks=[not_a_server_error],
+                )
 
         call()
         tried.append(operation.label)

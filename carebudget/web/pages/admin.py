@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -18,19 +20,34 @@ ADMIN = ("admin",)
 
 def _page(request: Request, user: CurrentUser, status_code: int = 200, **extra: object) -> Response:
     extra.setdefault("values", {})
-    return render(request, "admin_users.html", user, status_code=status_code, title="Users",
-                  users=request.app.state.store.list_users(),
-                  roles=[(r, ROLE_LABELS[r]) for r in ROLES], **extra)
+    return render(
+        request,
+        "admin_users.html",
+        user,
+        status_code=status_code,
+        title="Users",
+        users=request.app.state.store.list_users(),
+        roles=[(r, ROLE_LABELS[r]) for r in ROLES],
+        **extra,
+    )
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
-def users(request: Request, user: CurrentUser = Depends(require_roles(*ADMIN, page=True))) -> Response:
+def users(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*ADMIN, page=True))]
+) -> Response:
     return _page(request, user)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
-def add_user(request: Request, username: str = Form(""), display_name: str = Form(""), role: str = Form(""),
-             password: str = Form(""), user: CurrentUser = Depends(require_roles(*ADMIN, page=True))) -> Response:
+def add_user(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*ADMIN, page=True))],
+    username: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
     values = {"username": username, "display_name": display_name, "role": role}
     try:
         form = UserIn.model_validate({**values, "password": password})
@@ -38,16 +55,25 @@ def add_user(request: Request, username: str = Form(""), display_name: str = For
         return _page(request, user, status_code=400, values=values, errors=errors_by_field(exc))
     store = request.app.state.store
     if store.get_user(form.username) is not None:
-        return _page(request, user, status_code=400, values=values,
-                     errors={"username": "That username is taken; choose another"})
+        return _page(
+            request,
+            user,
+            status_code=400,
+            values=values,
+            errors={"username": "That username is taken; choose another"},
+        )
     store.create_user(form.username, form.display_name, form.role, hash_password(form.password))
     flash(request, f"Added {form.username} as {ROLE_LABELS[form.role]}.")
     return redirect("/admin/users")
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse)
-def set_active(request: Request, username: str, active: bool = Form(...),
-               user: CurrentUser = Depends(require_roles(*ADMIN, page=True))) -> Response:
+def set_active(
+    request: Request,
+    username: str,
+    active: Annotated[bool, Form()],
+    user: Annotated[CurrentUser, Depends(require_roles(*ADMIN, page=True))],
+) -> Response:
     if username == user.username and not active:
         flash(request, "You cannot deactivate yourself.", "warn")
         return redirect("/admin/users")

@@ -7,7 +7,7 @@ takes at the current stage; the workflow still refuses anything out of turn (Car
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -26,24 +26,42 @@ from carebudget.web.steps import STEPS, Step, steps_for
 router = APIRouter(include_in_schema=False)
 WORKERS = ("social_worker", "approver", "appeals_officer")
 CASE_PAGE = ("person", "social_worker", "approver", "appeals_officer")
-CaseId = Path(..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
+CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def my_work(request: Request, stage: str | None = None, mine: bool = False,
-            user: CurrentUser = Depends(require_roles(*WORKERS, page=True))) -> Response:
+def my_work(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*WORKERS, page=True))],
+    stage: str | None = None,
+    mine: bool = False,
+) -> Response:
     filters: dict[str, Any] = {}
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
         filters["assigned_to"] = user.username
-    rows, total = request.app.state.store.list_cases(filters, {"number": 1, "size": 100}, role=user.role)
-    return render(request, "cases.html", user, title="Cases", rows=rows, total=total, stage=stage, mine=mine,
-                  stage_label=stage_label, stages=[(s, stage_label(s)) for s in STAGES])
+    rows, total = request.app.state.store.list_cases(
+        filters, {"number": 1, "size": 100}, role=user.role
+    )
+    return render(
+        request,
+        "cases.html",
+        user,
+        title="Cases",
+        rows=rows,
+        total=total,
+        stage=stage,
+        mine=mine,
+        stage_label=stage_label,
+        stages=[(s, stage_label(s)) for s in STAGES],
+    )
 
 
 @router.get("/my-case", response_class=HTMLResponse)
-def my_case(request: Request, user: CurrentUser = Depends(require_roles("person", page=True))) -> Response:
+def my_case(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles("person", page=True))]
+) -> Response:
     known = request.session.get("my_case")
     if known:
         return redirect(f"/cases/{quote(str(known))}")
@@ -51,81 +69,150 @@ def my_case(request: Request, user: CurrentUser = Depends(require_roles("person"
 
 
 @router.post("/my-case", response_class=HTMLResponse)
-async def find_my_case(request: Request, user: CurrentUser = Depends(require_roles("person", page=True))) -> Response:
+async def find_my_case(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles("person", page=True))]
+) -> Response:
     form = await request.form()
     reference = str(form.get("case_id") or "").strip()
     if not reference:
-        return render(request, "my_case.html", user, status_code=400, title="Your case", values={},
-                      errors={"case_id": "Enter the case reference your social worker gave you"})
+        return render(
+            request,
+            "my_case.html",
+            user,
+            status_code=400,
+            title="Your case",
+            values={},
+            errors={"case_id": "Enter the case reference your social worker gave you"},
+        )
     try:
         await case_access.describe(request, reference, user)
     except HTTPException as exc:
         if exc.status_code not in (403, 404):
             raise
-        return render(request, "my_case.html", user, status_code=400, title="Your case", values={"case_id": reference},
-                      errors={"case_id": "No case of yours has this reference; check it with your social worker"})
+        return render(
+            request,
+            "my_case.html",
+            user,
+            status_code=400,
+            title="Your case",
+            values={"case_id": reference},
+            errors={
+                "case_id": "No case of yours has this reference; check it with your social worker"
+            },
+        )
     request.session["my_case"] = reference
     return redirect(f"/cases/{quote(reference)}")
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
-def new_case(request: Request, user: CurrentUser = Depends(require_roles("social_worker", "person", page=True))) -> Response:
+def new_case(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
+) -> Response:
     return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"})
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
-async def start_case(request: Request,
-                     user: CurrentUser = Depends(require_roles("social_worker", "person", page=True))) -> Response:
+async def start_case(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
+) -> Response:
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     payload, errors = STEPS["start"].parse(form, {}, user)
     if errors:
-        return render(request, "case_new.html", user, status_code=400, title="Start a case", values=values, errors=errors)
+        return render(
+            request,
+            "case_new.html",
+            user,
+            status_code=400,
+            title="Start a case",
+            values=values,
+            errors=errors,
+        )
     try:
         case_id = await case_access.start_case(request, payload, user)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
         message = exc.detail.get("message") if isinstance(exc.detail, dict) else str(exc.detail)
-        return render(request, "case_new.html", user, status_code=400, title="Start a case", values=values,
-                      errors={"form": message})
+        return render(
+            request,
+            "case_new.html",
+            user,
+            status_code=400,
+            title="Start a case",
+            values=values,
+            errors={"form": message},
+        )
     if user.role == "person":
         request.session["my_case"] = case_id
-    flash(request, f"Case {case_id} is open. The assessment is due within the council's time limit.")
+    flash(
+        request, f"Case {case_id} is open. The assessment is due within the council's time limit."
+    )
     return redirect(f"/cases/{quote(case_id)}")
 
 
-async def _case_page(request: Request, case_id: str, user: CurrentUser, status_code: int = 200,
-                     **extra: Any) -> Response:
+async def _case_page(
+    request: Request, case_id: str, user: CurrentUser, status_code: int = 200, **extra: Any
+) -> Response:
     state = await case_access.describe(request, case_id, user)
     case = view(state)
     case["case_id"] = case["case_id"] or case_id
     actions = steps_for(case.get("stage"), user.role)
     extra.setdefault("values", {})
-    return render(request, "case.html", user, status_code=status_code, title=f"Case {case_id}", case=case,
-                  state=state, actions=actions, outcomes=OUTCOME_LABELS, ways=WAY_LABELS,
-                  stage_label=stage_label, temporal_url=temporal_link(request.app.state.settings, case_id),
-                  plan_rows=range(case_forms.PLAN_ROWS), **extra)
+    return render(
+        request,
+        "case.html",
+        user,
+        status_code=status_code,
+        title=f"Case {case_id}",
+        case=case,
+        state=state,
+        actions=actions,
+        outcomes=OUTCOME_LABELS,
+        ways=WAY_LABELS,
+        stage_label=stage_label,
+        temporal_url=temporal_link(request.app.state.settings, case_id),
+        plan_rows=range(case_forms.PLAN_ROWS),
+        **extra,
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case_page(request: Request, case_id: str = CaseId,
-                    user: CurrentUser = Depends(require_roles(*CASE_PAGE, page=True))) -> Response:
+async def case_page(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_PAGE, page=True))],
+    case_id: CaseId,
+) -> Response:
     return await _case_page(request, case_id, user)
 
 
 @router.post("/cases/{case_id}/counter-proposal/check", response_class=HTMLResponse)
-async def check_counter_proposal(request: Request, case_id: str = CaseId,
-                                 user: CurrentUser = Depends(require_roles("approver", page=True))) -> Response:
+async def check_counter_proposal(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles("approver", page=True))],
+    case_id: CaseId,
+) -> Response:
     """Show need by need whether the lower amount covers it, before it can be sent (CSSG 11.24)."""
     form = await request.form()
     state = await case_access.describe(request, case_id, user)
     check, errors = counter_check(request, state, form)
-    return await _case_page(request, case_id, user, status_code=400 if errors else 200, check=check,
-                            errors=errors, values={k: str(v) for k, v in form.items()}, open_step="counter_propose")
+    return await _case_page(
+        request,
+        case_id,
+        user,
+        status_code=400 if errors else 200,
+        check=check,
+        errors=errors,
+        values={k: str(v) for k, v in form.items()},
+        open_step="counter_propose",
+    )
 
 
-def counter_check(request: Request, state: dict[str, Any], form: Any) -> tuple[dict[str, Any] | None, dict[str, str]]:
+def counter_check(
+    request: Request, state: dict[str, Any], form: Any
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
     case = view(state)
     proposal, errors = case_forms.proposal_from_form(form, case["predicted_outcomes"])
     plan = case.get("plan") or {}
@@ -133,13 +220,21 @@ def counter_check(request: Request, state: dict[str, Any], form: Any) -> tuple[d
         return None, errors
     if not plan.get("items"):
         return None, {"form": "There is no plan to compare the lower amount with"}
-    plan_input = {"weekly_total": plan.get("weekly_total"), "items": [
-        {k: i[k] for k in ("need", "provision", "weekly_cost")} for i in plan["items"]]}
+    plan_input = {
+        "weekly_total": plan.get("weekly_total"),
+        "items": [{k: i[k] for k in ("need", "provision", "weekly_cost")} for i in plan["items"]],
+    }
     from carebudget.decisions import DecisionError
 
     try:
-        check = case_forms.check_counter_proposal(request.app.state.settings.rules_dir, case["council"] or "demo",
-                                                  date.today(), plan_input, case["predicted_outcomes"], proposal)
+        check = case_forms.check_counter_proposal(
+            request.app.state.settings.rules_dir,
+            case["council"] or "demo",
+            date.today(),
+            plan_input,
+            case["predicted_outcomes"],
+            proposal,
+        )
     except DecisionError as exc:
         return None, {exc.field or "form": exc.message}
     check["proposal"] = proposal
@@ -147,8 +242,12 @@ def counter_check(request: Request, state: dict[str, Any], form: Any) -> tuple[d
 
 
 @router.post("/cases/{case_id}/steps/{step}", response_class=HTMLResponse)
-async def take_step(request: Request, case_id: str = CaseId, step: str = Path(..., pattern=r"^[a-z_]{1,40}$"),
-                    user: CurrentUser = Depends(require_roles(*CASE_PAGE, page=True))) -> Response:
+async def take_step(
+    request: Request,
+    step: Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")],
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_PAGE, page=True))],
+    case_id: CaseId,
+) -> Response:
     spec: Step | None = STEPS.get(step)
     if spec is None or spec.name == "start" or user.role not in spec.roles:
         raise HTTPException(403, "Your role does not take this step")
@@ -160,23 +259,43 @@ async def take_step(request: Request, case_id: str = CaseId, step: str = Path(..
         if check is not None and not check["valid"]:
             errors = {"form": "The lower amount does not cover every need yet: see the table"}
         if errors:
-            return await _case_page(request, case_id, user, status_code=400, check=check, errors=errors,
-                                    values=values, open_step=step)
-        payload = spec.payload_from_check(check) if spec.payload_from_check else {}
+            return await _case_page(
+                request,
+                case_id,
+                user,
+                status_code=400,
+                check=check,
+                errors=errors,
+                values=values,
+                open_step=step,
+            )
+        payload = spec.payload_from_check(check) if spec.payload_from_check and check else {}
     else:
         payload, errors = spec.parse(form, state, user)
         if errors:
-            return await _case_page(request, case_id, user, status_code=400, errors=errors, values=values,
-                                    open_step=step)
+            return await _case_page(
+                request,
+                case_id,
+                user,
+                status_code=400,
+                errors=errors,
+                values=values,
+                open_step=step,
+            )
     try:
         await case_access.act(request, case_id, spec.workflow_step, payload, user)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
         message = exc.detail.get("message") if isinstance(exc.detail, dict) else str(exc.detail)
-        return await _case_page(request, case_id, user, status_code=400, errors={"form": message},
-                                values=values, open_step=step)
+        return await _case_page(
+            request,
+            case_id,
+            user,
+            status_code=400,
+            errors={"form": message},
+            values=values,
+            open_step=step,
+        )
     flash(request, spec.done_message)
     return redirect(f"/cases/{quote(case_id)}")
-
-

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from carebudget.web.auth import CurrentUser, ROLE_LABELS
+from carebudget.web.auth import ROLE_LABELS, CurrentUser
 from carebudget.web.diff_view import table_change
 from carebudget.web.forms import field_id
 
@@ -34,16 +34,28 @@ def home_for(role: str) -> str:
     return NAV.get(role, [("", "/")])[0][1]
 
 
-def render(request: Request, template: str, user: CurrentUser | None, status_code: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    user: CurrentUser | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
     flash = request.session.pop("flash", None) if "session" in request.scope else None
     context.setdefault("errors", {})
-    return TEMPLATES.TemplateResponse(request, template, {
-        "user": user,
-        "nav": [{"label": label, "href": href} for label, href in NAV.get(user.role, [])] if user else [],
-        "flash": flash,
-        **context,
-    }, status_code=status_code)
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "nav": [{"label": label, "href": href} for label, href in NAV.get(user.role, [])]
+            if user
+            else [],
+            "flash": flash,
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 def flash(request: Request, message: str, kind: str = "success") -> None:
@@ -55,10 +67,21 @@ def redirect(url: str) -> RedirectResponse:
 
 
 def render_error(request: Request, status_code: int, message: str) -> HTMLResponse:
-    titles = {400: "Check what you entered", 403: "You cannot do this", 404: "Page not found",
-              409: "This has already been done", 503: "Service not available"}
+    titles = {
+        400: "Check what you entered",
+        403: "You cannot do this",
+        404: "Page not found",
+        409: "This has already been done",
+        503: "Service not available",
+    }
     user = None
     if "session" in request.scope and request.session.get("username"):
         user = CurrentUser(str(request.session["username"]), str(request.session.get("role", "")))
-    return render(request, "error.html", user, status_code=status_code,
-                  title=titles.get(status_code, "Something went wrong"), message=message)
+    return render(
+        request,
+        "error.html",
+        user,
+        status_code=status_code,
+        title=titles.get(status_code, "Something went wrong"),
+        message=message,
+    )

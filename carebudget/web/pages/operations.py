@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from carebudget.store.errors import StoreError
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.cases import case_filters
 from carebudget.web.forms import blank_to_none, errors_by_field
@@ -35,8 +36,10 @@ class ListFilters(BaseModel):
 def temporal_link(settings: Any, case_id: str) -> str:
     from carebudget.web.stages import workflow_id
 
-    return (f"{settings.temporal_ui_url}/namespaces/{quote(settings.temporal_namespace)}"
-            f"/workflows/{quote(workflow_id(case_id))}")
+    return (
+        f"{settings.temporal_ui_url}/namespaces/{quote(settings.temporal_namespace)}"
+        f"/workflows/{quote(workflow_id(case_id))}"
+    )
 
 
 def stage_counts(store: Any, base: dict[str, Any], role: str) -> list[dict[str, Any]]:
@@ -48,7 +51,9 @@ def stage_counts(store: Any, base: dict[str, Any], role: str) -> list[dict[str, 
 
 
 @router.get("/operations", response_class=HTMLResponse)
-def operations_list(request: Request, user: CurrentUser = Depends(require_roles(*OPERATIONS, page=True))) -> Response:
+def operations_list(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*OPERATIONS, page=True))]
+) -> Response:
     raw = blank_to_none(dict(request.query_params))
     if raw.get("overdue") == "any":
         raw["overdue"] = None
@@ -57,7 +62,7 @@ def operations_list(request: Request, user: CurrentUser = Depends(require_roles(
         filters = ListFilters.model_validate(raw)
         errors: dict[str, str] = {}
     except ValidationError as exc:
-        filters, errors = ListFilters(), errors_by_field(exc)
+        filters, errors = ListFilters.model_validate({}), errors_by_field(exc)
     if filters.q:
         found = [r for r in [_find(store, filters.q.strip(), user.role)] if r is not None]
         if len(found) == 1:
@@ -65,38 +70,70 @@ def operations_list(request: Request, user: CurrentUser = Depends(require_roles(
         errors["q"] = f"No case has the id {filters.q.strip()!r}"
     try:
         query = case_filters(filters, user)
-    except Exception as exc:  # both "not overdue" and a due date
-        errors["due_before"] = getattr(exc, "detail", {}).get("message", "Check the due date")
+    except HTTPException as exc:  # both "not overdue" and a due date
+        errors["due_before"] = (
+            str(exc.detail["message"]) if isinstance(exc.detail, dict) else str(exc.detail)
+        )
         query = {}
-    rows, total = store.list_cases(query, {"number": filters.page, "size": filters.size}, role=user.role)
-    overdue_total = store.list_cases({**{k: v for k, v in query.items() if k != "today"}, "overdue": True},
-                                     {"number": 1, "size": 1}, role=user.role)[1]
+    rows, total = store.list_cases(
+        query, {"number": filters.page, "size": filters.size}, role=user.role
+    )
+    overdue_total = store.list_cases(
+        {**{k: v for k, v in query.items() if k != "today"}, "overdue": True},
+        {"number": 1, "size": 1},
+        role=user.role,
+    )[1]
     base = {k: v for k, v in query.items() if k != "stage"}
     keep = {k: v for k, v in filters.model_dump(exclude={"page", "q"}).items() if v is not None}
     pages = max(1, -(-total // filters.size))
-    return render(request, "operations.html", user, title="Operations: cases", filters=filters, rows=rows,
-                  total=total, page=filters.page, pages=pages, overdue_total=overdue_total,
-                  counts=stage_counts(store, base, user.role), stages=[(s, stage_label(s)) for s in STAGES],
-                  stage_label=stage_label, errors=errors, today=date.today(),
-                  page_link=lambda n: "/operations?" + urlencode({**keep, "page": n}),
-                  stage_link=lambda s: "/operations?" + urlencode({**{k: v for k, v in keep.items() if k != "stage"}, "stage": s}))
+    return render(
+        request,
+        "operations.html",
+        user,
+        title="Operations: cases",
+        filters=filters,
+        rows=rows,
+        total=total,
+        page=filters.page,
+        pages=pages,
+        overdue_total=overdue_total,
+        counts=stage_counts(store, base, user.role),
+        stages=[(s, stage_label(s)) for s in STAGES],
+        stage_label=stage_label,
+        errors=errors,
+        today=date.today(),
+        page_link=lambda n: "/operations?" + urlencode({**keep, "page": n}),
+        stage_link=lambda s: (
+            "/operations?"
+            + urlencode({**{k: v for k, v in keep.items() if k != "stage"}, "stage": s})
+        ),
+    )
 
 
 def _find(store: Any, case_id: str, role: str) -> Any:
     try:
         return store.get_case(case_id, role=role)
-    except Exception:  # unknown or malformed id: "no case" to the user
+    except StoreError:  # unknown or malformed id: "no case" to the user
         return None
 
 
 @router.get("/operations/cases/{case_id}", response_class=HTMLResponse)
-def operations_case(request: Request, case_id: str,
-                    user: CurrentUser = Depends(require_roles(*CASE_PAGE_READERS, page=True))) -> Response:
+def operations_case(
+    request: Request,
+    case_id: str,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_PAGE_READERS, page=True))],
+) -> Response:
     store = request.app.state.store
     row = store.get_case(case_id, role=user.role)
     trail = store.case_trail(case_id, role=user.role)
-    return render(request, "operations_case.html", user, title=f"Case {case_id}", row=row, trail=trail,
-                  stage_label=stage_label, temporal_url=temporal_link(request.app.state.settings, case_id),
-                  today=date.today())
-
-
+    return render(
+        request,
+        "operations_case.html",
+        user,
+        title=f"Case {case_id}",
+        row=row,
+        trail=trail,
+        stage_label=stage_label,
+        temporal_url=temporal_link(request.app.state.settings, case_id),
+        today=date.today(),
+    )

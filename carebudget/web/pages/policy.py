@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 
 from carebudget.web import policy_changes
 from carebudget.web.auth import CurrentUser, require_roles
@@ -21,7 +21,7 @@ from carebudget.web.rules_view import council_overview, diff
 
 router = APIRouter(include_in_schema=False)
 POLICY = ("policy_admin",)
-ChangeId = Path(..., pattern=r"^[0-9a-f]{12}$")
+ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
 def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
@@ -30,12 +30,23 @@ def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: 
     changes = policy_changes.list_all(settings.data_dir)
     extra.setdefault("values", {"council": "demo"})
     options = [(c["council"], c["council"]) for c in overview["councils"]]
-    return render(request, "policy.html", user, status_code=status_code, title="Council policy",
-                  overview=overview, changes=changes, council_options=options, **extra)
+    return render(
+        request,
+        "policy.html",
+        user,
+        status_code=status_code,
+        title="Council policy",
+        overview=overview,
+        changes=changes,
+        council_options=options,
+        **extra,
+    )
 
 
 @router.get("/policy", response_class=HTMLResponse)
-def policy_home(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+def policy_home(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
     return _home(request, user)
 
 
@@ -46,21 +57,30 @@ class DiffForm(BaseModel):
 
 
 @router.get("/policy/diff", response_class=HTMLResponse)
-def policy_diff(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+def policy_diff(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
     raw = blank_to_none(dict(request.query_params))
     try:
-        form = DiffForm.model_validate({"council": raw.get("council"), "first": raw.get("from"),
-                                        "second": raw.get("to")})
+        form = DiffForm.model_validate(
+            {"council": raw.get("council"), "first": raw.get("from"), "second": raw.get("to")}
+        )
     except ValidationError as exc:
-        errors = {("from" if k == "first" else "to" if k == "second" else k): v
-                  for k, v in errors_by_field(exc).items()}
+        errors = {
+            ("from" if k == "first" else "to" if k == "second" else k): v
+            for k, v in errors_by_field(exc).items()
+        }
         return _home(request, user, status_code=400, errors=errors)
     result = diff(request.app.state.settings, form.council, form.first, form.second)
-    return render(request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result)
+    return render(
+        request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result
+    )
 
 
 @router.post("/policy/changes", response_class=HTMLResponse)
-async def upload(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+async def upload(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     upload_file = form.get("file")
@@ -70,30 +90,53 @@ async def upload(request: Request, user: CurrentUser = Depends(require_roles(*PO
         try:
             content = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _home(request, user, status_code=400, values=values,
-                         errors={"file": "The file must be UTF-8 text (a .yaml rule or parameter file)"})
+            return _home(
+                request,
+                user,
+                status_code=400,
+                values=values,
+                errors={"file": "The file must be UTF-8 text (a .yaml rule or parameter file)"},
+            )
     try:
         change = policy_changes.ProposalIn.model_validate(
-            {"council": values.get("council", ""), "path": values.get("path", ""),
-             "content": content, "note": values.get("note", "")})
+            {
+                "council": values.get("council", ""),
+                "path": values.get("path", ""),
+                "content": content,
+                "note": values.get("note", ""),
+            }
+        )
     except ValidationError as exc:
         errors = errors_by_field(exc)
         if "content" in errors:
-            errors["file"] = "Choose a YAML file, or paste its text: " + errors.pop("content").lower()
+            errors["file"] = (
+                "Choose a YAML file, or paste its text: " + errors.pop("content").lower()
+            )
         return _home(request, user, status_code=400, values=values, errors=errors)
     try:
-        proposal = policy_changes.propose(request.app.state.settings, request.app.state.store, change, user.username)
+        proposal = policy_changes.propose(
+            request.app.state.settings, request.app.state.store, change, user.username
+        )
     except policy_changes.PolicyChangeError as exc:
-        return _home(request, user, status_code=400, values=values, errors={exc.field or "path": exc.message})
+        return _home(
+            request, user, status_code=400, values=values, errors={exc.field or "path": exc.message}
+        )
     if proposal.status == "refused":
-        flash(request, "The change did not pass its checks: see the problems below. Nothing was published.", "warn")
+        flash(
+            request,
+            "The change did not pass its checks: see the problems below. Nothing was published.",
+            "warn",
+        )
     else:
-        flash(request, "The change passed its checks and tests. A second policy officer can now approve it.")
+        flash(
+            request,
+            "The change passed its checks and tests. A second policy officer can now approve it.",
+        )
     return redirect(f"/policy/changes/{proposal.id}")
 
 
 def _short(label: str, most: int = 38) -> str:
-    return label if len(label) <= most else label[:most - 1] + "…"
+    return label if len(label) <= most else label[: most - 1] + "…"
 
 
 def whatif_chart(proposal: policy_changes.Proposal) -> str:
@@ -101,38 +144,65 @@ def whatif_chart(proposal: policy_changes.Proposal) -> str:
     bars = [Bar(_short(str(r["case"])), Decimal(r["change"])) for r in rows]
     total = Decimal(proposal.whatif.get("total_weekly_change", "0"))
     bars.append(Bar("Total, all cases", total))
-    return bar_chart(bars, "Change in weekly indicative budget (mid-point) per case, largest first, and in total")
+    return bar_chart(
+        bars, "Change in weekly indicative budget (mid-point) per case, largest first, and in total"
+    )
 
 
 @router.get("/policy/changes/{change_id}", response_class=HTMLResponse)
-def show_change(request: Request, change_id: str = ChangeId,
-                user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+def show_change(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+) -> Response:
     try:
         proposal = policy_changes.load(request.app.state.settings.data_dir, change_id)
     except policy_changes.PolicyChangeError:
-        return render(request, "error.html", user, status_code=404, title="Page not found",
-                      message=f"There is no policy change {change_id}.")
-    return render(request, "policy_change.html", user, title=f"Policy change {change_id}", p=proposal,
-                  chart=whatif_chart(proposal) if proposal.whatif else "")
+        return render(
+            request,
+            "error.html",
+            user,
+            status_code=404,
+            title="Page not found",
+            message=f"There is no policy change {change_id}.",
+        )
+    return render(
+        request,
+        "policy_change.html",
+        user,
+        title=f"Policy change {change_id}",
+        p=proposal,
+        chart=whatif_chart(proposal) if proposal.whatif else "",
+    )
 
 
 @router.post("/policy/changes/{change_id}/publish", response_class=HTMLResponse)
-def publish(request: Request, change_id: str = ChangeId,
-            user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+def publish(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+) -> Response:
     try:
-        proposal = policy_changes.approve_and_publish(request.app.state.settings, request.app.state.store,
-                                                      change_id, user.username)
+        proposal = policy_changes.approve_and_publish(
+            request.app.state.settings, request.app.state.store, change_id, user.username
+        )
     except policy_changes.PolicyChangeError as exc:
         flash(request, exc.message, "warn")
         return redirect(f"/policy/changes/{change_id}")
-    flash(request, f"Published. New decisions for {proposal.council} from {proposal.effective_from} use "
-                   f"bundle {(proposal.bundle or '')[:12]}, without a restart.")
+    flash(
+        request,
+        f"Published. New decisions for {proposal.council} from {proposal.effective_from} use "
+        f"bundle {(proposal.bundle or '')[:12]}, without a restart.",
+    )
     return redirect(f"/policy/changes/{change_id}")
 
 
 @router.post("/policy/changes/{change_id}/withdraw", response_class=HTMLResponse)
-def withdraw(request: Request, change_id: str = ChangeId,
-             user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+def withdraw(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+) -> Response:
     try:
         policy_changes.withdraw(request.app.state.settings, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
@@ -143,13 +213,26 @@ def withdraw(request: Request, change_id: str = ChangeId,
 
 
 @router.get("/policy/try", response_class=HTMLResponse)
-def try_page(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
-    return render(request, "policy_try.html", user, title="Try the rules", values={"council": "demo"},
-                  outcomes=OUTCOME_LABELS, ways=WAY_LABELS, result=None, chosen={})
+def try_page(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
+    return render(
+        request,
+        "policy_try.html",
+        user,
+        title="Try the rules",
+        values={"council": "demo"},
+        outcomes=OUTCOME_LABELS,
+        ways=WAY_LABELS,
+        result=None,
+        chosen={},
+    )
 
 
 @router.post("/policy/try", response_class=HTMLResponse)
-async def try_rules(request: Request, user: CurrentUser = Depends(require_roles(*POLICY, page=True))) -> Response:
+async def try_rules(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
     """An indicative budget under the rules in force today: how a policy officer sees a change used."""
     from carebudget.decisions import DecisionError, decide_with_bundle
     from carebudget.rulebook import UnknownCouncil, get_registry
@@ -162,12 +245,24 @@ async def try_rules(request: Request, user: CurrentUser = Depends(require_roles(
     if needs is not None:
         facts = {"person": {"date_of_birth": "1960-01-01", "setting": "home"}, "needs": needs}
         try:
-            bundle = get_registry(request.app.state.settings.rules_dir).bundle(values.get("council", ""), date.today())
+            bundle = get_registry(request.app.state.settings.rules_dir).bundle(
+                values.get("council", ""), date.today()
+            )
             result = decide_with_bundle("indicative-budget", bundle, date.today(), facts)
         except UnknownCouncil as exc:
             errors["council"] = str(exc)
         except DecisionError as exc:
             errors[exc.field or "council"] = exc.message
-    return render(request, "policy_try.html", user, status_code=400 if errors else 200, title="Try the rules",
-                  values=values, outcomes=OUTCOME_LABELS, ways=WAY_LABELS, result=result, chosen=chosen,
-                  errors=errors)
+    return render(
+        request,
+        "policy_try.html",
+        user,
+        status_code=400 if errors else 200,
+        title="Try the rules",
+        values=values,
+        outcomes=OUTCOME_LABELS,
+        ways=WAY_LABELS,
+        result=result,
+        chosen=chosen,
+        errors=errors,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,8 +45,12 @@ def sign_in_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-def sign_in(request: Request, username: str = Form(""), password: str = Form(""),
-            next: str | None = Form(None)) -> Response:
+def sign_in(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str | None, Form()] = None,
+) -> Response:
     form, errors = parse(SignInForm, {"username": username.strip(), "password": password})
     user = None
     if form is not None:
@@ -53,19 +58,37 @@ def sign_in(request: Request, username: str = Form(""), password: str = Form("")
         if user is None:
             errors = {"password": "The username or password is not right"}
     if user is None:
-        errors = {k: ("Enter your username" if k == "username" else "Enter your password")
-                  if "required" in v or "at least" in v else v for k, v in errors.items()}
-        return render(request, "sign_in.html", None, status_code=400, title="Sign in", errors=errors,
-                      next=_safe_next(next), values={"username": username})
+        errors = {
+            k: ("Enter your username" if k == "username" else "Enter your password")
+            if "required" in v or "at least" in v
+            else v
+            for k, v in errors.items()
+        }
+        return render(
+            request,
+            "sign_in.html",
+            None,
+            status_code=400,
+            title="Sign in",
+            errors=errors,
+            next=_safe_next(next),
+            values={"username": username},
+        )
     request.session.clear()
     request.session.update({"username": user.username, "role": user.role})
     if user.role in AUDITED_SIGN_IN:
-        request.app.state.store.append_event(f"web-sign-in-{uuid.uuid4()}", None, user.username, user.role,
-                                             "user.signed_in", {"via": "web"})
+        request.app.state.store.append_event(
+            f"web-sign-in-{uuid.uuid4()}",
+            None,
+            user.username,
+            user.role,
+            "user.signed_in",
+            {"via": "web"},
+        )
     return RedirectResponse(_safe_next(next) or home_for(user.role), status_code=303)
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, user: CurrentUser = Depends(page_user)) -> Response:
+def sign_out(request: Request, user: Annotated[CurrentUser, Depends(page_user)]) -> Response:
     request.session.clear()
     return redirect("/sign-in")
