@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -81,5 +82,9 @@ def sign_in(browser: Any, base: str, username: str, password: str = "demo-passwo
 
 
 def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Screenshot for docs/ when CAREBUDGET_WRITE_SCREENSHOTS=1 (so plain test runs leave git clean)."""
+    image = page.screenshot(full_page=True)
+    assert image[:4] == b"\x89PNG"
+    if os.environ.get("CAREBUDGET_WRITE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / f"{name}.png").write_bytes(image)
