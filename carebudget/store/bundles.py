@@ -94,3 +94,11 @@ def list_all(engine: Engine, council: str | None) -> list[BundleRecord]:
         q = q.where(BundleRow.council == council)
     with read(engine) as conn:
         return [to_record(r._mapping) for r in conn.execute(q)]
+
+
+def check_contents(conn: Connection) -> str | None:
+    """Bundles are content-addressed: each must still hash to its own key."""
+    for hash, text in conn.execute(select(BundleRow.hash, BundleRow.content).order_by(BundleRow.hash)):
+        if hashlib.sha256(text.encode()).hexdigest() != hash:
+            return f"rule bundle {hash} was altered: its content no longer hashes to its key"
+    return None

@@ -175,3 +175,17 @@ def differences(stored: Any, replayed: Any, path: str = "") -> list[Difference]:
         return [d for i, (a, b) in enumerate(zip(stored, replayed, strict=True))
                 for d in differences(a, b, f"{path}[{i}]")]
     return [] if stored == replayed else [Difference(path=path or "$", stored=stored, replayed=replayed)]
+
+
+def check_records(conn: Connection) -> tuple[int, str] | None:
+    """Each stored decision must still hash to the record_sha256 its ledger row holds."""
+    rows = conn.execute(select(DecisionRow.id, DecisionRow.record, DecisionRow.ledger_seq, ledger.LedgerRow.payload)
+                        .outerjoin(ledger.LedgerRow, ledger.LedgerRow.seq == DecisionRow.ledger_seq)
+                        .order_by(DecisionRow.id))
+    for decision_id, text, seq, payload in rows:
+        if payload is None:
+            return seq, f"decision {decision_id} points at ledger row {seq}, which does not exist"
+        expected = json.loads(payload).get("record_sha256")
+        if hashlib.sha256(text.encode()).hexdigest() != expected:
+            return seq, f"decision {decision_id} was altered: its record no longer matches ledger row {seq}"
+    return None

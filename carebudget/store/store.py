@@ -10,6 +10,7 @@ from carebudget.store import bundles, cases, decisions, ledger, migrate, users
 from carebudget.store.db import make_engine, read, write
 from carebudget.store.roles import redact
 from carebudget.store.schemas import (
+    BrokenRow,
     BundleRecord,
     CaseFilters,
     CaseRow,
@@ -61,8 +62,22 @@ class Store:
             return ledger.append(conn, event_key, case_id, actor, role, action, payload, personal)
 
     def verify_chain(self, progress: Progress | None = None) -> VerifyReport:
-        """Recompute every row's hash in sequence order; report the first broken row."""
-        return ledger.verify(self.engine, progress)
+        """Recompute every row's hash in sequence order; report the first broken row.
+
+        Then check that each decision record still matches the record_sha256 of its ledger row
+        and each stored rule bundle still hashes to its key.
+        """
+        report = ledger.verify(self.engine, progress)
+        if not report.ok:
+            return report
+        with read(self.engine) as conn:
+            decision = decisions.check_records(conn)
+            bundle = None if decision else bundles.check_contents(conn)
+        if decision:
+            return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=decision[0], reason=decision[1])})
+        if bundle:
+            return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=0, reason=bundle)})
+        return report
 
     def ledger_count(self) -> int:
         with read(self.engine) as conn:
