@@ -163,9 +163,13 @@ class Store:
     # --- users ------------------------------------------------------------------------------
     def create_user(
         self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
+        *, actor: str = "admin",
     ) -> UserPublic:
-        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role)."""
-        return users.create(self.engine, username, display_name, role, password_hash, active)
+        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role).
+
+        Writes ledger event `user.created` by `actor` (never the password hash).
+        """
+        return users.create(self.engine, username, display_name, role, password_hash, active, actor)
 
     def get_user(self, username: str) -> UserRecord | None:
         return users.get(self.engine, username)
@@ -175,8 +179,8 @@ class Store:
 
     def update_user(
         self, username: str, *, display_name: str | None = None, role: str | None = None,
-        password_hash: str | None = None, active: bool | None = None,
+        password_hash: str | None = None, active: bool | None = None, actor: str = "admin",
     ) -> UserPublic:
-        """Change the given fields (UnknownUser if absent)."""
-        return users.update(self.engine, username, display_name=display_name, role=role,
+        """Change the given fields (UnknownUser if absent); ledger event `user.updated` by `actor`."""
+        return users.update(self.engine, username, actor, display_name=display_name, role=role,
                             password_hash=password_hash, active=active)

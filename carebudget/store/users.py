@@ -43,7 +43,7 @@ def _audit(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(engine: Engine, username: str, display_name: str, role: str, password_hash: str,
-           active: bool) -> UserPublic:
+           active: bool, actor: str = "admin") -> UserPublic:
     _check_username(username)
     ledger.check_text(display_name, "display_name", 200)
     _check_role(role)
@@ -54,7 +54,7 @@ def create(engine: Engine, username: str, display_name: str, role: str, password
         values = {"username": username, "display_name": display_name, "role": role,
                   "password_hash": password_hash, "active": bool(active)}
         conn.execute(UserRow.__table__.insert().values(created_at=utcnow(), **values))  # type: ignore[attr-defined]
-        ledger.append(conn, f"user:{username}:created", None, "admin", "admin", "user.created", _audit(values))
+        ledger.append(conn, f"user:{username}:created", None, actor, "admin", "user.created", _audit(values))
         return _record(conn.execute(select(UserRow).where(UserRow.username == username)).one()._mapping).public()
 
 
@@ -69,7 +69,7 @@ def list_all(engine: Engine) -> list[UserPublic]:
         return [_record(r._mapping).public() for r in conn.execute(select(UserRow).order_by(UserRow.username))]
 
 
-def update(engine: Engine, username: str, **changes: Any) -> UserPublic:
+def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) -> UserPublic:
     values = {k: v for k, v in changes.items() if v is not None}
     if "role" in values:
         _check_role(values["role"])
@@ -84,6 +84,6 @@ def update(engine: Engine, username: str, **changes: Any) -> UserPublic:
             raise UnknownUser(f"no user {username!r}", "username")
         if values:
             conn.execute(UserRow.__table__.update().where(UserRow.username == username).values(**values))  # type: ignore[attr-defined]
-            ledger.append(conn, f"user:{username}:updated:{uuid.uuid4().hex}", None, "admin", "admin",
+            ledger.append(conn, f"user:{username}:updated:{uuid.uuid4().hex}", None, actor, "admin",
                           "user.updated", {"username": username, **_audit(values)})
         return _record(conn.execute(select(UserRow).where(UserRow.username == username)).one()._mapping).public()
