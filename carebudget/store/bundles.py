@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, select
 from carebudget.store import ledger
 from carebudget.store.db import aware, canonical_json, read, utcnow, write
 from carebudget.store.errors import BundleMismatch, DuplicateEvent, InvalidInput, UnknownBundle
-from carebudget.store.models import BundleRow
+from carebudget.store.models import BUNDLES
 from carebudget.store.schemas import BundleRecord
 
 STATUSES: tuple[str, ...] = ("draft", "approved", "published", "withdrawn")
@@ -33,7 +33,7 @@ def content_text(hash: str, content: Any) -> str:
     return text
 
 
-def to_record(m: Mapping[str, Any]) -> BundleRecord:
+def to_record(m: Mapping[Any, Any]) -> BundleRecord:
     return BundleRecord(hash=m["hash"], council=m["council"], content=json.loads(m["content"]),
                         effective_from=m["effective_from"], published_by=m["published_by"],
                         approved_by=m["approved_by"], status=m["status"], saved_at=aware(m["saved_at"]))
@@ -42,9 +42,9 @@ def to_record(m: Mapping[str, Any]) -> BundleRecord:
 def store_content(conn: Connection, hash: str, text: str, council: str, effective_from: date,
                   published_by: str, approved_by: str | None, status: str) -> bool:
     """Insert the bundle if absent (inside the caller's write transaction); True if inserted."""
-    if conn.execute(select(BundleRow.hash).where(BundleRow.hash == hash)).first():
+    if conn.execute(select(BUNDLES.c.hash).where(BUNDLES.c.hash == hash)).first():
         return False
-    conn.execute(BundleRow.__table__.insert().values(  # type: ignore[attr-defined]
+    conn.execute(BUNDLES.insert().values(
         hash=hash, council=council, content=text, effective_from=effective_from,
         published_by=published_by, approved_by=approved_by, status=status, saved_at=utcnow()))
     return True
@@ -69,36 +69,36 @@ def save(engine: Engine, hash: str, council: str, content: Any, effective_from: 
     payload = {"hash": hash, "council": council, "effective_from": effective_from.isoformat(),
                "status": status, "published_by": published_by, "approved_by": approved_by}
     with write(engine) as conn:
-        row = conn.execute(select(BundleRow).where(BundleRow.hash == hash)).first()
+        row = conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).first()
         if row is not None and row._mapping["council"] != council:
             raise DuplicateEvent(f"bundle {hash} is stored for council {row._mapping['council']!r}", "council")
         ledger.append(conn, f"bundle:{hash}:{status}", None, actor, "policy_admin", f"rules.{status}", payload)
         if not store_content(conn, hash, text, council, effective_from, published_by, approved_by, status):
-            conn.execute(BundleRow.__table__.update().where(BundleRow.hash == hash).values(  # type: ignore[attr-defined]
+            conn.execute(BUNDLES.update().where(BUNDLES.c.hash == hash).values(
                 status=status, approved_by=approved_by, published_by=published_by,
                 effective_from=effective_from))
-        return to_record(conn.execute(select(BundleRow).where(BundleRow.hash == hash)).one()._mapping)
+        return to_record(conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).one()._mapping)
 
 
 def get(engine: Engine, hash: str) -> BundleRecord:
     with read(engine) as conn:
-        row = conn.execute(select(BundleRow).where(BundleRow.hash == hash)).first()
+        row = conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).first()
     if row is None:
         raise UnknownBundle(f"no stored rule bundle with hash {hash!r}", "hash")
     return to_record(row._mapping)
 
 
 def list_all(engine: Engine, council: str | None) -> list[BundleRecord]:
-    q = select(BundleRow).order_by(BundleRow.council, BundleRow.effective_from)
+    q = select(BUNDLES).order_by(BUNDLES.c.council, BUNDLES.c.effective_from)
     if council is not None:
-        q = q.where(BundleRow.council == council)
+        q = q.where(BUNDLES.c.council == council)
     with read(engine) as conn:
         return [to_record(r._mapping) for r in conn.execute(q)]
 
 
 def check_contents(conn: Connection) -> str | None:
     """Bundles are content-addressed: each must still hash to its own key."""
-    for hash, text in conn.execute(select(BundleRow.hash, BundleRow.content).order_by(BundleRow.hash)):
+    for hash, text in conn.execute(select(BUNDLES.c.hash, BUNDLES.c.content).order_by(BUNDLES.c.hash)):
         if hashlib.sha256(text.encode()).hexdigest() != hash:
             return f"rule bundle {hash} was altered: its content no longer hashes to its key"
     return None

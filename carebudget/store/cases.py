@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
 from carebudget.store import ledger
 from carebudget.store.db import aware, read, utcnow, write
 from carebudget.store.errors import InvalidInput, UnknownCase
-from carebudget.store.models import CaseListRow, CasePersonRow
+from carebudget.store.models import CASES, LEDGER, PERSONS
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import CaseFilters, CaseRow, CaseUpdate, Page
 
@@ -69,7 +69,7 @@ def _apply(conn: Connection, case_id: str, listed: dict[str, Any], personal: dic
     if "amounts" in listed:
         values["amounts"] = json.dumps(listed["amounts"] or {}, sort_keys=True)
     values.update(updated_at=at, last_seq=seq)
-    table = CaseListRow.__table__  # type: ignore[attr-defined]
+    table = CASES
     if exists:
         conn.execute(table.update().where(table.c.case_id == case_id).values(**values))
     else:
@@ -79,7 +79,7 @@ def _apply(conn: Connection, case_id: str, listed: dict[str, Any], personal: dic
         pvalues = dict(personal)
         if pvalues.get("date_of_birth") is not None:
             pvalues["date_of_birth"] = date.fromisoformat(pvalues["date_of_birth"])
-        ptable = CasePersonRow.__table__  # type: ignore[attr-defined]
+        ptable = PERSONS
         has = conn.execute(select(ptable.c.case_id).where(ptable.c.case_id == case_id)).first()
         if has:
             conn.execute(ptable.update().where(ptable.c.case_id == case_id).values(**pvalues))
@@ -92,8 +92,8 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
     parsed: CaseUpdate = parse_model(CaseUpdate, update, "update")
     listed, personal = _changes(parsed)
     with write(engine) as conn:
-        exists = conn.execute(select(CaseListRow.case_id).where(CaseListRow.case_id == case_id)).first()
-        prior = conn.execute(select(ledger.LedgerRow.seq).where(ledger.LedgerRow.event_key == event_key)).first()
+        exists = conn.execute(select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first()
+        prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
         if not exists and prior is None:
             missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
             if missing:
@@ -110,25 +110,25 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
 
 
 def _first_action(conn: Connection, event_key: str) -> str:
-    row = conn.execute(select(ledger.LedgerRow.action).where(ledger.LedgerRow.event_key == event_key)).first()
+    row = conn.execute(select(LEDGER.c.action).where(LEDGER.c.event_key == event_key)).first()
     return str(row[0]) if row else "case.updated"
 
 
 def _columns(with_person: bool) -> list[Any]:
-    cols: list[Any] = list(CaseListRow.__table__.c)  # type: ignore[attr-defined]
+    cols: list[Any] = list(CASES.c)
     if with_person:
-        cols += [CasePersonRow.name, CasePersonRow.date_of_birth]
+        cols += [PERSONS.c.name, PERSONS.c.date_of_birth]
     return cols
 
 
 def _query(with_person: bool) -> Any:
     q = select(*_columns(with_person))
     if with_person:
-        q = q.outerjoin(CasePersonRow, CasePersonRow.case_id == CaseListRow.case_id)
+        q = q.outerjoin(PERSONS, PERSONS.c.case_id == CASES.c.case_id)
     return q
 
 
-def _row(m: Mapping[str, Any], today: date, with_person: bool) -> CaseRow:
+def _row(m: Mapping[Any, Any], today: date, with_person: bool) -> CaseRow:
     due = m["due"]
     return CaseRow(
         case_id=m["case_id"], council=m["council"], stage=m["stage"], opened=m["opened"], due=due,
@@ -141,7 +141,7 @@ def _row(m: Mapping[str, Any], today: date, with_person: bool) -> CaseRow:
 
 def _get(conn: Connection, case_id: str, role: str | None) -> CaseRow:
     with_person = can_read_personal(role)
-    row = conn.execute(_query(with_person).where(CaseListRow.case_id == case_id)).first()
+    row = conn.execute(_query(with_person).where(CASES.c.case_id == case_id)).first()
     if row is None:
         raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
     return _row(row._mapping, datetime.now(UTC).date(), with_person)
@@ -159,21 +159,21 @@ def list_page(engine: Engine, filters: Any, page: Any, role: str | None) -> tupl
     conds: list[Any] = []
     if f.stage is not None:
         stages = [f.stage] if isinstance(f.stage, str) else f.stage
-        conds.append(CaseListRow.stage.in_(stages))  # type: ignore[attr-defined]
+        conds.append(CASES.c.stage.in_(stages))
     if f.overdue is True:
-        conds.append(and_(CaseListRow.due.is_not(None), CaseListRow.due < today))  # type: ignore[union-attr,operator]
+        conds.append(and_(CASES.c.due.is_not(None), CASES.c.due < today))
     elif f.overdue is False:
-        conds.append(or_(CaseListRow.due.is_(None), CaseListRow.due >= today))  # type: ignore[union-attr,operator]
+        conds.append(or_(CASES.c.due.is_(None), CASES.c.due >= today))
     if f.council is not None:
-        conds.append(CaseListRow.council == f.council)
+        conds.append(CASES.c.council == f.council)
     if f.assigned_to is not None:
-        conds.append(CaseListRow.assigned_to == f.assigned_to)
+        conds.append(CASES.c.assigned_to == f.assigned_to)
     with_person = can_read_personal(role)
     where = and_(True, *conds)
     with read(engine) as conn:
-        total = int(conn.execute(select(func.count()).select_from(CaseListRow).where(where)).scalar_one())
+        total = int(conn.execute(select(func.count()).select_from(CASES).where(where)).scalar_one())
         q = (_query(with_person).where(where)
-             .order_by(CaseListRow.due.asc().nulls_last(), CaseListRow.case_id)  # type: ignore[union-attr]
+             .order_by(CASES.c.due.asc().nulls_last(), CASES.c.case_id)
              .limit(p.size).offset((p.number - 1) * p.size))
         rows = [_row(r._mapping, today, with_person) for r in conn.execute(q)]
     return rows, total
@@ -182,8 +182,8 @@ def list_page(engine: Engine, filters: Any, page: Any, role: str | None) -> tupl
 def reindex(engine: Engine, progress: ledger.Progress | None = None) -> int:
     """Fold every case.opened / case.updated row of the ledger, in order, into a fresh list."""
     with write(engine) as conn:
-        conn.execute(delete(CasePersonRow))
-        conn.execute(delete(CaseListRow))
+        conn.execute(delete(PERSONS))
+        conn.execute(delete(CASES))
         events = list(ledger.rows_by_action(conn, ("case.opened", "case.updated")))
         state: dict[str, tuple[dict[str, Any], dict[str, Any], int, datetime]] = {}
         for done, row in enumerate(events, 1):

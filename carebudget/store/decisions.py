@@ -20,7 +20,7 @@ from carebudget.store.errors import (
     UnknownCase,
     UnknownDecision,
 )
-from carebudget.store.models import BundleRow, CaseListRow, DecisionRow
+from carebudget.store.models import BUNDLES, CASES, DECISIONS, LEDGER
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import DecisionRecord, Difference, ReplayResult
 
@@ -55,7 +55,7 @@ def _bundle_text(engine: Engine, bundle_hash: str, council: str, on: date,
                  bundle_content: Any) -> str | None:
     """Content of the record's bundle to store, or None when it is stored already."""
     with read(engine) as conn:
-        if conn.execute(select(BundleRow.hash).where(BundleRow.hash == bundle_hash)).first():
+        if conn.execute(select(BUNDLES.c.hash).where(BUNDLES.c.hash == bundle_hash)).first():
             return None
     if bundle_content is not None:
         return bundles.content_text(bundle_hash, bundle_content)
@@ -86,27 +86,29 @@ def record(engine: Engine, decision_key: str, case_id: str | None, kind: str, re
         if done is not None:
             return done
         if case_id is not None and not conn.execute(
-                select(CaseListRow.case_id).where(CaseListRow.case_id == case_id)).first():
+                select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first():
             raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
         if content is not None:
             bundles.store_content(conn, bundle_hash, content, council, date.fromisoformat(effective),
                                   "rule-files", None, "published")
-        result = conn.execute(DecisionRow.__table__.insert().values(  # type: ignore[attr-defined]
+        result = conn.execute(DECISIONS.insert().values(
             decision_key=decision_key, case_id=case_id, kind=kind, council=council, on_date=on,
             bundle_hash=bundle_hash, record=text, actor=actor, role=role, recorded_at=utcnow(),
             ledger_seq=0))
-        decision_id = int(result.inserted_primary_key[0])
+        inserted = result.inserted_primary_key
+        assert inserted is not None
+        decision_id = int(inserted[0])
         entry = ledger.append(conn, event_key, case_id, actor, role, "decision.recorded", {
             "decision_id": decision_id, "kind": kind, "council": council, "date": on.isoformat(),
             "bundle": bundle_hash, "record_sha256": record_sha})
-        conn.execute(DecisionRow.__table__.update().where(DecisionRow.id == decision_id)  # type: ignore[attr-defined]
+        conn.execute(DECISIONS.update().where(DECISIONS.c.id == decision_id)
                      .values(ledger_seq=entry.seq))
         return decision_id
 
 
 def _existing(conn: Connection, key: str, case_id: str | None, kind: str, text: str,
               actor: str, role: str) -> int | None:
-    row = conn.execute(select(DecisionRow).where(DecisionRow.decision_key == key)).first()
+    row = conn.execute(select(DECISIONS).where(DECISIONS.c.decision_key == key)).first()
     if row is None:
         return None
     m = row._mapping
@@ -116,7 +118,7 @@ def _existing(conn: Connection, key: str, case_id: str | None, kind: str, text: 
     return int(m["id"])
 
 
-def to_record(m: Mapping[str, Any], role: str | None) -> DecisionRecord:
+def to_record(m: Mapping[Any, Any], role: str | None) -> DecisionRecord:
     out = DecisionRecord(
         id=m["id"], decision_key=m["decision_key"], case_id=m["case_id"], kind=m["kind"],
         council=m["council"], on=m["on_date"],
@@ -129,7 +131,7 @@ def get(engine: Engine, decision_id: int, role: str | None) -> DecisionRecord:
     if not isinstance(decision_id, int) or isinstance(decision_id, bool):
         raise InvalidInput(f"decision id must be an integer, got {decision_id!r}", "decision_id")
     with read(engine) as conn:
-        row = conn.execute(select(DecisionRow).where(DecisionRow.id == decision_id)).first()
+        row = conn.execute(select(DECISIONS).where(DECISIONS.c.id == decision_id)).first()
     if row is None:
         raise UnknownDecision(f"no decision with id {decision_id}", "decision_id")
     return to_record(row._mapping, role)
@@ -137,7 +139,7 @@ def get(engine: Engine, decision_id: int, role: str | None) -> DecisionRecord:
 
 def for_case(engine: Engine, case_id: str, role: str | None) -> list[DecisionRecord]:
     with read(engine) as conn:
-        rows = conn.execute(select(DecisionRow).where(DecisionRow.case_id == case_id).order_by(DecisionRow.id))
+        rows = conn.execute(select(DECISIONS).where(DECISIONS.c.case_id == case_id).order_by(DECISIONS.c.id))
         return [to_record(r._mapping, role) for r in rows]
 
 
@@ -179,9 +181,9 @@ def differences(stored: Any, replayed: Any, path: str = "") -> list[Difference]:
 
 def check_records(conn: Connection) -> tuple[int, str] | None:
     """Each stored decision must still hash to the record_sha256 its ledger row holds."""
-    rows = conn.execute(select(DecisionRow.id, DecisionRow.record, DecisionRow.ledger_seq, ledger.LedgerRow.payload)
-                        .outerjoin(ledger.LedgerRow, ledger.LedgerRow.seq == DecisionRow.ledger_seq)
-                        .order_by(DecisionRow.id))
+    rows = conn.execute(select(DECISIONS.c.id, DECISIONS.c.record, DECISIONS.c.ledger_seq, LEDGER.c.payload)
+                        .outerjoin(LEDGER, LEDGER.c.seq == DECISIONS.c.ledger_seq)
+                        .order_by(DECISIONS.c.id))
     for decision_id, text, seq, payload in rows:
         if payload is None:
             return seq, f"decision {decision_id} points at ledger row {seq}, which does not exist"

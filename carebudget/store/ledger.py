@@ -7,14 +7,14 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from carebudget.store.db import canonical_json, is_postgres, utcnow
 from carebudget.store.errors import DuplicateEvent, InvalidInput, UnknownCase
-from carebudget.store.models import CaseListRow, LedgerHead, LedgerRow
+from carebudget.store.models import CASES, HEAD, LEDGER
 from carebudget.store.roles import LEDGER_ROLES
 from carebudget.store.schemas import BrokenRow, LedgerEntry, VerifyReport
 
@@ -96,7 +96,7 @@ def append(conn: Connection, event_key: str, case_id: str | None, actor: str, ro
            action: str, payload: Any, personal: Any = None, *, case_must_exist: bool = True) -> LedgerEntry:
     """Append inside a write transaction (see db.write); the caller's transaction commits it."""
     payload_text, personal_text = check_event(event_key, case_id, actor, role, action, payload, personal)
-    existing = conn.execute(select(LedgerRow).where(LedgerRow.event_key == event_key)).first()
+    existing = conn.execute(select(LEDGER).where(LEDGER.c.event_key == event_key)).first()
     if existing is not None:
         m = existing._mapping
         same = (m["case_id"], m["actor"], m["role"], m["action"], m["payload"], m["personal"]) == (
@@ -107,21 +107,21 @@ def append(conn: Connection, event_key: str, case_id: str | None, actor: str, ro
                 f"(ledger row {m['seq']}, action {m['action']!r}); nothing written", "event_key")
         return to_entry(existing)
     if case_id is not None and case_must_exist:
-        known = conn.execute(select(CaseListRow.case_id).where(CaseListRow.case_id == case_id)).first()
+        known = conn.execute(select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first()
         if known is None:
             raise UnknownCase(f"case {case_id!r} is not on the case list; open it with upsert_case first", "case_id")
-    head = conn.execute(select(LedgerHead.seq, LedgerHead.hash).where(LedgerHead.id == 1)).first()
+    head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = format_at(utcnow())
     digest = row_hash(seq, at, event_key, case_id, actor, role, action, payload_text, personal_text, prev)
-    conn.execute(LedgerRow.__table__.insert().values(  # type: ignore[attr-defined]
+    conn.execute(LEDGER.insert().values(
         seq=seq, at=at, event_key=event_key, case_id=case_id, actor=actor, role=role,
         action=action, payload=payload_text, personal=personal_text, prev_hash=prev, hash=digest))
     if head:
-        conn.execute(LedgerHead.__table__.update().where(LedgerHead.id == 1)  # type: ignore[attr-defined]
+        conn.execute(HEAD.update().where(HEAD.c.id == 1)
                      .values(seq=seq, hash=digest))
     else:
-        conn.execute(LedgerHead.__table__.insert().values(id=1, seq=seq, hash=digest))  # type: ignore[attr-defined]
+        conn.execute(HEAD.insert().values(id=1, seq=seq, hash=digest))
     return LedgerEntry(seq=seq, at=datetime.fromisoformat(at), event_key=event_key, case_id=case_id,
                        actor=actor, role=role, action=action, payload=json.loads(payload_text),
                        personal=None if personal_text is None else json.loads(personal_text),
@@ -129,33 +129,33 @@ def append(conn: Connection, event_key: str, case_id: str | None, actor: str, ro
 
 
 def count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(LedgerRow)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(LEDGER)).scalar_one())
 
 
 def trail(conn: Connection, case_id: str) -> list[LedgerEntry]:
-    rows = conn.execute(select(LedgerRow).where(LedgerRow.case_id == case_id).order_by(LedgerRow.seq))
+    rows = conn.execute(select(LEDGER).where(LEDGER.c.case_id == case_id).order_by(LEDGER.c.seq))
     return [to_entry(r) for r in rows]
 
 
 def rows_by_action(conn: Connection, actions: Iterable[str]) -> Iterable[Any]:
-    return conn.execute(select(LedgerRow).where(LedgerRow.action.in_(list(actions)))  # type: ignore[attr-defined]
-                        .order_by(LedgerRow.seq))
+    return conn.execute(select(LEDGER).where(LEDGER.c.action.in_(list(actions)))
+                        .order_by(LEDGER.c.seq))
 
 
 def verify(engine: Engine, progress: Progress | None = None, batch: int = 20_000) -> VerifyReport:
     """Re-hash every row in order from one consistent snapshot; stop at the first broken row."""
     raw = engine.raw_connection()
     try:
-        dbapi = raw.driver_connection
+        dbapi: Any = raw.driver_connection
         if is_postgres(engine):
-            dbapi.rollback()  # type: ignore[union-attr]
-            dbapi.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # type: ignore[union-attr]
-            cursor = dbapi.cursor(name="carebudget_verify")  # type: ignore[union-attr]
+            dbapi.rollback()
+            dbapi.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor = dbapi.cursor(name="carebudget_verify")
             cursor.itersize = batch
         else:
-            dbapi.execute("BEGIN")  # type: ignore[union-attr]
-            cursor = dbapi.cursor()  # type: ignore[union-attr]
-        head_cursor = dbapi.cursor()  # type: ignore[union-attr]
+            dbapi.execute("BEGIN")
+            cursor = dbapi.cursor()
+        head_cursor = dbapi.cursor()
         head_cursor.execute("SELECT seq, hash FROM ledger_head WHERE id = 1")
         head = head_cursor.fetchone() or (0, GENESIS)
         head_cursor.execute("SELECT count(*) FROM ledger")
@@ -164,7 +164,7 @@ def verify(engine: Engine, progress: Progress | None = None, batch: int = 20_000
         cursor.execute(f"SELECT {COLUMNS} FROM ledger ORDER BY seq")
         report = _walk(cursor, head, total, progress, batch)
         cursor.close()
-        dbapi.rollback()  # type: ignore[union-attr]
+        dbapi.rollback()
         return report
     finally:
         raw.close()

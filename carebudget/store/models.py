@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 # JSON columns hold canonical JSON text (sorted keys, no spaces) so hashes are reproducible
@@ -104,3 +104,17 @@ class UserRow(SQLModel, table=True):
     password_hash: str = Field(max_length=500)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+# Core handles for queries: the store speaks SQLAlchemy Core to keep hashing byte-exact and fast.
+LEDGER = _table(LedgerRow)
+HEAD = _table(LedgerHead)
+CASES = _table(CaseListRow)
+PERSONS = _table(CasePersonRow)
+DECISIONS = _table(DecisionRow)
+BUNDLES = _table(BundleRow)
+USERS = _table(UserRow)

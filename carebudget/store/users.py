@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from carebudget.store import ledger
 from carebudget.store.db import aware, read, utcnow, write
 from carebudget.store.errors import DuplicateUser, InvalidInput, UnknownUser
-from carebudget.store.models import UserRow
+from carebudget.store.models import USERS
 from carebudget.store.roles import ROLES
 from carebudget.store.schemas import UserPublic, UserRecord
 
@@ -31,7 +31,7 @@ def _check_username(username: Any) -> str:
     return username
 
 
-def _record(m: Mapping[str, Any]) -> UserRecord:
+def _record(m: Mapping[Any, Any]) -> UserRecord:
     return UserRecord(username=m["username"], display_name=m["display_name"], role=m["role"],
                       active=bool(m["active"]), created_at=aware(m["created_at"]),
                       password_hash=m["password_hash"])
@@ -49,24 +49,24 @@ def create(engine: Engine, username: str, display_name: str, role: str, password
     _check_role(role)
     ledger.check_text(password_hash, "password_hash", 500)
     with write(engine) as conn:
-        if conn.execute(select(UserRow.username).where(UserRow.username == username)).first():
+        if conn.execute(select(USERS.c.username).where(USERS.c.username == username)).first():
             raise DuplicateUser(f"username {username!r} is taken", "username")
         values = {"username": username, "display_name": display_name, "role": role,
                   "password_hash": password_hash, "active": bool(active)}
-        conn.execute(UserRow.__table__.insert().values(created_at=utcnow(), **values))  # type: ignore[attr-defined]
+        conn.execute(USERS.insert().values(created_at=utcnow(), **values))
         ledger.append(conn, f"user:{username}:created", None, actor, "admin", "user.created", _audit(values))
-        return _record(conn.execute(select(UserRow).where(UserRow.username == username)).one()._mapping).public()
+        return _record(conn.execute(select(USERS).where(USERS.c.username == username)).one()._mapping).public()
 
 
 def get(engine: Engine, username: str) -> UserRecord | None:
     with read(engine) as conn:
-        row = conn.execute(select(UserRow).where(UserRow.username == username)).first()
+        row = conn.execute(select(USERS).where(USERS.c.username == username)).first()
     return None if row is None else _record(row._mapping)
 
 
 def list_all(engine: Engine) -> list[UserPublic]:
     with read(engine) as conn:
-        return [_record(r._mapping).public() for r in conn.execute(select(UserRow).order_by(UserRow.username))]
+        return [_record(r._mapping).public() for r in conn.execute(select(USERS).order_by(USERS.c.username))]
 
 
 def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) -> UserPublic:
@@ -80,10 +80,10 @@ def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) 
     if "active" in values:
         values["active"] = bool(values["active"])
     with write(engine) as conn:
-        if not conn.execute(select(UserRow.username).where(UserRow.username == username)).first():
+        if not conn.execute(select(USERS.c.username).where(USERS.c.username == username)).first():
             raise UnknownUser(f"no user {username!r}", "username")
         if values:
-            conn.execute(UserRow.__table__.update().where(UserRow.username == username).values(**values))  # type: ignore[attr-defined]
+            conn.execute(USERS.update().where(USERS.c.username == username).values(**values))
             ledger.append(conn, f"user:{username}:updated:{uuid.uuid4().hex}", None, actor, "admin",
                           "user.updated", {"username": username, **_audit(values)})
-        return _record(conn.execute(select(UserRow).where(UserRow.username == username)).one()._mapping).public()
+        return _record(conn.execute(select(USERS).where(USERS.c.username == username)).one()._mapping).public()
