@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +16,11 @@ def _store():  # type: ignore[no-untyped-def]
     from carebudget.store import get_store
 
     return get_store()
+
+
+def _operator() -> str:
+    """Who ran the command, for the ledger: the operating-system account."""
+    return f"cli:{getpass.getuser()}"
 
 
 @users_app.command("add")
@@ -55,7 +62,7 @@ def add(
         raise typer.Exit(2) from None
     try:
         created = _store().create_user(
-            user.username, user.display_name, user.role, hash_password(user.password)
+            user.username, user.display_name, user.role, hash_password(user.password), actor=_operator()
         )
     except StoreError as exc:
         console.print(f"[red]refused[/red]: {exc.message}")
@@ -78,7 +85,7 @@ def deactivate(username: str) -> None:
     from carebudget.store import StoreError
 
     try:
-        _store().update_user(username, active=False)
+        _store().update_user(username, active=False, actor=_operator())
     except StoreError as exc:
         console.print(f"[red]refused[/red]: {exc.message}")
         raise typer.Exit(2) from None

@@ -141,7 +141,7 @@ def create_user(
     request: Request, body: UserIn, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
 ) -> dict[str, Any]:
     created = request.app.state.store.create_user(
-        body.username, body.display_name, body.role, hash_password(body.password)
+        body.username, body.display_name, body.role, hash_password(body.password), actor=user.username
     )
     return dict(created.model_dump(mode="json"))
 
@@ -159,6 +159,7 @@ def change_user(
         role=body.role,
         active=body.active,
         password_hash=hash_password(body.password) if body.password else None,
+        actor=user.username,
     )
     return dict(changed.model_dump(mode="json"))
 

@@ -28,7 +28,7 @@ def ensure_demo_users(store: Any, announce: bool = False) -> list[tuple[str, str
     for username, role in demo_users():
         if store.get_user(username) is None:
             hashed = hashed or hash_password(DEMO_PASSWORD)
-            store.create_user(username, f"Demo {ROLE_LABELS[role]}", role, hashed)
+            store.create_user(username, f"Demo {ROLE_LABELS[role]}", role, hashed, actor="system")
             created.append((username, role))
     if announce:
         print(

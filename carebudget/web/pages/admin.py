@@ -62,7 +62,9 @@ def add_user(
             values=values,
             errors={"username": "That username is taken; choose another"},
         )
-    store.create_user(form.username, form.display_name, form.role, hash_password(form.password))
+    store.create_user(
+        form.username, form.display_name, form.role, hash_password(form.password), actor=user.username
+    )
     flash(request, f"Added {form.username} as {ROLE_LABELS[form.role]}.")
     return redirect("/admin/users")
 
@@ -77,6 +79,6 @@ def set_active(
     if username == user.username and not active:
         flash(request, "You cannot deactivate yourself.", "warn")
         return redirect("/admin/users")
-    request.app.state.store.update_user(username, active=active)
+    request.app.state.store.update_user(username, active=active, actor=user.username)
     flash(request, f"{username} is now {'active' if active else 'deactivated'}.")
     return redirect("/admin/users")
