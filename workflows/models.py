@@ -1,0 +1,454 @@
+"""Care Act 2014 ss9-27: a case's whole state, its stages, and one input model per human step.
+
+Step names are the workflow's update names; `STEP_INPUTS` maps each to its payload model and
+`STEP_ROLES` to the roles that may take it. The case service (carebudget.service.cases.act) takes
+`step` and a payload dict and sends `StepInput(actor, payload)` to the update of that name.
+
+| step                     | role(s)                | stage                     | payload model        |
+|--------------------------|------------------------|---------------------------|----------------------|
+| self_assess              | person                 | assessment                | SelfAssessment       |
+| verify_assessment        | social_worker          | assessment                | Verification         |
+| submit_plan              | social_worker, person  | support_planning          | PlanSubmission       |
+| approve                  | approver               | sign_off                  | Approval             |
+| request_changes          | approver               | sign_off                  | ChangeRequest        |
+| counter_propose          | approver               | sign_off                  | CounterProposal      |
+| accept_counter_proposal  | person                 | counter_proposal          | Acceptance           |
+| appeal                   | person                 | counter_proposal          | AppealRequest        |
+| decide_appeal            | appeals_officer        | appeal                    | AppealDecision       |
+| request_review           | person, social_worker  | active_budget             | ReviewRequest        |
+| complete_review          | social_worker          | review                    | ReviewOutcome        |
+
+Money is a Decimal with two places, written as a string "123.45" (as in the decision contract).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from carebudget.decisions.inputs import Care, Finances, Money, Needs, Plan, Proposal, Setting
+
+
+class Stage(str, Enum):
+    """The stages of a case, in the order the Act takes them."""
+
+    intake = "intake"  # s9: the duty to assess arises on the appearance of need
+    assessment = "assessment"  # s9: current needs and needs predicted over the next 12 months
+    eligibility = "eligibility"  # s13: written decision with reasons
+    financial_assessment = "financial_assessment"  # s14, s17
+    indicative_budget = "indicative_budget"  # CSSG 11.7, 11.24
+    support_planning = "support_planning"  # s24, s25
+    sign_off = "sign_off"  # s24-26
+    counter_proposal = "counter_proposal"  # s26, CSSG 11.24: a lower amount, justified
+    appeal = "appeal"  # council appeal policy (s72 is not in force)
+    active_budget = "active_budget"  # s26: the personal budget statement
+    review = "review"  # s27, CSSG 13.32
+    closed = "closed"  # s13(5): not eligible, advice and information given
+
+
+class Role(str, Enum):
+    person = "person"
+    social_worker = "social_worker"
+    approver = "approver"
+    appeals_officer = "appeals_officer"
+    operations = "operations"
+    compliance = "compliance"
+    policy_admin = "policy_admin"
+    admin = "admin"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Actor(Model):
+    id: str = Field(min_length=1, max_length=100)
+    role: Role
+
+
+SYSTEM = Actor(id="carebudget", role=Role.operations)
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+class PersonDetails(Model):
+    """Who the case is about. Personal data: kept in the workflow and the store, never indexed."""
+
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date
+    setting: Setting
+    care_home_admission_date: date | None = None
+    has_capacity: bool = True
+    has_authorised_person: bool = False
+    asks_council_to_arrange: bool = True
+
+    def decision_person(self) -> dict[str, Any]:
+        """The person as the decision contract reads them (no name)."""
+        return self.model_dump(mode="json", exclude={"name"})
+
+
+class CaseStart(Model):
+    """Intake (s9): the council, the person, who opened the case."""
+
+    council: str = Field(min_length=1, max_length=50)
+    person: PersonDetails
+    person_user: str | None = Field(None, max_length=100)
+    opened_by: str | None = Field(None, max_length=100)
+    case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+# --- human steps ---------------------------------------------------------------------------
+
+
+class SelfAssessment(Model):
+    """The person's own account of their needs, now and over the next 12 months."""
+
+    needs: Needs
+    predicted_needs: Needs | None = None
+
+
+class Verification(Model):
+    """The social worker's verified (or corrected) assessment, with the financial facts."""
+
+    needs: Needs
+    predicted_needs: Needs | None = None
+    finances: Finances
+    care: Care
+    notes: str = Field("", max_length=4000)
+
+
+class PlanSubmission(Model):
+    """A 12-month care and support plan (s25): items meeting named needs, and unmet needs."""
+
+    plan: Plan
+    unmet_needs: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _total_is_sum_of_items(self) -> PlanSubmission:
+        if not self.plan.items:
+            raise ValueError("plan.items: a plan needs at least one item meeting a named need")
+        total = sum((i.weekly_cost for i in self.plan.items), Decimal(0))
+        if total != self.plan.weekly_total:
+            raise ValueError(
+                f"plan.weekly_total: {self.plan.weekly_total:.2f} is not the sum of the items "
+                f"({total:.2f})"
+            )
+        return self
+
+
+class Approval(Model):
+    note: str = Field("", max_length=4000)
+
+
+class ChangeRequest(Model):
+    reasons: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("reasons")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("reasons: say what needs to change and why")
+        return v
+
+
+class CounterProposal(Model):
+    """A lower weekly amount, justified need by need (s26, CSSG 11.24: sufficiency)."""
+
+    proposal: Proposal
+    note: str = Field("", max_length=4000)
+
+
+class Acceptance(Model):
+    note: str = Field("", max_length=4000)
+
+
+class AppealRequest(Model):
+    reasons: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("reasons")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("reasons: say why the amount does not meet your needs")
+        return v
+
+
+class AppealDecision(Model):
+    outcome: Literal["uphold", "part_uphold", "dismiss"]
+    reasons: str = Field(min_length=1, max_length=4000)
+    weekly_amount: Money | None = None
+
+    @model_validator(mode="after")
+    def _amount_only_for_part_uphold(self) -> AppealDecision:
+        if not self.reasons.strip():
+            raise ValueError("reasons: give the reasons for the decision")
+        if self.outcome == "part_uphold" and self.weekly_amount is None:
+            raise ValueError("weekly_amount: a part-upheld appeal sets a new weekly amount")
+        if self.outcome != "part_uphold" and self.weekly_amount is not None:
+            raise ValueError("weekly_amount: only a part-upheld appeal sets a new amount")
+        return self
+
+
+class ReviewRequest(Model):
+    reasons: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("reasons")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("reasons: say what has changed")
+        return v
+
+
+class ReviewOutcome(Model):
+    """s27: what the review found; an underspend may be banked up to the council's policy."""
+
+    outcome: Literal["no_change", "revise_plan"] = "no_change"
+    underspend: Money = Decimal("0")
+    notes: str = Field("", max_length=4000)
+
+
+STEP_INPUTS: dict[str, type[BaseModel]] = {
+    "self_assess": SelfAssessment,
+    "verify_assessment": Verification,
+    "submit_plan": PlanSubmission,
+    "approve": Approval,
+    "request_changes": ChangeRequest,
+    "counter_propose": CounterProposal,
+    "accept_counter_proposal": Acceptance,
+    "appeal": AppealRequest,
+    "decide_appeal": AppealDecision,
+    "request_review": ReviewRequest,
+    "complete_review": ReviewOutcome,
+}
+
+STEP_ROLES: dict[str, tuple[Role, ...]] = {
+    "self_assess": (Role.person,),
+    "verify_assessment": (Role.social_worker,),
+    "submit_plan": (Role.social_worker, Role.person),
+    "approve": (Role.approver,),
+    "request_changes": (Role.approver,),
+    "counter_propose": (Role.approver,),
+    "accept_counter_proposal": (Role.person,),
+    "appeal": (Role.person,),
+    "decide_appeal": (Role.appeals_officer,),
+    "request_review": (Role.person, Role.social_worker),
+    "complete_review": (Role.social_worker,),
+}
+
+STEP_STAGES: dict[str, tuple[Stage, ...]] = {
+    "self_assess": (Stage.assessment,),
+    "verify_assessment": (Stage.assessment,),
+    "submit_plan": (Stage.support_planning,),
+    "approve": (Stage.sign_off,),
+    "request_changes": (Stage.sign_off,),
+    "counter_propose": (Stage.sign_off,),
+    "accept_counter_proposal": (Stage.counter_proposal,),
+    "appeal": (Stage.counter_proposal,),
+    "decide_appeal": (Stage.appeal,),
+    "request_review": (Stage.active_budget,),
+    "complete_review": (Stage.review,),
+}
+
+
+class StepInput(Model):
+    """What every update receives: who acts, and the step's payload (validated per step)."""
+
+    actor: Actor
+    payload: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = Field(None, max_length=100)
+
+
+class Refusal(Model):
+    """A step refused (wrong stage, role, fields, separation of duties): recorded for compliance."""
+
+    step: str
+    actor: Actor
+    reason: str
+    request_id: str
+
+
+# --- state ---------------------------------------------------------------------------------
+
+
+class TimelineEvent(Model):
+    seq: int
+    at: datetime
+    stage: Stage
+    action: str
+    actor: Actor
+    summary: str = ""
+
+
+class Policy(Model):
+    """The council's process policy in force when the case opened (rulebook.council_policy)."""
+
+    council: str
+    bundle: str
+    predicted_needs_establish_eligibility: bool
+    assessment_due_days: int
+    support_plan_due_days: int
+    sign_off_due_days: int
+    appeal_window_days: int
+    light_touch_review_min_days: int
+    light_touch_review_max_days: int
+    full_review_interval_days: int
+    underspend_bank_share: Decimal
+
+
+class DraftPlan(Model):
+    plan: Plan
+    unmet_needs: list[str] = Field(default_factory=list)
+    drafted_by: Actor
+    version: int = 1
+
+
+class SignOff(Model):
+    outcome: Literal["approved", "changes_requested", "counter_proposed"]
+    by: Actor
+    reasons: str = ""
+
+
+class CounterProposalState(Model):
+    proposal: Proposal
+    by: Actor
+    valid: bool
+    appeal_by: datetime
+    outcome: Literal["pending", "accepted", "appealed", "stood"] = "pending"
+
+
+class AppealState(Model):
+    reasons: str
+    by: Actor
+    outcome: Literal["uphold", "part_uphold", "dismiss"] | None = None
+    decided_by: Actor | None = None
+    decision_reasons: str = ""
+    weekly_amount: Money | None = None
+
+
+class BudgetStatement(Model):
+    """s26(1): (a) the cost of meeting the needs = (b) the person's charge + (c) the council's share."""
+
+    weekly_cost: Money
+    person_charge: Money
+    council_share: Money
+    starts: date
+    charge_decision: str = ""  # the charge record's rule bundle hash
+
+    @model_validator(mode="after")
+    def _cost_is_charge_plus_share(self) -> BudgetStatement:
+        if self.weekly_cost != self.person_charge + self.council_share:
+            raise ValueError(
+                f"s26(1): cost {self.weekly_cost:.2f} must equal the person's charge "
+                f"{self.person_charge:.2f} plus the council's share {self.council_share:.2f}"
+            )
+        return self
+
+
+class ReviewRecord(Model):
+    kind: Literal["light_touch", "full", "requested"]
+    opened: date
+    completed: date | None = None
+    by: Actor | None = None
+    outcome: str = ""
+    underspend: Money = Decimal("0")
+    banked: Money = Decimal("0")
+    notes: str = ""
+
+
+class CaseState(Model):
+    """Everything about one case; carried whole across continue-as-new."""
+
+    case_id: str
+    council: str
+    person: PersonDetails
+    person_user: str | None = None
+    opened_by: str | None = None
+    opened_at: datetime
+    stage: Stage = Stage.intake
+    due_at: datetime | None = None
+    due_for: str = ""
+    overdue: bool = False
+    pending_step: str | None = None  # a step accepted and still running: others wait for it
+    policy: Policy | None = None
+    self_assessment: SelfAssessment | None = None
+    assessment: Verification | None = None
+    assessed_by: Actor | None = None
+    decisions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # kind -> latest record
+    advice: list[str] = Field(default_factory=list)  # s13(5) when not eligible
+    draft: DraftPlan | None = None
+    change_requests: list[SignOff] = Field(default_factory=list)
+    sign_off: SignOff | None = None
+    counter_proposal: CounterProposalState | None = None
+    appeal: AppealState | None = None
+    personal_budget: BudgetStatement | None = None
+    plan_started: date | None = None
+    light_touch_due: date | None = None  # set after each new or revised plan, cleared when done
+    full_review_due: date | None = None
+    reviews: list[ReviewRecord] = Field(default_factory=list)
+    banked_underspend: Money = Decimal("0")
+    generation: int = 0  # runs completed by continue-as-new
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.draft.plan if self.draft else None
+
+
+class CaseInput(Model):
+    """The workflow's input: a new case, or the state carried over by continue-as-new."""
+
+    start: CaseStart | None = None
+    state: CaseState | None = None
+
+
+class SearchAttributeNames:
+    stage = "CaseStage"
+    council = "CouncilCode"
+    due_at = "DueAt"
+    overdue = "Overdue"
+
+
+# --- activity inputs and results -----------------------------------------------------------
+
+
+class DecisionRequest(Model):
+    kind: str
+    council: str
+    on: date
+    payload: dict[str, Any]
+
+
+class PolicyRequest(Model):
+    council: str
+    on: date
+
+
+class BankRequest(Model):
+    underspend: Decimal
+    council_share_weekly: Decimal
+    bank_share: Decimal
+    already_banked: Decimal
+
+
+class BankResult(Model):
+    banked: Decimal
+    explanation: str
+
+
+class CaseRecord(Model):
+    """One accepted step, timer or refusal, as the store keeps it (idempotent on event_key)."""
+
+    event_key: str
+    case_id: str
+    actor: Actor
+    action: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    decisions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # kind -> record
+    index: dict[str, Any] | None = None  # case-list fields (store CaseUpdate)
+    personal: dict[str, Any] | None = None
