@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from carebudget.store.errors import InvalidInput
 
@@ -24,7 +25,10 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql" or parsed.drivername == "postgres":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
+        memory = parsed.database in (None, "", ":memory:")
+        # An in-memory database exists per connection: share one, or each query sees an empty one.
+        engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False},
+                               **({"poolclass": StaticPool} if memory else {}))
         _sqlite_single_writer(engine)
         return engine
     if parsed.get_backend_name() != "postgresql":

@@ -53,6 +53,8 @@ def check_text(value: Any, field: str, max_length: int) -> str:
         raise InvalidInput(f"{field} must be a non-empty string, got {value!r}", field)
     if len(value) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field)
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidInput(f"{field} contains a control character or lone surrogate: {value!r}", field)
     return value
 
 
@@ -62,7 +64,12 @@ def check_object(value: Any, field: str) -> str:
     for key in value:
         if not isinstance(key, str):
             raise InvalidInput(f"{field} has a non-string key {key!r}", field)
-    return canonical_json(dict(value), field)
+    text = canonical_json(dict(value), field)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} contains text that is not valid Unicode (a lone surrogate)", field) from None
+    return text
 
 
 def check_event(event_key: str, case_id: str | None, actor: str, role: str, action: str,
