@@ -80,6 +80,17 @@ def save(engine: Engine, hash: str, council: str, content: Any, effective_from: 
         return to_record(conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).one()._mapping)
 
 
+def keep(engine: Engine, hash: str, council: str, content: Any, effective_from: date) -> bool:
+    """Store the content of a bundle a decision was made under, if not already stored."""
+    text = content_text(hash, content)
+    ledger.check_text(council, "council", 60)
+    with read(engine) as conn:
+        if conn.execute(select(BUNDLES.c.hash).where(BUNDLES.c.hash == hash)).first():
+            return False
+    with write(engine) as conn:
+        return store_content(conn, hash, text, council, effective_from, "rule-files", None, "published")
+
+
 def get(engine: Engine, hash: str) -> BundleRecord:
     with read(engine) as conn:
         row = conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).first()

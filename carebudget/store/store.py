@@ -153,6 +153,16 @@ class Store:
         """
         return bundles.save(self.engine, hash, council, content, effective_from, published_by, approved_by, status)
 
+    def keep_bundle(self, hash: str, council: str, content: Mapping[str, Any], effective_from: date) -> bool:
+        """Store the content of a bundle a decision was just made under; True if newly stored.
+
+        Call it where the decision is made (`b = get_registry().bundle(council, on)`;
+        `store.keep_bundle(b.hash, b.council, b.content, b.effective_from)`) when the record is
+        written later, so a rule-file change in between cannot lose the content. No ledger event:
+        the content is addressed by its hash, which is checked.
+        """
+        return bundles.keep(self.engine, hash, council, content, effective_from)
+
     def get_bundle(self, hash: str) -> BundleRecord:
         """A stored bundle (UnknownBundle if absent)."""
         return bundles.get(self.engine, hash)

@@ -123,3 +123,15 @@ def test_verify_finds_an_altered_rule_bundle(store: Store, case: str) -> None:
         conn.exec_driver_sql("UPDATE rule_bundle SET content = replace(content, '\"format\":1', '\"format\":2')")
     report = store.verify_chain()
     assert not report.ok and "rule bundle" in report.first_broken.reason  # type: ignore[union-attr]
+
+
+def test_a_bundle_kept_at_decision_time_lets_the_record_be_written_after_the_files_change(
+        store: Store, case: str, rules_copy: Path) -> None:
+    registry = Registry(rules_copy, poll_seconds=0)
+    bundle = registry.bundle("demo", ON)
+    record = decide_with_bundle("eligibility", bundle, ON, CASE)
+    assert store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    assert not store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    shutil.rmtree(rules_copy)
+    decision_id = store.record_decision("wf-1:elig", case, "eligibility", record, "jsmith", "social_worker")
+    assert store.replay_decision(decision_id).identical
