@@ -141,7 +141,11 @@ def create_user(
     request: Request, body: UserIn, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
 ) -> dict[str, Any]:
     created = request.app.state.store.create_user(
-        body.username, body.display_name, body.role, hash_password(body.password), actor=user.username
+        body.username,
+        body.display_name,
+        body.role,
+        hash_password(body.password),
+        actor=user.username,
     )
     return dict(created.model_dump(mode="json"))
 

@@ -46,9 +46,16 @@ def _getlist(form: Any, key: str) -> list[str]:
     )
 
 
-def needs_from_form(form: Any, prefix: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """`prefix` is "now" or "soon": checkboxes `<prefix>.<outcome>` hold the ways of being unable."""
+def needs_from_form(
+    form: Any, prefix: str, optional: bool = False
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """`prefix` is "now" or "soon": checkboxes `<prefix>.<outcome>` hold the ways of being unable.
+
+    With `optional`, a section left untouched (nothing ticked, no wellbeing answer) means no needs.
+    """
     outcomes = {o: _getlist(form, f"{prefix}.{o}") for o in OUTCOME_LABELS}
+    if optional and not any(outcomes.values()) and not form.get(f"{prefix}.wellbeing_impact"):
+        return None, {}
     raw = {
         "arise_from_impairment_or_illness": form.get(f"{prefix}.arise_from_impairment_or_illness")
         == "yes",

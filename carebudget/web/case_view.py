@@ -68,28 +68,44 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
     budget = decision(state, "indicative-budget", "assessment")
     charge = decision(state, "charge", "assessment")
     counter = decision(state, "counter-proposal")
+    timeline = []
+    for event in _get(state, "timeline") or []:
+        actor = event.get("actor") or {}
+        timeline.append(
+            {
+                **event,
+                "actor_id": actor.get("id") if isinstance(actor, dict) else actor,
+                "actor_role": actor.get("role") if isinstance(actor, dict) else None,
+            }
+        )
     return {
         "case_id": _get(state, "case_id", "id"),
         "council": _get(state, "council", "council_code"),
         "stage": _get(state, "stage"),
-        "due": _get(state, "due", "due_at"),
+        "due": _get(state, "due_at", "due"),
+        "due_for": _get(state, "due_for") or "",
         "overdue": bool(_get(state, "overdue")),
+        "person": _get(state, "person") or {},
         "self_needs": needs_rows(_get(state, "self_assessment.needs")),
         "self_predicted": needs_rows(_get(state, "self_assessment.predicted_needs")),
-        "needs": needs_rows(_get(state, "assessment.needs", "needs")),
-        "predicted": needs_rows(_get(state, "assessment.predicted_needs", "predicted_needs")),
+        "needs": needs_rows(_get(state, "assessment.needs")),
+        "predicted": needs_rows(_get(state, "assessment.predicted_needs")),
         "eligibility": (eligibility or {}).get("eligibility"),
         "eligibility_reasons": (eligibility or {}).get("explanation", []),
+        "advice": _get(state, "advice") or [],
         "indicative_budget": (budget or {}).get("indicative_budget"),
         "budget_reasons": (budget or {}).get("explanation", []),
         "charge": (charge or {}).get("charge"),
+        "charge_reasons": (charge or {}).get("explanation", []),
         "plan": _get(state, "plan"),
-        "unmet_needs": _get(state, "plan.unmet_needs", "unmet_needs") or [],
+        "unmet_needs": _get(state, "plan.unmet_needs") or [],
+        "change_requests": _get(state, "change_requests") or [],
         "sign_off": _get(state, "sign_off"),
         "counter_proposal": _get(state, "counter_proposal"),
         "counter_record": (counter or {}).get("counter_proposal"),
         "appeal": _get(state, "appeal"),
-        "statement": _get(state, "personal_budget", "budget_statement", "statement"),
-        "timeline": _get(state, "timeline") or [],
+        "statement": _get(state, "personal_budget"),
+        "reviews": _get(state, "reviews") or [],
+        "timeline": timeline,
         "predicted_outcomes": predicted_outcomes(state),
     }

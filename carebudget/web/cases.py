@@ -137,7 +137,11 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         payload.setdefault("person_user", user.username)
     payload.setdefault("opened_by", user.username)
     try:
-        return str(await service.start_case(client, payload))
+        return str(
+            await service.start_case(
+                client, payload, task_queue=request.app.state.settings.task_queue
+            )
+        )
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:

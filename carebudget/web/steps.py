@@ -90,7 +90,7 @@ def parse_self_assessment(
     form: Any, state: dict[str, Any], user: CurrentUser
 ) -> tuple[dict[str, Any], dict[str, str]]:
     needs, errors = case_forms.needs_from_form(form, "now")
-    predicted, more = case_forms.needs_from_form(form, "soon")
+    predicted, more = case_forms.needs_from_form(form, "soon", optional=True)
     return {"needs": needs, "predicted_needs": predicted}, {**errors, **more}
 
 
@@ -159,8 +159,19 @@ def parse_appeal_decision(
     return payload, errors
 
 
+def parse_review(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    outcome = _text(form, "outcome") or "no_change"
+    if outcome not in ("no_change", "revise_plan"):
+        errors["outcome"] = "Choose whether the plan stays or is revised"
+    underspend = _money(form, "underspend", errors, "the underspend", required=False) or "0.00"
+    return {"outcome": outcome, "underspend": underspend, "notes": _text(form, "notes")}, errors
+
+
 def counter_payload(check: dict[str, Any]) -> dict[str, Any]:
-    return {"proposal": check["proposal"]}
+    return {"proposal": check["proposal"], "note": check.get("note", "")}
 
 
 STEPS: dict[str, Step] = {
@@ -255,10 +266,33 @@ STEPS: dict[str, Step] = {
             _reasons("reasons", "Say what has changed"),
             "A review has been requested.",
         ),
+        Step(
+            "complete_review",
+            "Complete the review",
+            ("social_worker",),
+            ("review",),
+            parse_review,
+            "The review is recorded.",
+        ),
     ]
 }
 for _step in STEPS.values():
     object.__setattr__(_step, "workflow_step", _step.workflow_step or _step.name)
+
+
+def _follow_the_workflow() -> None:
+    """Roles and stages come from the workflow's own tables when it is installed (one truth)."""
+    try:
+        from workflows.models import STEP_ROLES, STEP_STAGES
+    except ImportError:
+        return
+    for name, step in STEPS.items():
+        if name in STEP_ROLES:
+            object.__setattr__(step, "roles", tuple(r.value for r in STEP_ROLES[name]))
+            object.__setattr__(step, "stages", tuple(s.value for s in STEP_STAGES[name]))
+
+
+_follow_the_workflow()
 
 
 def steps_for(stage: str | None, role: str) -> list[Step]:

@@ -63,7 +63,11 @@ def add_user(
             errors={"username": "That username is taken; choose another"},
         )
     store.create_user(
-        form.username, form.display_name, form.role, hash_password(form.password), actor=user.username
+        form.username,
+        form.display_name,
+        form.role,
+        hash_password(form.password),
+        actor=user.username,
     )
     flash(request, f"Added {form.username} as {ROLE_LABELS[form.role]}.")
     return redirect("/admin/users")

@@ -1,0 +1,225 @@
+"""A case through the API and the pages against a real Temporal server and worker: from
+self-assessment through a counter-proposal and an appeal to an active personal budget."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from carebudget.web.app import create_app
+from carebudget.web.demo_users import DEMO_PASSWORD, ensure_demo_users
+from tests.web.conftest import make_settings
+from tests.web.temporal_support import case_worker, temporal_dev_server, with_queue
+
+NEEDS = {
+    "arise_from_impairment_or_illness": True,
+    "wellbeing_impact": "significant",
+    "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"]},
+}
+PREDICTED = {
+    "arise_from_impairment_or_illness": True,
+    "wellbeing_impact": "significant",
+    "outcomes": {"home_safety": ["endangers_health_safety"]},
+}
+VERIFIED = {
+    "needs": NEEDS,
+    "predicted_needs": PREDICTED,
+    "finances": {"capital": "9000", "weekly_income": "240"},
+    "care": {"weekly_cost": "260.00"},
+    "notes": "Seen at home",
+}
+PLAN = {
+    "plan": {
+        "weekly_total": "260.00",
+        "items": [
+            {"need": "nutrition", "provision": "Meal preparation visits", "weekly_cost": "80.00"},
+            {
+                "need": "personal_hygiene",
+                "provision": "Morning personal care",
+                "weekly_cost": "140.00",
+            },
+            {
+                "need": "home_safety",
+                "provision": "Telecare and falls alarm",
+                "weekly_cost": "40.00",
+            },
+        ],
+    },
+    "unmet_needs": ["A day centre nearer home"],
+}
+COUNTER = {
+    "proposal": {
+        "weekly_amount": "230.00",
+        "justifications": [
+            {
+                "need": "nutrition",
+                "provision": "Framework meals",
+                "weekly_cost": "70.00",
+                "reason": "Framework rate",
+            },
+            {
+                "need": "personal_hygiene",
+                "provision": "Framework care",
+                "weekly_cost": "125.00",
+                "reason": "Framework rate",
+            },
+            {
+                "need": "home_safety",
+                "provision": "Telecare",
+                "weekly_cost": "35.00",
+                "reason": "Council contract",
+            },
+        ],
+    },
+    "note": "Framework providers meet each need",
+}
+START = {
+    "council": "demo",
+    "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home"},
+    "person_user": "demo-person",
+}
+
+
+@pytest.fixture(scope="module")
+async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Any]]:
+    settings = with_queue(make_settings(tmp_path_factory.mktemp("caseflow")))
+    async with temporal_dev_server() as env:
+        app = create_app(settings, temporal_client=env.client)
+        ensure_demo_users(app.state.store)
+        async with case_worker(env.client, app.state.store, settings.task_queue):
+            yield {"app": app, "env": env}
+
+
+def api(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web")
+
+
+async def token(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await client.post(
+        "/api/token", json={"username": username, "password": DEMO_PASSWORD}
+    )
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def wait_for_stage(
+    client: httpx.AsyncClient, case_id: str, stage: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    for _ in range(400):
+        response = await client.get(f"/api/cases/{case_id}", headers=headers)
+        if response.status_code == 200 and response.json()["stage"] == stage:
+            return dict(response.json())
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case {case_id} never reached {stage}")
+
+
+async def test_a_case_goes_from_self_assessment_through_counter_proposal_and_appeal_to_a_budget(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        sw, person = await token(client, "demo-social-worker"), await token(client, "demo-person")
+        approver, officer = (
+            await token(client, "demo-approver"),
+            await token(client, "demo-appeals-officer"),
+        )
+        opened = await client.post("/api/cases", json=START, headers=sw)
+        assert opened.status_code == 201, opened.text
+        case_id = opened.json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+
+        async def step(
+            name: str, headers: dict[str, str], payload: dict[str, Any]
+        ) -> dict[str, Any]:
+            response = await client.post(
+                f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+        await step("self_assess", person, {"needs": NEEDS, "predicted_needs": PREDICTED})
+        state = await step("verify_assessment", sw, VERIFIED)
+        assert state["stage"] == "support_planning"
+        assert state["decisions"]["indicative-budget"]["indicative_budget"]["weekly_low"]
+        await step("submit_plan", sw, PLAN)
+        state = await step("counter_propose", approver, COUNTER)
+        assert state["stage"] == "counter_proposal"
+        await step(
+            "appeal", person, {"reasons": "The framework provider cannot visit in the mornings"}
+        )
+        state = await step(
+            "decide_appeal",
+            officer,
+            {
+                "outcome": "part_uphold",
+                "weekly_amount": "245.00",
+                "reasons": "Mornings cost more; part of the gap is met",
+            },
+        )
+        assert state["stage"] == "active_budget"
+        statement = state["personal_budget"]
+        assert statement["weekly_cost"] == "245.00"
+        assert float(statement["person_charge"]) + float(statement["council_share"]) == 245.0
+
+
+async def test_a_step_out_of_turn_is_refused_with_the_workflows_reason(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        sw, approver = (
+            await token(client, "demo-social-worker"),
+            await token(client, "demo-approver"),
+        )
+        case_id = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+        response = await client.post(
+            f"/api/cases/{case_id}/steps/approve", json={}, headers=approver
+        )
+        assert response.status_code == 409
+        assert "approve is taken at sign_off" in response.json()["message"]
+
+
+async def test_someone_elses_case_is_refused_to_a_person_and_the_attempt_is_in_the_ledger(
+    live: dict[str, Any],
+) -> None:
+    app = live["app"]
+    app.state.store.create_user(
+        "other-person",
+        "Other Person",
+        "person",
+        __import__("carebudget.web.auth", fromlist=["hash_password"]).hash_password(DEMO_PASSWORD),
+        actor="test",
+    )
+    async with api(app) as client:
+        sw, other = await token(client, "demo-social-worker"), await token(client, "other-person")
+        case_id = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+        response = await client.get(f"/api/cases/{case_id}", headers=other)
+        assert response.status_code == 403
+        last = app.state.store.case_trail(case_id, role="compliance")[-1]
+        assert (last.actor, last.action) == ("other-person", "access_refused")
+
+
+async def test_an_unknown_case_is_not_found(live: dict[str, Any]) -> None:
+    async with api(live["app"]) as client:
+        response = await client.get(
+            "/api/cases/NO-SUCH-CASE", headers=await token(client, "demo-operations")
+        )
+        assert response.status_code == 404
+
+
+async def test_a_bad_start_is_refused_naming_the_field_and_opens_nothing(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        response = await client.post(
+            "/api/cases", json={**START, "council": "atlantis"}, headers=sw
+        )
+        assert response.status_code == 422 and "atlantis" in response.json()["message"]
+        response = await client.post("/api/cases", json={"council": "demo"}, headers=sw)
+        assert response.status_code == 422
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
