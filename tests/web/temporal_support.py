@@ -42,3 +42,49 @@ async def case_worker(client: Any, store: Any, task_queue: str) -> AsyncIterator
 def with_queue(settings: Settings) -> Settings:
     """Each test module's cases on their own task queue."""
     return settings.model_copy(update={"task_queue": f"web-{uuid.uuid4().hex[:10]}"})
+
+
+class TemporalThread:
+    """Temporal dev server and a case worker on their own event loop, for a threaded web server."""
+
+    def __init__(self, store: Any, task_queue: str) -> None:
+        import threading
+
+        self.store, self.task_queue = store, task_queue
+        self.address = ""
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._loop: Any = None
+        self._stop: Any = None
+        self.error: BaseException | None = None
+
+    def _run(self) -> None:
+        import asyncio
+
+        async def main() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            async with (
+                temporal_dev_server() as env,
+                case_worker(env.client, self.store, self.task_queue),
+            ):
+                self.address = env.client.service_client.config.target_host
+                self._ready.set()
+                await self._stop.wait()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported to the test by start()
+            self.error = exc
+            self._ready.set()
+
+    def start(self) -> str:
+        self._thread.start()
+        self._ready.wait(timeout=120)
+        if self.error is not None or not self.address:
+            raise RuntimeError(f"Temporal did not start: {self.error}")
+        return self.address
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=60)

@@ -160,7 +160,7 @@ async def _case_page(
     case = view(state)
     case["case_id"] = case["case_id"] or case_id
     actions = steps_for(case.get("stage"), user.role)
-    extra.setdefault("values", {})
+    extra["values"] = {**prefill(state), **extra.get("values", {})}
     return render(
         request,
         "case.html",
@@ -177,6 +177,20 @@ async def _case_page(
         plan_rows=range(case_forms.PLAN_ROWS),
         **extra,
     )
+
+
+def prefill(state: dict[str, Any]) -> dict[str, str]:
+    """The answers so far (verified, else the person's own), so nobody types them twice."""
+    values: dict[str, str] = {}
+    source = state.get("assessment") or state.get("self_assessment") or {}
+    for prefix, key in (("now", "needs"), ("soon", "predicted_needs")):
+        needs = source.get(key) or {}
+        if needs:
+            values[f"{prefix}.wellbeing_impact"] = str(needs.get("wellbeing_impact", ""))
+            values[f"{prefix}.arise_from_impairment_or_illness"] = (
+                "yes" if needs.get("arise_from_impairment_or_illness") else "no"
+            )
+    return values
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
