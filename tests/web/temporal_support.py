@@ -73,7 +73,7 @@ class TemporalThread:
 
         try:
             asyncio.run(main())
-        except BaseException as exc:  # reported to the test by start()
+        except Exception as exc:  # noqa: BLE001 - any start-up failure is reported by start()
             self.error = exc
             self._ready.set()
 
