@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -223,3 +224,126 @@ async def test_a_bad_start_is_refused_naming_the_field_and_opens_nothing(
         response = await client.post("/api/cases", json={"council": "demo"}, headers=sw)
         assert response.status_code == 422
         assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+
+
+@asynccontextmanager
+async def page_session(app: Any, username: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with api(app) as client:
+        response = await client.post(
+            "/sign-in", data={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 303
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def open_case(live: dict[str, Any]) -> str:
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        case_id = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+        return str(case_id)
+
+
+CASE_PAGE_ROLES = ("person", "social_worker", "approver", "appeals_officer")
+ALL = (
+    "person",
+    "social_worker",
+    "approver",
+    "appeals_officer",
+    "operations",
+    "compliance",
+    "policy_admin",
+    "admin",
+)
+
+
+@pytest.mark.parametrize("role", ALL)
+async def test_the_case_page_admits_the_people_in_a_case_and_refuses_the_rest(
+    live: dict[str, Any], open_case: str, role: str
+) -> None:
+    async with page_session(live["app"], f"demo-{role.replace('_', '-')}") as client:
+        response = await client.get(f"/cases/{open_case}")
+    assert response.status_code == (200 if role in CASE_PAGE_ROLES else 403)
+
+
+@pytest.mark.parametrize("role", CASE_PAGE_ROLES)
+async def test_only_the_person_is_offered_the_self_assessment(
+    live: dict[str, Any], open_case: str, role: str
+) -> None:
+    async with page_session(live["app"], f"demo-{role.replace('_', '-')}") as client:
+        page = (await client.get(f"/cases/{open_case}")).text
+    assert ("Send my answers" in page) == (role == "person")
+    assert ("Verify and decide" in page) == (role == "social_worker")
+
+
+@pytest.mark.parametrize(
+    "role", ("social_worker", "approver", "appeals_officer", "operations", "compliance")
+)
+async def test_a_step_posted_by_a_role_that_does_not_take_it_is_refused(
+    live: dict[str, Any], open_case: str, role: str
+) -> None:
+    async with page_session(live["app"], f"demo-{role.replace('_', '-')}") as client:
+        response = await client.post(f"/cases/{open_case}/steps/self_assess", data={})
+    assert response.status_code == 403
+
+
+async def test_a_self_assessment_without_the_wellbeing_answer_is_shown_beside_the_question(
+    live: dict[str, Any], open_case: str
+) -> None:
+    async with page_session(live["app"], "demo-person") as client:
+        response = await client.post(
+            f"/cases/{open_case}/steps/self_assess", data={"now.nutrition": "needs_assistance"}
+        )
+        assert response.status_code == 400
+        assert "Choose whether the effect on wellbeing is significant" in response.text
+        state = (await client.get(f"/cases/{open_case}")).text
+    assert "Send my answers" in state  # nothing changed: still waiting for the answers
+
+
+@pytest.mark.parametrize(
+    "role,path",
+    [
+        ("social_worker", "/cases"),
+        ("approver", "/cases?stage=sign_off"),
+        ("appeals_officer", "/cases?stage=appeal"),
+        ("person", "/my-case"),
+        ("social_worker", "/cases/new"),
+        ("person", "/cases/new"),
+    ],
+)
+async def test_each_worker_has_a_start_page(live: dict[str, Any], role: str, path: str) -> None:
+    async with page_session(live["app"], f"demo-{role.replace('_', '-')}") as client:
+        response = await client.get(path, follow_redirects=True)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role,path",
+    [
+        ("operations", "/cases"),
+        ("person", "/cases"),
+        ("approver", "/my-case"),
+        ("approver", "/cases/new"),
+        ("compliance", "/cases/new"),
+    ],
+)
+async def test_the_case_work_pages_refuse_other_roles(
+    live: dict[str, Any], role: str, path: str
+) -> None:
+    async with page_session(live["app"], f"demo-{role.replace('_', '-')}") as client:
+        response = await client.get(path)
+    assert response.status_code == 403
+
+
+async def test_a_case_started_with_bad_details_says_what_is_wrong_beside_each_field(
+    live: dict[str, Any],
+) -> None:
+    async with page_session(live["app"], "demo-social-worker") as client:
+        response = await client.post(
+            "/cases/new",
+            data={"council": "demo", "name": "", "date_of_birth": "soon", "setting": "castle"},
+        )
+    assert response.status_code == 400
+    for field in ("f-name-error", "f-date-of-birth-error", "f-setting-error"):
+        assert f'id="{field}"' in response.text
