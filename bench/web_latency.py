@@ -5,6 +5,8 @@ network), beside /api/health measured the same way in the same run as the baseli
 The 100,000 case-list rows are bulk-inserted into the store's own tables (opening each through
 the ledger would take minutes and is the store bench's business); the cases whose pages are timed
 are opened and moved through stages with the store's public API, so they have real ledger trails.
+The workflow-backed case page (GET /cases/ID, a Temporal query) is measured too, on an embedded
+dev server with a worker, when the workflows package is installed.
 CAREBUDGET_BENCH_QUICK=1: 2,000 cases and fewer requests.
 """
 
@@ -13,9 +15,12 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,6 +108,80 @@ def seed(store: Any, n: int) -> list[str]:
     return timed
 
 
+@contextmanager
+def temporal_with_worker(store: Any, task_queue: str) -> Iterator[str | None]:
+    """A Temporal dev server and a case worker on their own thread; yields the address (or None)."""
+    import asyncio
+    import shutil
+    import threading
+
+    try:
+        from temporalio.contrib.pydantic import pydantic_data_converter
+        from temporalio.testing import WorkflowEnvironment
+
+        from worker import build_worker
+        from workflows.case import COUNCIL, DUE_AT, OVERDUE, STAGE
+    except ImportError:
+        yield None
+        return
+    ready, box = threading.Event(), {}
+
+    async def main() -> None:
+        box["loop"], box["stop"] = asyncio.get_running_loop(), asyncio.Event()
+        binary = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+        async with (
+            await WorkflowEnvironment.start_local(
+                data_converter=pydantic_data_converter,
+                search_attributes=[STAGE, COUNCIL, DUE_AT, OVERDUE],
+                dev_server_existing_path=binary,
+                ui=False,
+            ) as env,
+            build_worker(env.client, task_queue, store=store),
+        ):
+            box["address"] = env.client.service_client.config.target_host
+            ready.set()
+            await box["stop"].wait()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    ready.wait(timeout=120)
+    try:
+        yield box.get("address")
+    finally:
+        if "loop" in box:
+            box["loop"].call_soon_threadsafe(box["stop"].set)
+        thread.join(timeout=60)
+
+
+def open_workflow_case(client: Any, headers: dict[str, str]) -> str:
+    """A case through intake, self-assessment and verification, so its page has decisions."""
+    start = {
+        "council": "demo",
+        "person": {"name": "Bench Person", "date_of_birth": "1950-03-01", "setting": "home"},
+        "person_user": "demo-person",
+    }
+    case_id = client.post("/api/cases", json=start, headers=headers).json()["case_id"]
+    for _ in range(400):
+        if client.get(f"/api/cases/{case_id}", headers=headers).json().get("stage") == "assessment":
+            break
+        time.sleep(0.05)
+    needs = {
+        "arise_from_impairment_or_illness": True,
+        "wellbeing_impact": "significant",
+        "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"]},
+    }
+    verify = {
+        "needs": needs,
+        "finances": {"capital": "9000", "weekly_income": "240"},
+        "care": {"weekly_cost": "200"},
+    }
+    response = client.post(
+        f"/api/cases/{case_id}/steps/verify_assessment", json=verify, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return str(case_id)
+
+
 def measure(client: Any, path: str, headers: dict[str, str] | None = None) -> dict[str, float]:
     for _ in range(max(5, REQUESTS // 20)):
         assert client.get(path, headers=headers).status_code == 200, path
@@ -118,12 +197,9 @@ def measure(client: Any, path: str, headers: dict[str, str] | None = None) -> di
 
 def main() -> None:
     warnings.filterwarnings("ignore", message="Using `httpx`")
-    from fastapi.testclient import TestClient
-
     from carebudget.settings import Settings
     from carebudget.store import Store
     from carebudget.web.app import create_app
-    from carebudget.web.demo_users import DEMO_PASSWORD
 
     with tempfile.TemporaryDirectory(prefix="carebudget-web-bench-") as tmp:
         settings = Settings(
@@ -136,40 +212,77 @@ def main() -> None:
         print(
             f"seeded {CASES:,} cases in {time.perf_counter() - started:.1f} s (SQLite)", flush=True
         )
-        app = create_app(settings, store=store)
-        with TestClient(app) as client:
-            ops = TestClient(app)
-            ops.post("/sign-in", data={"username": "demo-operations", "password": DEMO_PASSWORD})
-            token = client.post(
-                "/api/token", json={"username": "demo-operations", "password": DEMO_PASSWORD}
+        queue = "web-bench-cases"
+        with temporal_with_worker(store, queue) as address:
+            if address:
+                settings = settings.model_copy(
+                    update={"temporal_address": address, "task_queue": queue}
+                )
+            results = run_requests(
+                create_app(settings, store=store), timed, with_workflow=bool(address)
             )
-            api = {"Authorization": f"Bearer {token.json()['access_token']}"}
-            comp = client.post(
-                "/api/token", json={"username": "demo-compliance", "password": DEMO_PASSWORD}
-            )
-            audit = {"Authorization": f"Bearer {comp.json()['access_token']}"}
-            targets = [
-                ("baseline GET /api/health", client, "/api/health", None),
-                ("page  operations list", ops, "/operations", None),
-                (
-                    "page  operations list, stage + overdue",
-                    ops,
-                    "/operations?stage=sign_off&overdue=true",
-                    None,
-                ),
-                ("page  operations list, page 200", ops, "/operations?page=200", None),
-                ("page  case", ops, f"/operations/cases/{timed[0]}", None),
-                ("api   case list", client, "/api/cases", api),
-                (
-                    "api   case list, stage + overdue",
-                    client,
-                    "/api/cases?stage=sign_off&overdue=true",
-                    api,
-                ),
-                ("api   case trail (store)", client, f"/api/cases/{timed[1]}/trail", audit),
-            ]
-            results = [(label, measure(c, path, headers)) for label, c, path, headers in targets]
         store.close()
+    report(results)
+
+
+def run_requests(
+    app: Any, timed: list[str], with_workflow: bool
+) -> list[tuple[str, dict[str, float]]]:
+    from fastapi.testclient import TestClient
+
+    from carebudget.web.demo_users import DEMO_PASSWORD
+
+    with TestClient(app) as client:
+        ops = TestClient(app)
+        ops.post("/sign-in", data={"username": "demo-operations", "password": DEMO_PASSWORD})
+        token = client.post(
+            "/api/token", json={"username": "demo-operations", "password": DEMO_PASSWORD}
+        )
+        api = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        comp = client.post(
+            "/api/token", json={"username": "demo-compliance", "password": DEMO_PASSWORD}
+        )
+        audit = {"Authorization": f"Bearer {comp.json()['access_token']}"}
+        targets = [
+            ("baseline GET /api/health", client, "/api/health", None),
+            ("page  operations list", ops, "/operations", None),
+            (
+                "page  operations list, stage + overdue",
+                ops,
+                "/operations?stage=sign_off&overdue=true",
+                None,
+            ),
+            ("page  operations list, page 200", ops, "/operations?page=200", None),
+            ("page  case", ops, f"/operations/cases/{timed[0]}", None),
+            ("api   case list", client, "/api/cases", api),
+            (
+                "api   case list, stage + overdue",
+                client,
+                "/api/cases?stage=sign_off&overdue=true",
+                api,
+            ),
+            ("api   case trail (store)", client, f"/api/cases/{timed[1]}/trail", audit),
+        ]
+        if with_workflow:
+            sw_token = client.post(
+                "/api/token", json={"username": "demo-social-worker", "password": DEMO_PASSWORD}
+            ).json()["access_token"]
+            sw_api = {"Authorization": f"Bearer {sw_token}"}
+            case_id = open_workflow_case(client, sw_api)
+            sw = TestClient(app)
+            sw.post("/sign-in", data={"username": "demo-social-worker", "password": DEMO_PASSWORD})
+            targets += [
+                ("page  case (workflow query)", sw, f"/cases/{case_id}", None),
+                ("api   case (workflow query)", client, f"/api/cases/{case_id}", sw_api),
+            ]
+        else:
+            print(
+                "Temporal or the workflows package is not available: workflow case page not measured"
+            )
+        return [(label, measure(c, path, headers)) for label, c, path, headers in targets]
+
+
+def report(results: list[tuple[str, dict[str, float]]]) -> None:
     base = results[0][1]["p95"]
     print(f"{CASES:,} cases, {REQUESTS} requests each, in-process ASGI; goal p95 < 100 ms")
     print(f"{'request':44} {'p50 ms':>8} {'p95 ms':>8} {'p95 / baseline':>15}")
