@@ -66,32 +66,20 @@ def _service() -> Any:
 
 
 def _refusal(exc: Exception) -> HTTPException | None:
-    """A typed refusal from the case service, as the API and pages show it."""
-    name = type(exc).__name__
-    reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
-    field = getattr(exc, "field", None)
-    if name in ("CaseNotFound", "UnknownCase") or "not found" in str(exc).lower():
-        return HTTPException(
-            404, f"No case {getattr(exc, 'case_id', '') or ''} found".replace("  ", " ")
-        )
-    if name.endswith(("Refused", "Error", "Invalid", "Rejected")) or hasattr(exc, "reason"):
-        return HTTPException(
-            409 if "invalid" not in name.lower() else 422,
-            {"error": "refused", "field": field, "message": str(reason)},
-        )
-    return None
+    """The case service's typed errors as HTTP: unknown 404, malformed 422, refused 409."""
+    from carebudget.service.cases import CaseInvalid, CaseNotFound, CaseServiceError
+
+    if not isinstance(exc, CaseServiceError):
+        return None
+    if isinstance(exc, CaseNotFound):
+        return HTTPException(404, exc.reason)
+    kind, code = ("invalid input", 422) if isinstance(exc, CaseInvalid) else ("refused", 409)
+    return HTTPException(code, {"error": kind, "field": exc.field, "message": exc.reason})
 
 
 def owns_case(state: dict[str, Any], user: CurrentUser) -> bool:
     """A person may see only their own case: the workflow names the person's user."""
-    for key in ("person_user", "person_username", "person_id", "owner"):
-        if state.get(key) == user.username:
-            return True
-    person = state.get("person")
-    return isinstance(person, dict) and user.username in (
-        person.get("username"),
-        person.get("user"),
-    )
+    return bool(state.get("person_user")) and state.get("person_user") == user.username
 
 
 def refuse_foreign_case(request: Request, case_id: str, user: CurrentUser) -> HTTPException:
