@@ -74,7 +74,11 @@ def create_app(
         if settings.is_development and settings.create_demo_users:
             from carebudget.web.demo_users import ensure_demo_users
 
-            ensure_demo_users(store, announce=True)
+            ensure_demo_users(
+                store,
+                announce=True,
+                url=f"http://{settings.http_host}:{settings.http_port}/sign-in",
+            )
         yield
         await app.state.temporal.close()
 

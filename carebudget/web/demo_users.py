@@ -22,7 +22,7 @@ def demo_users() -> list[tuple[str, str]]:
     return users
 
 
-def ensure_demo_users(store: Any, announce: bool = False) -> list[tuple[str, str]]:
+def ensure_demo_users(store: Any, announce: bool = False, url: str = "") -> list[tuple[str, str]]:
     created = []
     hashed = None
     for username, role in demo_users():
@@ -38,4 +38,6 @@ def ensure_demo_users(store: Any, announce: bool = False) -> list[tuple[str, str
         )
         for username, role in demo_users():
             print(f"  {username:24} {ROLE_LABELS[role]}", flush=True)
+        if url:
+            print(f"Sign in at {url}", flush=True)
     return created
