@@ -209,7 +209,7 @@ class ReviewOutcome(Model):
     """s27: what the review found; an underspend may be banked up to the council's policy."""
 
     outcome: Literal["no_change", "revise_plan"] = "no_change"
-    underspend: Money = Decimal("0")
+    underspend: Money = Decimal(0)
     notes: str = Field("", max_length=4000)
 
 
@@ -356,8 +356,8 @@ class ReviewRecord(Model):
     completed: date | None = None
     by: Actor | None = None
     outcome: str = ""
-    underspend: Money = Decimal("0")
-    banked: Money = Decimal("0")
+    underspend: Money = Decimal(0)
+    banked: Money = Decimal(0)
     notes: str = ""
 
 
@@ -391,7 +391,7 @@ class CaseState(Model):
     light_touch_due: date | None = None  # set after each new or revised plan, cleared when done
     full_review_due: date | None = None
     reviews: list[ReviewRecord] = Field(default_factory=list)
-    banked_underspend: Money = Decimal("0")
+    banked_underspend: Money = Decimal(0)
     generation: int = 0  # runs completed by continue-as-new
     timeline: list[TimelineEvent] = Field(default_factory=list)
 

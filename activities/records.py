@@ -1,0 +1,79 @@
+"""Written records (Care Act 2014 s13(2), s24(2), s25): every step, decision and refusal, in the store.
+
+All of the workflows' store calls live here. Each write is idempotent on a key made of the case
+id and the case's event number, so a retried activity or a replayed worker writes once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.models import CaseRecord
+
+if TYPE_CHECKING:
+    from carebudget.store import Store
+
+
+def _permanent(exc: Exception) -> ApplicationError:
+    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
+
+
+class Records:
+    """The record activities, on one store (the settings' store unless one is given)."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from carebudget.store import get_store
+
+            self._store = get_store()
+        return self._store
+
+    @activity.defn
+    def record_step(self, record: CaseRecord) -> None:
+        """The case-list row, the decision records, then the ledger event for one step."""
+        from carebudget.store import DuplicateEvent, InvalidInput, UnknownCase
+
+        store = self.store
+        actor, role = record.actor.id, record.actor.role.value
+        try:
+            if record.index is not None:
+                store.upsert_case(
+                    f"{record.event_key}:index", record.case_id, record.index, actor, role
+                )
+            for kind, decision in sorted(record.decisions.items()):
+                store.record_decision(
+                    f"{record.event_key}:{kind}", record.case_id, kind, decision, actor, role
+                )
+            store.append_event(
+                record.event_key, record.case_id, actor, role, record.action, record.payload,
+                record.personal,
+            )
+        except (DuplicateEvent, InvalidInput, UnknownCase) as exc:
+            raise _permanent(exc) from None
+
+    @activity.defn
+    def record_refusal(self, record: CaseRecord) -> None:
+        """A refused step, for compliance: who tried what, and why it was refused."""
+        from carebudget.store import DuplicateEvent, InvalidInput, UnknownCase
+
+        store = self.store
+        actor, role = record.actor.id, record.actor.role.value
+        try:
+            try:
+                store.append_event(
+                    record.event_key, record.case_id, actor, role, record.action, record.payload
+                )
+            except UnknownCase:  # refused before the case reached the case list
+                store.append_event(
+                    record.event_key, None, actor, role, record.action,
+                    {**record.payload, "case_id": record.case_id},
+                )
+        except (DuplicateEvent, InvalidInput) as exc:
+            raise _permanent(exc) from None

@@ -1,0 +1,247 @@
+"""The case service API (used by the CLI and the web): open a case, take a step, read a case.
+
+A step goes to the case's workflow as a Temporal update; the workflow's validator decides whether
+it may be taken (stage, role, fields, separation of duties). A refusal comes back as `CaseRefused`
+with the reason, and is written to the store for compliance (by the workflow's `refused` signal,
+or, once a case has closed, directly through activities/records.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from carebudget.settings import Settings, get_settings
+from workflows.case import COUNCIL, STAGE, CaseWorkflow
+from workflows.models import (
+    STEP_INPUTS,
+    Actor,
+    CaseInput,
+    CaseRecord,
+    CaseStart,
+    CaseState,
+    Refusal,
+    Role,
+    Stage,
+    StepInput,
+)
+from workflows.refusals import assessed_outcomes, readable
+
+
+class CaseServiceError(Exception):
+    """Base of the service's typed errors: `reason` is for a person, `field` names the input."""
+
+    def __init__(self, reason: str, case_id: str | None = None, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.case_id, self.field = reason, case_id, field
+
+
+class CaseNotFound(CaseServiceError):
+    """No case with that id."""
+
+
+class CaseInvalid(CaseServiceError):
+    """The input is malformed (missing or invalid fields, unknown step, role or council)."""
+
+
+class CaseRefused(CaseServiceError):
+    """The step may not be taken now: wrong stage, role, separation of duties, or a failed check."""
+
+
+async def get_client(settings: Settings | None = None) -> Client:
+    settings = settings or get_settings()
+    return await Client.connect(
+        settings.effective_temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def workflow_id(case_id: str) -> str:
+    return case_id
+
+
+def new_case_id() -> str:
+    return f"C-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:8]}"
+
+
+async def start_case(
+    client: Client, payload: dict[str, Any], task_queue: str | None = None
+) -> str:
+    """Intake (s9): validate, then start the case's workflow; returns the case id."""
+    try:
+        start = CaseStart.model_validate(payload)
+    except ValidationError as exc:
+        raise CaseInvalid(readable(exc), field=_first_field(exc)) from None
+    _check_council(start.council)
+    case_id = start.case_id or new_case_id()
+    await client.start_workflow(
+        CaseWorkflow.run,
+        CaseInput(start=start),
+        id=workflow_id(case_id),
+        task_queue=task_queue or get_settings().task_queue,
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(STAGE, Stage.intake.value), SearchAttributePair(COUNCIL, start.council)]
+        ),
+    )
+    return case_id
+
+
+async def act(
+    client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Take one human step; returns the case state, or raises CaseRefused / CaseInvalid."""
+    if step not in STEP_INPUTS:
+        raise CaseInvalid(f"{step!r} is not a step; steps are {', '.join(STEP_INPUTS)}", case_id)
+    try:
+        actor = Actor(id=actor_id, role=Role(role))
+    except (ValueError, ValidationError):
+        roles = ", ".join(r.value for r in Role)
+        raise CaseInvalid(f"role {role!r} is not one of {roles}", case_id, "role") from None
+    if not isinstance(payload, dict):
+        raise CaseInvalid("the step's input must be a JSON object", case_id, "payload")
+    request = StepInput(actor=actor, payload=payload, request_id=request_id or uuid.uuid4().hex)
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        state = await handle.execute_update(step, request, result_type=CaseState)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        reason = str(cause.message if isinstance(cause, ApplicationError) else exc)
+        if isinstance(cause, ApplicationError) and cause.type == "StepRefused":
+            await _record_refusal(handle, case_id, step, request, reason)
+        if isinstance(cause, ApplicationError) and cause.type in ("StepRefused", "CounterProposalRefused"):
+            raise CaseRefused(reason, case_id) from None
+        raise CaseRefused(f"{step} failed: {reason}", case_id) from None
+    except RPCError as exc:
+        await _raise_for_rpc(exc, handle, case_id, step, request)
+        raise
+    return view(state)
+
+
+async def describe(client: Client, case_id: str) -> dict[str, Any]:
+    """The case's full state, with its timeline (the workflow's `describe` query)."""
+    handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        state = await handle.query(CaseWorkflow.describe)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(f"No case {case_id} found", case_id) from None
+        raise
+    return view(state)
+
+
+async def list_cases(
+    client: Client, stage: str | None = None, overdue: bool | None = None,
+    council: str | None = None, limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Cases from Temporal visibility by the search attributes (no personal data in them)."""
+    clauses = ["WorkflowType = 'Case'"]
+    if stage is not None:
+        if stage not in {s.value for s in Stage}:
+            raise CaseInvalid(f"stage {stage!r} is not one of {', '.join(s.value for s in Stage)}")
+        clauses.append(f"CaseStage = '{stage}'")
+    if overdue is not None:
+        clauses.append(f"Overdue = {'true' if overdue else 'false'}")
+    if council is not None:
+        clauses.append(f"CouncilCode = '{council.replace(chr(39), '')}'")
+    rows = []
+    async for wf in client.list_workflows(" AND ".join(clauses), limit=limit):
+        attrs = wf.typed_search_attributes
+        due = next((p.value for p in attrs if p.key.name == "DueAt"), None)
+        rows.append(
+            {
+                "case_id": wf.id,
+                "stage": next((p.value for p in attrs if p.key.name == "CaseStage"), None),
+                "council": next((p.value for p in attrs if p.key.name == "CouncilCode"), None),
+                "due_at": due.isoformat() if isinstance(due, datetime) else None,
+                "overdue": bool(next((p.value for p in attrs if p.key.name == "Overdue"), False)),
+                "status": wf.status.name if wf.status else None,
+                "started": wf.start_time.isoformat(),
+            }
+        )
+    return rows
+
+
+def view(state: CaseState) -> dict[str, Any]:
+    """The state as JSON, with the names the pages read (plan, predicted needs list)."""
+    data = state.model_dump(mode="json")
+    if state.draft is not None:
+        data["plan"] = {
+            **state.draft.plan.model_dump(mode="json"),
+            "unmet_needs": state.draft.unmet_needs,
+            "drafted_by": state.draft.drafted_by.model_dump(mode="json"),
+            "version": state.draft.version,
+        }
+    else:
+        data["plan"] = None
+    data["predicted_needs_list"] = assessed_outcomes(state)
+    return data
+
+
+async def _record_refusal(
+    handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput, reason: str
+) -> None:
+    refusal = Refusal(step=step, actor=request.actor, reason=reason,
+                      request_id=request.request_id or uuid.uuid4().hex)
+    try:
+        await handle.signal(CaseWorkflow.refused, refusal)
+    except RPCError:  # the case has closed: write it from here, through the same activity code
+        _record_refusal_directly(case_id, refusal)
+
+
+def _record_refusal_directly(case_id: str, refusal: Refusal) -> None:
+    from activities.records import Records
+
+    Records().record_refusal(
+        CaseRecord(
+            event_key=f"{case_id}:refused:{refusal.request_id}", case_id=case_id,
+            actor=refusal.actor, action="update.refused",
+            payload={"step": refusal.step, "reason": refusal.reason},
+        )
+    )
+
+
+async def _raise_for_rpc(
+    exc: RPCError, handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput
+) -> None:
+    if exc.status != RPCStatusCode.NOT_FOUND:
+        return
+    try:
+        description = await handle.describe()
+    except RPCError:
+        raise CaseNotFound(f"No case {case_id} found", case_id) from None
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        reason = f"the case is closed, so {step} cannot be taken"
+        _record_refusal_directly(
+            case_id, Refusal(step=step, actor=request.actor, reason=reason,
+                             request_id=request.request_id or uuid.uuid4().hex)
+        )
+        raise CaseRefused(reason, case_id) from None
+
+
+def _check_council(council: str) -> None:
+    from carebudget.rulebook import UnknownCouncil, get_registry
+
+    try:
+        get_registry().bundle(council, date.today())
+    except UnknownCouncil as exc:
+        raise CaseInvalid(str(exc), field="council") from None
+
+
+def _first_field(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(p) for p in errors[0]["loc"]) if errors else None

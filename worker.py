@@ -1,0 +1,70 @@
+"""The case worker: runs the Case workflow and its activities on the settings' task queue.
+
+Several worker processes may serve the same task queue; Temporal spreads one council's cases
+between them. Run with `python worker.py` (or as part of `carebudget serve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.decisions import decide
+from activities.policy import bank_underspend, council_policy
+from activities.records import Records
+from workflows.case import CaseWorkflow
+
+if TYPE_CHECKING:
+    from carebudget.store import Store
+
+
+
+def build_worker(
+    client: Client, task_queue: str, executor: ThreadPoolExecutor | None = None,
+    store: Store | None = None,
+) -> Worker:
+    """A worker for the Case workflow; activities are synchronous (rules engine, database)."""
+    records = Records(store)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CaseWorkflow],
+        activities=[decide, council_policy, bank_underspend, records.record_step,
+                    records.record_refusal],
+        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
+        max_concurrent_activities=16,
+    )
+
+
+async def run_worker(stop: asyncio.Event | None = None) -> None:
+    """Connect from settings and serve the task queue until `stop` is set (or SIGINT/SIGTERM)."""
+    from carebudget.service.cases import get_client
+    from carebudget.settings import get_settings
+
+    settings = get_settings()
+    client = await get_client(settings)
+    stop = stop or _stop_on_signals()
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        async with build_worker(client, settings.task_queue, executor):
+            await stop.wait()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def main() -> None:
+    asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,644 @@
+"""Care Act 2014 ss9-27: one case, from intake to review, as a durable Temporal workflow.
+
+The main coroutine keeps time (assessment due, appeal window, review dates); each human step is
+an update whose validator refuses it with a reason (workflows/refusals.py) and whose handler moves
+the case on. Decisions come from activities calling the rules (activities/decisions.py), never
+from code here; every accepted step is written to the store by an activity (activities/records.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ValidationError
+
+    from workflows.models import (
+        SYSTEM,
+        Acceptance,
+        Actor,
+        AppealDecision,
+        AppealRequest,
+        AppealState,
+        Approval,
+        BankRequest,
+        BankResult,
+        BudgetStatement,
+        CaseInput,
+        CaseRecord,
+        CaseState,
+        ChangeRequest,
+        CounterProposal,
+        CounterProposalState,
+        DecisionRequest,
+        DraftPlan,
+        PlanSubmission,
+        Policy,
+        PolicyRequest,
+        Refusal,
+        ReviewOutcome,
+        ReviewRecord,
+        ReviewRequest,
+        SelfAssessment,
+        SignOff,
+        Stage,
+        StepInput,
+        TimelineEvent,
+        Verification,
+    )
+    from workflows.refusals import assessed_outcomes, parse_payload, readable, why_refused
+
+STAGE = SearchAttributeKey.for_keyword("CaseStage")
+COUNCIL = SearchAttributeKey.for_keyword("CouncilCode")
+DUE_AT = SearchAttributeKey.for_datetime("DueAt")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+
+DECISION_TIMEOUT = timedelta(seconds=30)
+RECORD_TIMEOUT = timedelta(seconds=60)
+RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
+P = TypeVar("P", bound=BaseModel)
+
+
+@workflow.defn(name="Case")
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: CaseInput) -> None:
+        if input.state is not None:
+            self.state = input.state
+        elif input.start is not None:
+            start = input.start
+            self.state = CaseState(
+                case_id=workflow.info().workflow_id,
+                council=start.council,
+                person=start.person,
+                person_user=start.person_user,
+                opened_by=start.opened_by,
+                opened_at=workflow.now(),
+            )
+        else:
+            raise ApplicationError("a case starts from intake or carried state", type="CaseInvalid")
+        self._annual_review = False
+
+    # --- the process -----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: CaseInput) -> CaseState:
+        if input.state is None:
+            await self.intake()
+        else:
+            self._upsert_search_attributes()
+        while self.state.stage is not Stage.closed:
+            await self.wait_for_next_step_or_deadline()
+            if self._annual_review or workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and self.state.pending_step is None
+                )
+                self.state.generation += 1
+                workflow.continue_as_new(CaseInput(state=self.state))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state
+
+    async def intake(self) -> None:
+        """s9: the appearance of need opens the case and starts the assessment clock."""
+        self.state.policy = await self._activity(
+            "council_policy",
+            PolicyRequest(council=self.state.council, on=self._today()),
+            Policy,
+        )
+        opener = Actor(id=self.state.opened_by or SYSTEM.id, role=SYSTEM.role)
+        self._event("case.opened", opener, f"Case opened for council {self.state.council}")
+        self._enter(Stage.assessment, self._days(self.policy.assessment_due_days), "assessment")
+        await self._record(
+            "case.opened",
+            opener,
+            {"council": self.state.council, "person_user": self.state.person_user},
+            opening=True,
+        )
+
+    async def wait_for_next_step_or_deadline(self) -> None:
+        """Wait for a step to move the case on; when the due date passes first, act on it."""
+        stage = self.state.stage
+
+        def moved() -> bool:
+            return self.state.stage is not stage and self.state.pending_step is None
+
+        due = self.state.due_at
+        if due is None or self.state.overdue:
+            await workflow.wait_condition(moved)
+            return
+        try:
+            await workflow.wait_condition(moved, timeout=max(due - workflow.now(), timedelta(0)))
+        except TimeoutError:
+            if self.state.stage is stage and self.state.pending_step is None:
+                await self.deadline_passed(stage)
+
+    async def deadline_passed(self, stage: Stage) -> None:
+        if stage is Stage.counter_proposal:
+            await self._as_timer("appeal_window", self.counter_proposal_stands)
+        elif stage is Stage.active_budget:
+            await self._as_timer("review_due", self.open_scheduled_review)
+        else:
+            await self._as_timer("overdue", self.mark_overdue)
+
+    async def mark_overdue(self) -> None:
+        self.state.overdue = True
+        self._upsert_search_attributes()
+        self._event("deadline.missed", SYSTEM, f"{self.state.due_for} was due {self._due_text()}")
+        await self._record("deadline.missed", SYSTEM, {"due_for": self.state.due_for})
+
+    async def counter_proposal_stands(self) -> None:
+        """No appeal within the council's window: the lower amount stands."""
+        assert self.state.counter_proposal is not None
+        self.state.counter_proposal.outcome = "stood"
+        self._event("counter_proposal.stood", SYSTEM, "The appeal window closed with no appeal")
+        await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, SYSTEM)
+
+    async def open_scheduled_review(self) -> None:
+        """s27, CSSG 13.32: light-touch 6-8 weeks after a new plan, full review every 12 months."""
+        if self.state.light_touch_due is not None:
+            kind, due = "light_touch", self.state.light_touch_due
+        else:
+            assert self.state.full_review_due is not None
+            kind, due = "full", self.state.full_review_due
+            self._annual_review = True
+        await self.open_review(kind, _end_of(due), SYSTEM, "")
+
+    async def open_review(self, kind: Any, due: datetime, actor: Actor, reasons: str) -> None:
+        self.state.reviews.append(ReviewRecord(kind=kind, opened=self._today(), notes=reasons))
+        self._event(f"review.opened.{kind}", actor, reasons or f"{kind} review is due")
+        self._enter(Stage.review, due, f"{kind} review")
+        await self._record("review.opened", actor, {"kind": kind, "reasons": reasons})
+
+    # --- assessment (s9), eligibility (s13), financial assessment (s14, s17), indicative budget
+
+    @workflow.update
+    async def self_assess(self, request: StepInput) -> CaseState:
+        return await self._step("self_assess", request, SelfAssessment, self._self_assess)
+
+    async def _self_assess(self, actor: Actor, answers: SelfAssessment) -> None:
+        self.state.self_assessment = answers
+        self._event("assessment.self_assessed", actor, "The person assessed their own needs")
+        await self._record("assessment.self_assessed", actor, answers.model_dump(mode="json"))
+
+    @workflow.update
+    async def verify_assessment(self, request: StepInput) -> CaseState:
+        return await self._step("verify_assessment", request, Verification, self._verify)
+
+    async def _verify(self, actor: Actor, assessment: Verification) -> None:
+        self.state.assessment, self.state.assessed_by = assessment, actor
+        self._event("assessment.verified", actor, assessment.notes or "Assessment verified")
+        self._enter(Stage.eligibility, None, "")
+        facts = self._facts()
+        eligibility = await self._decide("eligibility", facts)
+        self._event("eligibility.decided", SYSTEM, _summary(eligibility))
+        if not eligibility["eligibility"]["eligible"]:
+            # s13(5): written advice and information, and the case closes.
+            self.state.advice = list(eligibility.get("explanation", []))
+            self._enter(Stage.closed, None, "")
+            await self._record("eligibility.not_eligible", actor, {}, ["eligibility"])
+            return
+        self._enter(Stage.financial_assessment, None, "")
+        charge, budget = await asyncio.gather(
+            self._decide("charge", facts), self._decide("indicative-budget", facts)
+        )
+        self._event("charge.decided", SYSTEM, _summary(charge))
+        self._enter(Stage.indicative_budget, None, "")
+        self._event("indicative_budget.decided", SYSTEM, _summary(budget))
+        self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
+        await self._record(
+            "assessment.verified", actor, assessment.model_dump(mode="json"),
+            ["eligibility", "charge", "indicative-budget"],
+        )
+
+    # --- support planning (s24, s25) and sign-off (s24-26) -----------------------------------
+
+    @workflow.update
+    async def submit_plan(self, request: StepInput) -> CaseState:
+        return await self._step("submit_plan", request, PlanSubmission, self._submit_plan)
+
+    async def _submit_plan(self, actor: Actor, submission: PlanSubmission) -> None:
+        version = self.state.draft.version + 1 if self.state.draft else 1
+        self.state.draft = DraftPlan(
+            plan=submission.plan, unmet_needs=submission.unmet_needs, drafted_by=actor,
+            version=version,
+        )
+        self.state.sign_off = None
+        self._event("plan.submitted", actor, f"Plan v{version}: {submission.plan.weekly_total:.2f}/wk")
+        self._enter(Stage.sign_off, self._days(self.policy.sign_off_due_days), "sign-off")
+        await self._record("plan.submitted", actor, submission.model_dump(mode="json"))
+
+    @workflow.update
+    async def approve(self, request: StepInput) -> CaseState:
+        return await self._step("approve", request, Approval, self._approve)
+
+    async def _approve(self, actor: Actor, approval: Approval) -> None:
+        assert self.state.plan is not None
+        self.state.sign_off = SignOff(outcome="approved", by=actor, reasons=approval.note)
+        self._event("plan.approved", actor, approval.note or "Plan approved")
+        await self.activate_budget(self.state.plan.weekly_total, actor)
+
+    @workflow.update
+    async def request_changes(self, request: StepInput) -> CaseState:
+        return await self._step("request_changes", request, ChangeRequest, self._request_changes)
+
+    async def _request_changes(self, actor: Actor, change: ChangeRequest) -> None:
+        sign_off = SignOff(outcome="changes_requested", by=actor, reasons=change.reasons)
+        self.state.sign_off = sign_off
+        self.state.change_requests.append(sign_off)
+        self._event("plan.changes_requested", actor, change.reasons)
+        self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
+        await self._record("plan.changes_requested", actor, change.model_dump(mode="json"))
+
+    # --- counter-proposal (s26, CSSG 11.24) and appeal ---------------------------------------
+
+    @workflow.update
+    async def counter_propose(self, request: StepInput) -> CaseState:
+        return await self._step("counter_propose", request, CounterProposal, self._counter_propose)
+
+    async def _counter_propose(self, actor: Actor, counter: CounterProposal) -> None:
+        assert self.state.plan is not None
+        check = await self._decide(
+            "counter-proposal",
+            {
+                "plan": self.state.plan.model_dump(mode="json"),
+                "predicted_needs": assessed_outcomes(self.state),
+                "proposal": counter.proposal.model_dump(mode="json"),
+            },
+        )
+        result = check["counter_proposal"]
+        if not result["valid"]:
+            reason = "the lower amount is not justified: " + "; ".join(result["failures"])
+            await self._record(
+                "counter_proposal.refused", actor, {"reason": reason}, ["counter-proposal"],
+                key=f"{self.state.case_id}:refused:{workflow.uuid4()}",
+            )
+            raise ApplicationError(reason, result["failures"], type="CounterProposalRefused")
+        appeal_by = _end_of(self._today() + timedelta(days=self.policy.appeal_window_days))
+        self.state.counter_proposal = CounterProposalState(
+            proposal=counter.proposal, by=actor, valid=True, appeal_by=appeal_by
+        )
+        self.state.sign_off = SignOff(outcome="counter_proposed", by=actor, reasons=counter.note)
+        self._event(
+            "counter_proposal.made", actor,
+            f"{counter.proposal.weekly_amount:.2f}/wk instead of {self.state.plan.weekly_total:.2f}",
+        )
+        self._enter(Stage.counter_proposal, appeal_by, "appeal window")
+        await self._record(
+            "counter_proposal.made", actor, counter.model_dump(mode="json"), ["counter-proposal"]
+        )
+
+    @workflow.update
+    async def accept_counter_proposal(self, request: StepInput) -> CaseState:
+        return await self._step("accept_counter_proposal", request, Acceptance, self._accept)
+
+    async def _accept(self, actor: Actor, acceptance: Acceptance) -> None:
+        assert self.state.counter_proposal is not None
+        self.state.counter_proposal.outcome = "accepted"
+        self._event("counter_proposal.accepted", actor, acceptance.note or "Accepted")
+        await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, actor)
+
+    @workflow.update
+    async def appeal(self, request: StepInput) -> CaseState:
+        return await self._step("appeal", request, AppealRequest, self._appeal)
+
+    async def _appeal(self, actor: Actor, appeal: AppealRequest) -> None:
+        assert self.state.counter_proposal is not None
+        self.state.counter_proposal.outcome = "appealed"
+        self.state.appeal = AppealState(reasons=appeal.reasons, by=actor)
+        self._event("appeal.made", actor, appeal.reasons)
+        self._enter(Stage.appeal, None, "appeal decision")
+        await self._record("appeal.made", actor, appeal.model_dump(mode="json"))
+
+    @workflow.update
+    async def decide_appeal(self, request: StepInput) -> CaseState:
+        return await self._step("decide_appeal", request, AppealDecision, self._decide_appeal)
+
+    async def _decide_appeal(self, actor: Actor, decision: AppealDecision) -> None:
+        assert self.state.appeal and self.state.counter_proposal and self.state.plan
+        amount = {
+            "uphold": self.state.plan.weekly_total,
+            "part_uphold": decision.weekly_amount,
+            "dismiss": self.state.counter_proposal.proposal.weekly_amount,
+        }[decision.outcome]
+        assert amount is not None
+        self.state.appeal.outcome = decision.outcome
+        self.state.appeal.decided_by = actor
+        self.state.appeal.decision_reasons = decision.reasons
+        self.state.appeal.weekly_amount = amount
+        self._event(f"appeal.{decision.outcome}", actor, decision.reasons)
+        await self.activate_budget(amount, actor)
+
+    # --- the personal budget (s26) -----------------------------------------------------------
+
+    async def activate_budget(self, weekly_cost: Decimal, actor: Actor) -> None:
+        """s26(1): the cost, the person's charge on the financial assessment, the council's share."""
+        facts = self._facts()
+        facts["care"] = {"weekly_cost": f"{weekly_cost:.2f}"}
+        record = await self._decide("charge", facts)
+        charge = record["charge"]
+        try:
+            statement = BudgetStatement(
+                weekly_cost=charge["weekly_cost"], person_charge=charge["weekly_charge"],
+                council_share=charge["council_pays"], starts=self._today(),
+                charge_decision=record["rules"]["bundle"],
+            )
+        except ValidationError as exc:
+            raise ApplicationError(readable(exc), type="BudgetStatementInvalid") from None
+        policy = self.policy
+        self.state.personal_budget = statement
+        self.state.plan_started = self._today()
+        self.state.light_touch_due = self._today() + timedelta(policy.light_touch_review_max_days)
+        self.state.full_review_due = self._today() + timedelta(policy.full_review_interval_days)
+        self._event(
+            "budget.active", actor,
+            f"Personal budget {statement.weekly_cost:.2f}/wk: person pays "
+            f"{statement.person_charge:.2f}, council pays {statement.council_share:.2f}",
+        )
+        self._enter(Stage.active_budget, self._next_review_opens(), "next review")
+        await self._record(
+            "budget.active", actor, statement.model_dump(mode="json"), ["charge"]
+        )
+
+    def _next_review_opens(self) -> datetime:
+        policy = self.policy
+        if self.state.light_touch_due is not None:
+            window = policy.light_touch_review_max_days - policy.light_touch_review_min_days
+            return _start_of(self.state.light_touch_due - timedelta(days=window))
+        assert self.state.full_review_due is not None
+        return _start_of(self.state.full_review_due - timedelta(days=policy.assessment_due_days))
+
+    # --- reviews (s27) -----------------------------------------------------------------------
+
+    @workflow.update
+    async def request_review(self, request: StepInput) -> CaseState:
+        return await self._step("request_review", request, ReviewRequest, self._request_review)
+
+    async def _request_review(self, actor: Actor, review: ReviewRequest) -> None:
+        due = self._days(self.policy.assessment_due_days)
+        await self.open_review("requested", due, actor, review.reasons)
+
+    @workflow.update
+    async def complete_review(self, request: StepInput) -> CaseState:
+        return await self._step("complete_review", request, ReviewOutcome, self._complete_review)
+
+    async def _complete_review(self, actor: Actor, outcome: ReviewOutcome) -> None:
+        review = self.state.reviews[-1]
+        banked = Decimal(0)
+        if outcome.underspend > 0 and self.state.personal_budget is not None:
+            result = await self._activity(
+                "bank_underspend",
+                BankRequest(
+                    underspend=outcome.underspend,
+                    council_share_weekly=self.state.personal_budget.council_share,
+                    bank_share=self.policy.underspend_bank_share,
+                    already_banked=self.state.banked_underspend,
+                ),
+                BankResult,
+            )
+            banked = result.banked
+            self._event("underspend.banked", SYSTEM, result.explanation)
+        self.state.banked_underspend += banked
+        review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
+        review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
+        if review.kind == "light_touch":
+            self.state.light_touch_due = None
+        if review.kind == "full":
+            full = self._today() + timedelta(days=self.policy.full_review_interval_days)
+            self.state.full_review_due = full
+        self._event(f"review.completed.{review.kind}", actor, outcome.notes or outcome.outcome)
+        if outcome.outcome == "revise_plan":
+            self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
+        else:
+            self._enter(Stage.active_budget, self._next_review_opens(), "next review")
+        await self._record("review.completed", actor, outcome.model_dump(mode="json"))
+
+    # --- refusals and queries ----------------------------------------------------------------
+
+    @workflow.signal
+    async def refused(self, refusal: Refusal) -> None:
+        """A step refused by a validator or by the service: written down for compliance."""
+        record = CaseRecord(
+            event_key=f"{self.state.case_id}:refused:{refusal.request_id}",
+            case_id=self.state.case_id, actor=refusal.actor, action="update.refused",
+            payload={"step": refusal.step, "reason": refusal.reason,
+                     "stage": self.state.stage.value},
+        )
+        await workflow.execute_activity(
+            "record_refusal", record, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RETRY
+        )
+
+    @workflow.query
+    def describe(self) -> CaseState:
+        return self.state
+
+    @workflow.query
+    def timeline(self) -> list[TimelineEvent]:
+        return self.state.timeline
+
+    # --- validators: one per update, all through why_refused -------------------------------
+
+    def _refuse(self, step: str, request: StepInput) -> None:
+        reason = why_refused(self.state, step, request, workflow.now())
+        if reason is not None:
+            raise ApplicationError(reason, type="StepRefused")
+
+    @self_assess.validator
+    def _v_self_assess(self, request: StepInput) -> None:
+        self._refuse("self_assess", request)
+
+    @verify_assessment.validator
+    def _v_verify_assessment(self, request: StepInput) -> None:
+        self._refuse("verify_assessment", request)
+
+    @submit_plan.validator
+    def _v_submit_plan(self, request: StepInput) -> None:
+        self._refuse("submit_plan", request)
+
+    @approve.validator
+    def _v_approve(self, request: StepInput) -> None:
+        self._refuse("approve", request)
+
+    @request_changes.validator
+    def _v_request_changes(self, request: StepInput) -> None:
+        self._refuse("request_changes", request)
+
+    @counter_propose.validator
+    def _v_counter_propose(self, request: StepInput) -> None:
+        self._refuse("counter_propose", request)
+
+    @accept_counter_proposal.validator
+    def _v_accept_counter_proposal(self, request: StepInput) -> None:
+        self._refuse("accept_counter_proposal", request)
+
+    @appeal.validator
+    def _v_appeal(self, request: StepInput) -> None:
+        self._refuse("appeal", request)
+
+    @decide_appeal.validator
+    def _v_decide_appeal(self, request: StepInput) -> None:
+        self._refuse("decide_appeal", request)
+
+    @request_review.validator
+    def _v_request_review(self, request: StepInput) -> None:
+        self._refuse("request_review", request)
+
+    @complete_review.validator
+    def _v_complete_review(self, request: StepInput) -> None:
+        self._refuse("complete_review", request)
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    async def _step(
+        self, step: str, request: StepInput, model: type[P],
+        body: Callable[[Actor, P], Awaitable[None]],
+    ) -> CaseState:
+        """Run one accepted step; if it fails part-way, the case is as it was before."""
+        payload = parse_payload(step, request)
+        assert isinstance(payload, model)
+        before = self.state.model_copy(deep=True)
+        self.state.pending_step = step
+        try:
+            await body(request.actor, payload)
+        except BaseException:
+            self.state = before
+            raise
+        self.state.pending_step = None
+        return self.state
+
+    async def _as_timer(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
+        """A deadline acting on the case holds off human steps until it has finished."""
+        self.state.pending_step = name
+        try:
+            await body()
+        finally:
+            self.state.pending_step = None
+
+    @property
+    def policy(self) -> Policy:
+        assert self.state.policy is not None
+        return self.state.policy
+
+    def _today(self) -> date:
+        return workflow.now().date()
+
+    def _days(self, days: int) -> datetime:
+        return _end_of(self._today() + timedelta(days=days))
+
+    def _due_text(self) -> str:
+        return f"{self.state.due_at:%Y-%m-%d}" if self.state.due_at else "-"
+
+    def _facts(self) -> dict[str, Any]:
+        """The case facts the decision contract reads (carebudget.decisions.inputs.CaseFacts)."""
+        assessment = self.state.assessment
+        assert assessment is not None
+        facts: dict[str, Any] = {
+            "person": self.state.person.decision_person(),
+            "needs": assessment.needs.model_dump(mode="json"),
+            "finances": assessment.finances.model_dump(mode="json"),
+            "care": assessment.care.model_dump(mode="json"),
+        }
+        if assessment.predicted_needs is not None:
+            facts["predicted_needs"] = assessment.predicted_needs.model_dump(mode="json")
+        return facts
+
+    async def _decide(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = DecisionRequest(
+            kind=kind, council=self.state.council, on=self._today(), payload=payload
+        )
+        record: dict[str, Any] = await self._activity("decide", request, dict)
+        self.state.decisions[kind] = record
+        return record
+
+    async def _activity(self, name: str, arg: BaseModel, result_type: type[Any]) -> Any:
+        try:
+            return await workflow.execute_activity(
+                name, arg, result_type=result_type,
+                start_to_close_timeout=DECISION_TIMEOUT, retry_policy=RETRY,
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            message = str(cause) if cause else str(exc)
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            raise ApplicationError(message, type=kind or "ActivityFailed") from None
+
+    def _event(self, action: str, actor: Actor, summary: str) -> None:
+        self.state.timeline.append(
+            TimelineEvent(
+                seq=len(self.state.timeline) + 1, at=workflow.now(), stage=self.state.stage,
+                action=action, actor=actor, summary=summary,
+            )
+        )
+
+    def _enter(self, stage: Stage, due: datetime | None, due_for: str) -> None:
+        self.state.stage, self.state.due_at, self.state.due_for = stage, due, due_for
+        self.state.overdue = False
+        self._upsert_search_attributes()
+
+    def _upsert_search_attributes(self) -> None:
+        due = self.state.due_at
+        updates: list[SearchAttributeUpdate[Any]] = [
+            STAGE.value_set(self.state.stage.value),
+            COUNCIL.value_set(self.state.council),
+            OVERDUE.value_set(self.state.overdue),
+            DUE_AT.value_set(due) if due else DUE_AT.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+
+    async def _record(
+        self, action: str, actor: Actor, payload: dict[str, Any],
+        decision_kinds: list[str] | None = None, opening: bool = False, key: str = "",
+    ) -> None:
+        """Write the step to the store, with the decisions it made and the case-list row."""
+        state = self.state
+        budget = state.personal_budget
+        amounts: dict[str, str] = {}
+        indicative = state.decisions.get("indicative-budget", {}).get("indicative_budget")
+        if indicative:
+            amounts["indicative_low"] = str(indicative.get("weekly_low"))
+            amounts["indicative_high"] = str(indicative.get("weekly_high"))
+        if budget is not None:
+            amounts["personal_budget"] = f"{budget.weekly_cost:.2f}"
+            amounts["weekly_charge"] = f"{budget.person_charge:.2f}"
+            amounts["council_share"] = f"{budget.council_share:.2f}"
+        index: dict[str, Any] = {
+            "stage": state.stage.value,
+            "due": state.due_at.date().isoformat() if state.due_at else None,
+            "amounts": amounts,
+        }
+        personal = None
+        if opening:
+            index.update(
+                council=state.council, opened=state.opened_at.date().isoformat(),
+                name=state.person.name, date_of_birth=state.person.date_of_birth.isoformat(),
+            )
+            personal = {"name": state.person.name}
+        record = CaseRecord(
+            event_key=key or f"{state.case_id}:{len(state.timeline)}:{action}",
+            case_id=state.case_id, actor=actor, action=action, payload=payload,
+            decisions={k: state.decisions[k] for k in decision_kinds or []},
+            index=index, personal=personal,
+        )
+        await workflow.execute_activity(
+            "record_step", record, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RETRY
+        )
+
+
+def _summary(record: dict[str, Any]) -> str:
+    explanation = record.get("explanation") or []
+    return str(explanation[-1]) if explanation else str(record.get("kind", ""))
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)

@@ -1,0 +1,125 @@
+"""Who may take which step, when (Care Act 2014 ss9-27 and separation of duties): pure checks.
+
+The workflow's update validators call `why_refused`; a reason means the step is refused and the
+case is unchanged. Validators see the state as update handlers leave it (handlers change the
+stage and set `pending_step` before they await anything), so a check here is never stale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ValidationError
+
+from workflows.models import (
+    STEP_INPUTS,
+    STEP_ROLES,
+    STEP_STAGES,
+    AppealDecision,
+    CaseState,
+    CounterProposal,
+    PlanSubmission,
+    Role,
+    StepInput,
+)
+
+_APPROVER_STEPS = ("approve", "request_changes", "counter_propose")
+
+
+def readable(exc: ValidationError) -> str:
+    """'field: message' for each error, as one sentence a person can act on."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "input"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(message if message.startswith(f"{where}:") else f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def parse_payload(step: str, request: StepInput) -> BaseModel:
+    return STEP_INPUTS[step].model_validate(request.payload)
+
+
+def why_refused(state: CaseState, step: str, request: StepInput, now: datetime) -> str | None:
+    """The reason the step may not be taken now, or None when it may."""
+    actor = request.actor
+    if step not in STEP_INPUTS:
+        return f"{step} is not a step of a case; steps are {', '.join(STEP_INPUTS)}"
+    if state.pending_step is not None:
+        return f"{state.pending_step} is still being processed on this case; try again shortly"
+    if state.stage not in STEP_STAGES[step]:
+        allowed = " or ".join(s.value for s in STEP_STAGES[step])
+        return f"{step} is taken at {allowed}, but the case is at {state.stage.value}"
+    if actor.role not in STEP_ROLES[step]:
+        allowed = " or ".join(r.value for r in STEP_ROLES[step])
+        return f"a {actor.role.value} may not {step}; it is taken by a {allowed}"
+    if actor.role is Role.person and actor.id != state.person_user:
+        return f"{actor.id} is not the person this case is about, so may not {step}"
+    try:
+        payload = parse_payload(step, request)
+    except ValidationError as exc:
+        return f"{step}: {readable(exc)}"
+    return _duties(state, step, request, payload) or _step_rules(state, step, payload, now)
+
+
+def _duties(state: CaseState, step: str, request: StepInput, payload: BaseModel) -> str | None:
+    """Separation of duties: the approver did not draft the plan; the appeal officer took no part."""
+    actor_id = request.actor.id
+    if step in _APPROVER_STEPS and state.draft and state.draft.drafted_by.id == actor_id:
+        return f"{actor_id} drafted this plan, so another approver must sign it off"
+    if step == "decide_appeal":
+        involved = {
+            who.id
+            for who in (
+                state.sign_off.by if state.sign_off else None,
+                state.counter_proposal.by if state.counter_proposal else None,
+                state.draft.drafted_by if state.draft else None,
+            )
+            if who is not None
+        }
+        if actor_id in involved:
+            return f"{actor_id} took part in the decision appealed, so another officer must decide"
+    return None
+
+
+def _step_rules(state: CaseState, step: str, payload: BaseModel, now: datetime) -> str | None:
+    if isinstance(payload, PlanSubmission):
+        assessed = assessed_outcomes(state)
+        for item in payload.plan.items:
+            if item.need.value not in assessed:
+                return (
+                    f"plan.items: {item.need.value} is not an assessed need of this case; "
+                    f"each item must meet a need from the assessment ({', '.join(assessed)})"
+                )
+    plan = state.plan
+    if isinstance(payload, CounterProposal) and plan and payload.proposal.weekly_amount >= (
+        plan.weekly_total
+    ):
+        return (
+            f"proposal.weekly_amount: {payload.proposal.weekly_amount:.2f} is not lower than "
+            f"the plan's {plan.weekly_total:.2f}; approve the plan instead"
+        )
+    if step == "appeal" and state.counter_proposal and now > state.counter_proposal.appeal_by:
+        return f"the appeal window closed on {state.counter_proposal.appeal_by:%Y-%m-%d}"
+    if isinstance(payload, AppealDecision) and payload.outcome == "part_uphold":
+        low = state.counter_proposal.proposal.weekly_amount if state.counter_proposal else None
+        high = state.plan.weekly_total if state.plan else None
+        amount = payload.weekly_amount
+        if amount is not None and low is not None and high is not None and not low < amount < high:
+            return (
+                f"weekly_amount: a part-upheld appeal sets an amount above the counter-proposal "
+                f"({low:.2f}) and below the plan ({high:.2f}); {amount:.2f} is not"
+            )
+    return None
+
+
+def assessed_outcomes(state: CaseState) -> list[str]:
+    """Needs now and predicted over 12 months (verified), which plan items and proposals must meet."""
+    if state.assessment is None:
+        return []
+    found: list[str] = []
+    for needs in (state.assessment.needs, state.assessment.predicted_needs):
+        for outcome in needs.outcomes if needs else {}:
+            if outcome.value not in found:
+                found.append(outcome.value)
+    return found
