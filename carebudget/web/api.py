@@ -26,6 +26,7 @@ from carebudget.web.auth import (
     authenticate,
     hash_password,
     issue_token,
+    record_sign_in,
     require_roles,
 )
 
@@ -115,6 +116,7 @@ def token(request: Request, body: TokenRequest) -> Token:
     user = authenticate(request.app.state.store, body.username, body.password)
     if user is None:
         raise HTTPException(401, "The username or password is not right")
+    record_sign_in(request.app.state.store, user, "api")
     return Token(
         access_token=issue_token(request.app.state.settings.secret_key, user),
         expires_in=TOKEN_MAX_AGE_SECONDS,

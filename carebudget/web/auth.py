@@ -212,6 +212,22 @@ CASE_READERS: tuple[str, ...] = (
 )
 
 
+# Roles whose sign-ins the ledger keeps (issue 4: compliance and policy sign-ins are audited).
+AUDITED_SIGN_IN: tuple[str, ...] = ("compliance", "policy_admin", "admin")
+
+
+def record_sign_in(store: Any, user: CurrentUser, via: str) -> None:
+    if user.role in AUDITED_SIGN_IN:
+        store.append_event(
+            f"{via}-sign-in-{uuid.uuid4()}",
+            None,
+            user.username,
+            user.role,
+            "user.signed_in",
+            {"via": via},
+        )
+
+
 def authenticate(store: Any, username: str, password: str) -> CurrentUser | None:
     try:
         record = store.get_user(username)

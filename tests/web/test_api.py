@@ -238,3 +238,12 @@ def test_a_diff_between_dates_is_refused_for_an_unknown_council(
     )
     assert response.status_code == 404
     assert "atlantis" in response.json()["detail"]
+
+
+def test_a_compliance_officers_sign_in_is_written_to_the_ledger_but_a_social_workers_is_not(
+    app: Any, client: TestClient
+) -> None:
+    rows = app.state.store.ledger_count()
+    client.post("/api/token", json={"username": "demo-compliance", "password": "demo-password"})
+    client.post("/api/token", json={"username": "demo-social-worker", "password": "demo-password"})
+    assert app.state.store.ledger_count() == rows + 1

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from carebudget.web.auth import CurrentUser, NotSignedIn, authenticate, page_user
+from carebudget.web.auth import CurrentUser, NotSignedIn, authenticate, page_user, record_sign_in
 from carebudget.web.forms import parse
 from carebudget.web.pages.common import home_for, redirect, render
 
 router = APIRouter(include_in_schema=False)
-
-# Roles whose sign-ins the ledger keeps (issue 4: compliance and policy sign-ins are audited).
-AUDITED_SIGN_IN = ("compliance", "policy_admin", "admin")
 
 
 class SignInForm(BaseModel):
@@ -76,15 +72,7 @@ def sign_in(
         )
     request.session.clear()
     request.session.update({"username": user.username, "role": user.role})
-    if user.role in AUDITED_SIGN_IN:
-        request.app.state.store.append_event(
-            f"web-sign-in-{uuid.uuid4()}",
-            None,
-            user.username,
-            user.role,
-            "user.signed_in",
-            {"via": "web"},
-        )
+    record_sign_in(request.app.state.store, user, "web")
     return RedirectResponse(_safe_next(next) or home_for(user.role), status_code=303)
 
 
