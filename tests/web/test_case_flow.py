@@ -347,3 +347,84 @@ async def test_a_case_started_with_bad_details_says_what_is_wrong_beside_each_fi
     assert response.status_code == 400
     for field in ("f-name-error", "f-date-of-birth-error", "f-setting-error"):
         assert f'id="{field}"' in response.text
+
+
+async def _case_at_sign_off(client: httpx.AsyncClient) -> tuple[str, dict[str, dict[str, str]]]:
+    who = {
+        name: await token(client, f"demo-{name}")
+        for name in ("social-worker", "person", "approver", "approver-2")
+    }
+    case_id = (await client.post("/api/cases", json=START, headers=who["social-worker"])).json()[
+        "case_id"
+    ]
+    await wait_for_stage(client, case_id, "assessment", who["social-worker"])
+    for name, headers, payload in (
+        ("self_assess", who["person"], {"needs": NEEDS, "predicted_needs": PREDICTED}),
+        ("verify_assessment", who["social-worker"], VERIFIED),
+        ("submit_plan", who["social-worker"], PLAN),
+    ):
+        response = await client.post(
+            f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers
+        )
+        assert response.status_code == 200, response.text
+    return case_id, who
+
+
+async def test_changes_asked_for_then_approved_give_the_plans_budget(live: dict[str, Any]) -> None:
+    async with api(live["app"]) as client:
+        case_id, who = await _case_at_sign_off(client)
+        changes = await client.post(
+            f"/api/cases/{case_id}/steps/request_changes",
+            json={"reasons": "Name the meals provider"},
+            headers=who["approver"],
+        )
+        assert changes.json()["stage"] == "support_planning"
+        await client.post(
+            f"/api/cases/{case_id}/steps/submit_plan", json=PLAN, headers=who["social-worker"]
+        )
+        approved = await client.post(
+            f"/api/cases/{case_id}/steps/approve",
+            json={"note": "Meets the needs"},
+            headers=who["approver-2"],
+        )
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["personal_budget"]["weekly_cost"] == "260.00"
+
+
+async def test_an_accepted_counter_proposal_gives_the_lower_budget(live: dict[str, Any]) -> None:
+    async with api(live["app"]) as client:
+        case_id, who = await _case_at_sign_off(client)
+        await client.post(
+            f"/api/cases/{case_id}/steps/counter_propose", json=COUNTER, headers=who["approver"]
+        )
+        accepted = await client.post(
+            f"/api/cases/{case_id}/steps/accept_counter_proposal",
+            json={"note": "Agreed"},
+            headers=who["person"],
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["stage"] == "active_budget"
+        assert accepted.json()["personal_budget"]["weekly_cost"] == "230.00"
+
+
+async def test_a_counter_proposal_that_leaves_a_need_unmet_is_refused_and_nothing_changes(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        case_id, who = await _case_at_sign_off(client)
+        short = {
+            "proposal": {
+                "weekly_amount": "200.00",
+                "justifications": COUNTER["proposal"]["justifications"][:2],
+            }
+        }
+        response = await client.post(
+            f"/api/cases/{case_id}/steps/counter_propose", json=short, headers=who["approver"]
+        )
+        assert response.status_code == 409
+        assert (
+            "home safely" in response.json()["message"]
+            or "home_safety" in response.json()["message"]
+        )
+        state = (await client.get(f"/api/cases/{case_id}", headers=who["approver"])).json()
+        assert state["stage"] == "sign_off" and state["counter_proposal"] is None
