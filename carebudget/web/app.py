@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -88,10 +88,9 @@ def create_app(
         description="Personal budgets under the Care Act 2014: cases, decisions, rules and audit. "
         "Get a token from POST /api/token and send it as 'Authorization: Bearer <token>'.",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI comes from a CDN: /api/docs is ours (api_docs.py)
         redoc_url=None,
         openapi_url="/api/openapi.json",
-        swagger_ui_parameters=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -110,6 +109,18 @@ def create_app(
 
     app.include_router(api.router)
     pages.include(app)
+    from carebudget.web.api_docs import operations, with_roles
+
+    app.openapi = lambda: with_roles(app, api.router.routes)  # type: ignore[method-assign]
+
+    @app.get("/api/docs", include_in_schema=False, response_class=HTMLResponse)
+    def api_reference(request: Request) -> Response:
+        from carebudget.web.pages.common import render
+
+        return render(
+            request, "api_docs.html", None, title="API reference", operations=operations(app)
+        )
+
     _install_error_handlers(app)
     return app
 

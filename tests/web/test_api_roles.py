@@ -174,3 +174,45 @@ def test_a_refused_attempt_on_an_unknown_case_is_refused_without_a_ledger_row(
     response = client.get("/api/cases/NO-SUCH-CASE/trail", headers=bearer(tokens["operations"]))
     assert response.status_code == 403
     assert app.state.store.ledger_count() == rows
+
+
+OPEN = {("GET", "/api/health"), ("POST", "/api/token")}
+
+
+def test_every_operation_in_the_schema_declares_who_may_call_it(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    undeclared = [
+        (m.upper(), p)
+        for p, ops in schema["paths"].items()
+        for m, op in ops.items()
+        if not op.get("x-roles") and (m.upper(), p) not in OPEN
+    ]
+    assert undeclared == []
+
+
+def test_the_schema_names_the_same_roles_the_endpoints_enforce(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    declared = {
+        (m.upper(), p): set(op["x-roles"])
+        for p, ops in schema["paths"].items()
+        for m, op in ops.items()
+    }
+    enforced = {
+        (m, "/api" + p.split("?")[0][4:]): set(allowed)
+        for m, p, _, allowed in ENDPOINTS + CASE_ENDPOINTS
+    }
+    for (method, path), roles in enforced.items():
+        template = next(k for k in declared if k[0] == method and _matches(k[1], path))
+        assert declared[template] == roles, (method, path)
+
+
+def _matches(template: str, path: str) -> bool:
+    import re
+
+    return re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) is not None
+
+
+def test_the_api_reference_page_is_served_without_any_external_resource(client: TestClient) -> None:
+    page = client.get("/api/docs").text
+    assert "http://" not in page and "https://" not in page
+    assert "POST /api/policy/changes/{change_id}/publish" in page
