@@ -39,7 +39,7 @@ def with_roles(app: FastAPI, routes: list[Any]) -> dict[str, Any]:
             continue
         roles = allowed_roles(route)
         note = f"Roles: {', '.join(roles)}." if roles else "Open: no sign-in needed."
-        for method in route.methods:
+        for method in route.methods or ():
             operation = schema["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 operation["description"] = (
