@@ -27,6 +27,7 @@ from durable import engine as _durable
 
 from carebudget.rulebook.rules import Compare, Condition, FactRef, Group, ParamRef, Rule
 
+SENTINEL = "cb__evaluation"
 MAX_FIELDS = 250  # the engine's limit is 255 per message; keep room for sid and id
 MAX_EQUALITY_TESTS_PER_FIELD = 500  # the engine hangs at 512
 
@@ -133,7 +134,13 @@ class RulesEngine:
                 f"r{index}": {"all": [{"m": _expression(rule.when)}], "run": self._action(index)}
                 for index, rule in enumerate(rules)
             }
-            if definition:
+            # A rule that always matches: every evaluation then creates its session state and
+            # has at least one action, so the engine never takes its "message not handled" path.
+            # Together with writing the state back before completing each action (below), this
+            # stopped the SIGSEGVs seen in delete_state (durable_rules 2.0.28; either change alone
+            # removed them in our stress runs, so both are kept).
+            definition[f"r{len(rules)}"] = {"all": [{"m": {"$gte": {SENTINEL: 0}}}], "run": self._action(len(rules))}
+            if rules:
                 self._host.register_rulesets({name: definition})
             compiled = CompiledRuleset(name, rules, frozenset(fields))
             self._compiled[name] = compiled
@@ -159,19 +166,26 @@ class RulesEngine:
             sid = str(next(self._sids))
             handle = self._host.get_ruleset(compiled.name)._handle
             fired: list[int] = []
+            result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
             try:
-                result = _native.assert_fact(handle, json.dumps({"sid": sid, **message}))
-                if result[0] == 0:
-                    state = result[1]
-                    action = _native.start_action_for_state(handle, state)
-                    pending = action[1] if action else None
-                    while pending:
-                        # The action message is {"r<index>": {...}}: the rule name is all we need.
-                        fired.append(int(pending[3:pending.index('"', 2)]))
-                        pending = _native.complete_and_start_action(handle, state)
+                if result[0] != 0:
+                    raise RuntimeError(f"durable_rules refused an evaluation (code {result[0]})")
+                state = result[1]
+                action = _native.start_action_for_state(handle, state)
+                if not action:
+                    raise RuntimeError("durable_rules started no action despite the sentinel rule")
+                document, pending = action[0], action[1]
+                while pending:
+                    # The action message is {"r<index>": {...}}: the rule name is all we need.
+                    fired.append(int(pending[3:pending.index('"', 2)]))
+                    # As the engine's own host does: write the (unchanged) state back, then
+                    # complete the action and take the next one.
+                    _native.update_state(handle, document)
+                    pending = _native.complete_and_start_action(handle, state)
             finally:
                 _native.delete_state(handle, sid)
-            return sorted(fired)
+            sentinel = len(compiled.rules)
+            return sorted(i for i in fired if i != sentinel)
 
     def evaluate_via_host(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]:
         """The same evaluation through durable_rules' public Host API (slower; the reference)."""
@@ -181,12 +195,12 @@ class RulesEngine:
             sid = str(next(self._sids))
             self._fired = []
             try:
-                self._host.assert_fact(compiled.name, {"sid": sid, **message})
+                self._host.assert_fact(compiled.name, {"sid": sid, SENTINEL: 1, **message})
             except _durable.MessageNotHandledException:
                 pass
             finally:
                 self._host.delete_state(compiled.name, sid)
-            return sorted(self._fired)
+            return sorted(i for i in self._fired if i != len(compiled.rules))
 
 
 _ENGINE: RulesEngine | None = None
