@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from activities.decisions import decide
 from activities.policy import bank_underspend, council_policy
 from activities.records import Records
-from workflows.case import CaseWorkflow
+from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
 if TYPE_CHECKING:
     from carebudget.store import Store
@@ -33,7 +33,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, RecordRefusalWorkflow],
         activities=[decide, council_policy, bank_underspend, records.record_step,
                     records.record_refusal],
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),

@@ -52,7 +52,7 @@ def why_refused(state: CaseState, step: str, request: StepInput, now: datetime) 
         return f"{step} is taken at {allowed}, but the case is at {state.stage.value}"
     if actor.role not in STEP_ROLES[step]:
         allowed = " or ".join(r.value for r in STEP_ROLES[step])
-        return f"a {actor.role.value} may not {step}; it is taken by a {allowed}"
+        return f"role {actor.role.value} may not {step}; it is taken by {allowed}"
     if actor.role is Role.person and actor.id != state.person_user:
         return f"{actor.id} is not the person this case is about, so may not {step}"
     try:

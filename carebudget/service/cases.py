@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.settings import Settings, get_settings
-from workflows.case import COUNCIL, STAGE, CaseWorkflow
+from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
 from workflows.models import (
     STEP_INPUTS,
     Actor,
@@ -122,12 +122,12 @@ async def act(
         cause = exc.cause
         reason = str(cause.message if isinstance(cause, ApplicationError) else exc)
         if isinstance(cause, ApplicationError) and cause.type == "StepRefused":
-            await _record_refusal(handle, case_id, step, request, reason)
+            await _record_refusal(client, handle, case_id, step, request, reason)
         if isinstance(cause, ApplicationError) and cause.type in ("StepRefused", "CounterProposalRefused"):
             raise CaseRefused(reason, case_id) from None
         raise CaseRefused(f"{step} failed: {reason}", case_id) from None
     except RPCError as exc:
-        await _raise_for_rpc(exc, handle, case_id, step, request)
+        await _raise_for_rpc(client, exc, handle, case_id, step, request)
         raise
     return view(state)
 
@@ -193,30 +193,37 @@ def view(state: CaseState) -> dict[str, Any]:
 
 
 async def _record_refusal(
-    handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput, reason: str
+    client: Client, handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput, reason: str
 ) -> None:
-    refusal = Refusal(step=step, actor=request.actor, reason=reason,
-                      request_id=request.request_id or uuid.uuid4().hex)
+    refusal = _refusal(step, request, reason)
     try:
         await handle.signal(CaseWorkflow.refused, refusal)
-    except RPCError:  # the case has closed: write it from here, through the same activity code
-        _record_refusal_directly(case_id, refusal)
+    except RPCError:  # the case closed meanwhile
+        description = await handle.describe()
+        await _record_refusal_after_close(client, case_id, description.task_queue, refusal)
 
 
-def _record_refusal_directly(case_id: str, refusal: Refusal) -> None:
-    from activities.records import Records
+def _refusal(step: str, request: StepInput, reason: str) -> Refusal:
+    return Refusal(step=step, actor=request.actor, reason=reason,
+                   request_id=request.request_id or uuid.uuid4().hex)
 
-    Records().record_refusal(
-        CaseRecord(
-            event_key=f"{case_id}:refused:{refusal.request_id}", case_id=case_id,
-            actor=refusal.actor, action="update.refused",
-            payload={"step": refusal.step, "reason": refusal.reason},
-        )
+
+async def _record_refusal_after_close(
+    client: Client, case_id: str, task_queue: str, refusal: Refusal
+) -> None:
+    """A closed case runs no activities: a short workflow on its task queue writes the refusal."""
+    key = f"{case_id}:refused:{refusal.request_id}"
+    record = CaseRecord(
+        event_key=key, case_id=case_id, actor=refusal.actor, action="update.refused",
+        payload={"step": refusal.step, "reason": refusal.reason, "stage": "closed"},
+    )
+    await client.start_workflow(
+        RecordRefusalWorkflow.run, record, id=key, task_queue=task_queue
     )
 
 
 async def _raise_for_rpc(
-    exc: RPCError, handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput
+    client: Client, exc: RPCError, handle: WorkflowHandle[Any, Any], case_id: str, step: str, request: StepInput
 ) -> None:
     if exc.status != RPCStatusCode.NOT_FOUND:
         return
@@ -226,10 +233,8 @@ async def _raise_for_rpc(
         raise CaseNotFound(f"No case {case_id} found", case_id) from None
     if description.status != WorkflowExecutionStatus.RUNNING:
         reason = f"the case is closed, so {step} cannot be taken"
-        _record_refusal_directly(
-            case_id, Refusal(step=step, actor=request.actor, reason=reason,
-                             request_id=request.request_id or uuid.uuid4().hex)
-        )
+        refusal = _refusal(step, request, reason)
+        await _record_refusal_after_close(client, case_id, description.task_queue, refusal)
         raise CaseRefused(reason, case_id) from None
 
 
