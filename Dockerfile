@@ -1,0 +1,13 @@
+# One image for every carebudget process (worker, web); docker-compose.yml picks the command.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY carebudget ./carebudget
+COPY workflows ./workflows
+COPY activities ./activities
+COPY worker.py alembic.ini ./
+COPY migrations ./migrations
+COPY rules ./rules
+RUN pip install --no-cache-dir .
+ENV CAREBUDGET_RULES_DIR=/app/rules CAREBUDGET_DATA_DIR=/data
+VOLUME /data
