@@ -27,7 +27,7 @@ def main() -> int:
         started = time.perf_counter()
         try:
             module.main()
-        except Exception:  # one broken bench must not hide the others' figures
+        except Exception:  # noqa: BLE001 - one broken bench must not hide the others' figures
             failures += 1
             traceback.print_exc()
         print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", flush=True)

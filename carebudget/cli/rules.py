@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +16,7 @@ from carebudget.cli.decide import parse_day
 
 rules_app = typer.Typer(no_args_is_help=True, help="Council rule files: validate, test, diff, what-if.")
 console = Console()
+RulesDir = Annotated[Path | None, typer.Option("--rules-dir", help="Defaults to CAREBUDGET_RULES_DIR")]
 
 
 def _library(root: Path | None):
@@ -30,7 +32,7 @@ def _library(root: Path | None):
 
 
 @rules_app.command("validate")
-def validate(rules_dir: Path = typer.Option(None, "--rules-dir", help="Defaults to CAREBUDGET_RULES_DIR")) -> None:
+def validate(rules_dir: RulesDir = None) -> None:
     """Parse and check every rule, parameter and rule-test file; exit 2 naming file, line and reason."""
     from carebudget.decisions.indicative_budget import check_bands
     from carebudget.rulebook.ruletests import discover
@@ -57,8 +59,8 @@ def validate(rules_dir: Path = typer.Option(None, "--rules-dir", help="Defaults 
 
 @rules_app.command("test")
 def test(
-    council: str = typer.Argument(None, help="Council code (default: all, national included)"),
-    rules_dir: Path = typer.Option(None, "--rules-dir"),
+    council: Annotated[str | None, typer.Argument(help="Council code (default: all, national included)")] = None,
+    rules_dir: RulesDir = None,
 ) -> None:
     """Run the YAML rule tests kept next to the rules."""
     from carebudget.rulebook.ruletests import discover, run_test
@@ -80,11 +82,11 @@ def test(
 
 @rules_app.command("diff")
 def diff(
-    council: str = typer.Option(..., "--council"),
-    first: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
-    second: str = typer.Option(..., "--to", help="YYYY-MM-DD"),
-    as_json: bool = typer.Option(False, "--json"),
-    rules_dir: Path = typer.Option(None, "--rules-dir"),
+    council: Annotated[str, typer.Option("--council")],
+    first: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    second: Annotated[str, typer.Option("--to", help="YYYY-MM-DD")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    rules_dir: RulesDir = None,
 ) -> None:
     """What changed in a council's rules and amounts between two dates."""
     from carebudget.rulebook.diff import diff_bundles
@@ -115,11 +117,11 @@ def diff(
 
 @rules_app.command("whatif")
 def whatif(
-    council: str = typer.Option(..., "--council"),
-    candidate: Path = typer.Option(..., "--candidate", help="A folder shaped like rules/councils/<code>"),
-    cases: Path = typer.Option(..., "--cases", help="JSON list or JSON lines of {id, date, input}"),
-    on: str = typer.Option(None, "--date", help="Date for cases without one (default today)"),
-    rules_dir: Path = typer.Option(None, "--rules-dir"),
+    council: Annotated[str, typer.Option("--council")],
+    candidate: Annotated[Path, typer.Option("--candidate", help="A folder shaped like rules/councils/<code>")],
+    cases: Annotated[Path, typer.Option("--cases", help="JSON list or JSON lines of {id, date, input}")],
+    on: Annotated[str | None, typer.Option("--date", help="Date for cases without one (default today)")] = None,
+    rules_dir: RulesDir = None,
 ) -> None:
     """Decide every case under the rules in force and under the candidate: who gains, who loses."""
     from carebudget.rulebook.library import UnknownCouncil

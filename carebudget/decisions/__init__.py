@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["decide", "decide_with_bundle", "DecisionError", "parse_input"]
+__all__ = ["DecisionError", "decide", "decide_with_bundle", "parse_input"]
 
 
 def __getattr__(name: str) -> Any:

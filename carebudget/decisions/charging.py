@@ -135,8 +135,8 @@ def assess_charge(
 
 def explain_charge(charge: dict[str, Any]) -> list[str]:
     lines = [
-        f"Assessed capital is £{charge['capital_assessed']:,.2f}, giving tariff income of "
-        f"£{charge['tariff_income']} a week (SI 2014/2672 reg 25).",
+        (f"Assessed capital is £{charge['capital_assessed']:,.2f}, giving tariff income of "
+         f"£{charge['tariff_income']} a week (SI 2014/2672 reg 25)."),
     ]
     if "minimum_income_guarantee" in charge:
         lines.append(

@@ -127,8 +127,8 @@ def decide_with_bundle(
             run_stage(bundle, "counter_proposal", counter_proposal_facts(facts), ev, engine)
             record["counter_proposal"] = counter_proposal.counter_proposal(facts, ev)
             explanation += ev.failures or [
-                "The lower amount is justified need by need: every predicted need over the next 12 months "
-                "is met within it (Care Act 2014 s26; CSSG 11.24)."
+                ("The lower amount is justified need by need: every predicted need over the next 12 months "
+                 "is met within it (Care Act 2014 s26; CSSG 11.24).")
             ]
         else:
             check_adult(facts, on)

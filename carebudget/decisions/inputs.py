@@ -126,10 +126,10 @@ class Carer(Strict):
 class Finances(Strict):
     capital: Money
     weekly_income: Money
-    housing_costs: Money = Decimal("0")
-    disability_related_expenditure: Money = Decimal("0")
+    housing_costs: Money = Decimal(0)
+    disability_related_expenditure: Money = Decimal(0)
     premiums: list[Premium] = Field(default_factory=list)
-    main_home_value: Money = Decimal("0")
+    main_home_value: Money = Decimal(0)
 
 
 class Care(Strict):

@@ -8,6 +8,13 @@ from carebudget.rulebook.registry import Registry, get_registry
 from carebudget.rulebook.yamlsource import RuleFileError
 
 __all__ = [
-    "Bundle", "bundle_from_content", "UnknownCouncil", "MissingParameter", "CouncilPolicy",
-    "council_policy", "Registry", "get_registry", "RuleFileError",
+    "Bundle",
+    "CouncilPolicy",
+    "MissingParameter",
+    "Registry",
+    "RuleFileError",
+    "UnknownCouncil",
+    "bundle_from_content",
+    "council_policy",
+    "get_registry",
 ]

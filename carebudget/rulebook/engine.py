@@ -20,12 +20,13 @@ import itertools
 import json
 import threading
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import durable_rules_engine as _native
 from durable import engine as _durable
 
-from carebudget.rulebook.rules import Compare, Condition, FactRef, Group, ParamRef, Rule
+from carebudget.rulebook.rules import Condition, FactRef, Group, ParamRef, Rule
 
 SENTINEL = "cb__evaluation"
 MAX_FIELDS = 250  # the engine's limit is 255 per message; keep room for sid and id

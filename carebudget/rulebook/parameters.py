@@ -55,7 +55,7 @@ class ParameterDef:
                 current = entry
         return current
 
-    def merged_with(self, overlay: "ParameterDef") -> "ParameterDef":
+    def merged_with(self, overlay: ParameterDef) -> ParameterDef:
         by_date = {v.since: v for v in self.values}
         by_date.update({v.since: v for v in overlay.values})
         return ParameterDef(

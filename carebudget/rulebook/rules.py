@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from carebudget.rulebook import vocabulary as vocab
 from carebudget.rulebook.yamlsource import RuleFileError, line_of, strip_lines
@@ -33,7 +33,7 @@ class FactRef:
     name: str
 
 
-Value = Union[bool, int, float, str, ParamRef, FactRef]
+Value = bool | int | float | str | ParamRef | FactRef
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,10 @@ class Compare:
 @dataclass(frozen=True)
 class Group:
     kind: str  # "all" or "any"
-    items: tuple["Condition", ...]
+    items: tuple[Condition, ...]
 
 
-Condition = Union[Compare, Group]
+Condition = Compare | Group
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,8 @@ class _Parser:
         elif kind == vocab.NUMBER:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.error(line, f"fact {fact!r} is a number; {raw_value!r} is not", text)
-        elif isinstance(kind, tuple):
-            if value not in kind or op not in ("==", "!="):
-                raise self.error(line, f"fact {fact!r} is one of {', '.join(kind)}: compare with == or !=", text)
+        elif isinstance(kind, tuple) and (value not in kind or op not in ("==", "!=")):
+            raise self.error(line, f"fact {fact!r} is one of {', '.join(kind)}: compare with == or !=", text)
         return Compare(fact, op, value)
 
     def effects(self, raw: Any, line: int | None) -> Effects:

@@ -7,15 +7,16 @@ indicative weekly budget's mid-point; the charge is compared too where the case 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from carebudget.rulebook.library import Library, load_layer
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 @dataclass

@@ -22,6 +22,6 @@ print("ok")
 
 def test_every_rule_test_in_a_fresh_process_runs_without_crashing_the_engine() -> None:
     for _ in range(3):
-        result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        result = subprocess.run([sys.executable, "-c", SCRIPT], check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stdout.strip() == "ok"

@@ -19,7 +19,7 @@ ON = date(2025, 6, 1)
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "carebudget.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "carebudget.cli", *args], check=False, capture_output=True, text=True, timeout=300)
 
 
 def generated(n: int) -> list[dict]:
