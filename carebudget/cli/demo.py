@@ -1,9 +1,66 @@
-"""CLI commands: demo (not yet built)."""
+"""`carebudget demo --cases N`: generated cases through every stage against the running service."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+console = Console()
+
+
+async def run_demo(client: Any, count: int, concurrency: int = 8) -> list[dict[str, Any]]:
+    """Drive `count` cases: approvals, changes, counter-proposals, appeals, reviews, refusals."""
+    from carebudget.service import cases, examples
+
+    limit = asyncio.Semaphore(concurrency)
+    results: list[dict[str, Any]] = []
+    with Progress(console=console) as progress:
+        task = progress.add_task("Cases", total=count)
+
+        async def one(n: int) -> None:
+            script = examples.make_case(n, seed=int(asyncio.get_running_loop().time()) % 1000)
+            async with limit:
+                state = await examples.drive(client, script)
+                if script.path == "approve" and n % 2 == 0:  # s27: a review on request
+                    person = script.start["person_user"]
+                    await cases.act(client, state["case_id"], "request_review", person, "person",
+                                    {"reasons": "My needs have changed"})
+                    state = await cases.act(
+                        client, state["case_id"], "complete_review", *examples.SOCIAL_WORKER,
+                        {"underspend": "120.00", "notes": "Care working; some visits unused"},
+                    )
+            results.append({"path": script.path, **state})
+            progress.advance(task)
+
+        await asyncio.gather(*(one(n) for n in range(count)))
+    return results
+
+
+def _table(results: list[dict[str, Any]]) -> Table:
+    table = Table("case", "path", "stage", "budget /wk", "person pays", "council pays", "banked",
+                  title="carebudget demo")
+    for state in sorted(results, key=lambda s: s["case_id"]):
+        budget = state.get("personal_budget") or {}
+        table.add_row(state["case_id"], state["path"], state["stage"],
+                      budget.get("weekly_cost", "-"), budget.get("person_charge", "-"),
+                      budget.get("council_share", "-"), state.get("banked_underspend", "0"))
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("demo")
+    def demo(cases: int = typer.Option(10, "--cases", min=1, max=10_000)) -> None:
+        """Drive N generated cases through every stage against the running service."""
+        from carebudget.cli.case import _run
+
+        results = _run(lambda client: run_demo(client, cases))
+        console.print(_table(results))
+        stages: dict[str, int] = {}
+        for state in results:
+            stages[state["stage"]] = stages.get(state["stage"], 0) + 1
+        console.print("By stage: " + ", ".join(f"{k} {v}" for k, v in sorted(stages.items())))

@@ -1,9 +1,103 @@
-"""CLI commands: serve (not yet built)."""
+"""`carebudget serve`: the Temporal dev server (unless CAREBUDGET_TEMPORAL_ADDRESS is set), the
+case worker, and the web app, in one command; Ctrl-C or SIGTERM stops them all cleanly."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
+import signal
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import typer
+from rich.console import Console
+
+from carebudget.settings import Settings, get_settings
+
+console = Console()
+
+
+def _web_factory() -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module("carebudget.web.app")
+    except ImportError:
+        return None
+    factory = getattr(module, "create_app", None)
+    return factory if callable(factory) else None
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    from carebudget.service import server
+    from worker import build_worker
+
+    web = _web_factory()
+    ports: dict[str, int] = {}
+    if settings.temporal_address is None:
+        ports.update(temporal_port=settings.temporal_port, temporal_ui_port=settings.temporal_ui_port)
+    if web is not None:
+        ports["http_port"] = settings.http_port
+    server.check_can_start(settings, ports)
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    process: subprocess.Popen[bytes] | None = None
+    if settings.temporal_address is None:
+        process = server.start_dev_server(settings)
+    try:
+        client = await server.wait_until_ready(
+            settings.effective_temporal_address, settings.temporal_namespace, process
+        )
+        tasks: list[asyncio.Task[Any]] = []
+        http: Any = None
+        if web is not None:
+            import uvicorn
+
+            app = web(settings, temporal_client=client)
+            http = uvicorn.Server(
+                uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
+                               log_level="warning")
+            )
+            http.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM
+            tasks.append(asyncio.create_task(http.serve()))
+        with ThreadPoolExecutor(max_workers=16) as executor:
+            async with build_worker(client, settings.task_queue, executor):
+                _print_addresses(settings, process is not None, web is not None)
+                await stop.wait()
+                console.print("Stopping: web, worker, then Temporal...")
+                if http is not None:
+                    http.should_exit = True
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        if process is not None:
+            server.stop_process(process)
+    console.print("Stopped.")
+
+
+def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:
+    console.print("[bold green]carebudget is running[/]")
+    console.print(f"  Temporal   {settings.effective_temporal_address}"
+                  + (" (embedded dev server)" if own_server else ""))
+    if own_server:
+        console.print(f"  Temporal UI  {settings.temporal_ui_url}")
+    console.print(f"  Task queue {settings.task_queue}")
+    if web:
+        console.print(f"  Web        http://{settings.http_host}:{settings.http_port}")
+    console.print("Press Ctrl-C to stop.")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("serve")
+    def serve_command() -> None:
+        """Start Temporal (embedded unless CAREBUDGET_TEMPORAL_ADDRESS is set), the worker and web."""
+        from carebudget.service.server import StartupError
+
+        try:
+            asyncio.run(serve(get_settings()))
+        except StartupError as exc:
+            console.print(f"[red]carebudget serve: {exc}[/]")
+            raise typer.Exit(2) from None
