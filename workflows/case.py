@@ -61,8 +61,8 @@ COUNCIL = SearchAttributeKey.for_keyword("CouncilCode")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 
-DECISION_TIMEOUT = timedelta(seconds=30)
-RECORD_TIMEOUT = timedelta(seconds=60)
+DECISION_TIMEOUT = timedelta(seconds=10)
+RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 P = TypeVar("P", bound=BaseModel)
 
@@ -92,7 +92,7 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: CaseInput) -> CaseState:
         if input.state is None:
-            await self.intake()
+            await self._holding_steps("intake", self.intake)
         else:
             self._upsert_search_attributes()
         while self.state.stage is not Stage.closed:
@@ -142,11 +142,11 @@ class CaseWorkflow:
 
     async def deadline_passed(self, stage: Stage) -> None:
         if stage is Stage.counter_proposal:
-            await self._as_timer("appeal_window", self.counter_proposal_stands)
+            await self._holding_steps("appeal_window", self.counter_proposal_stands)
         elif stage is Stage.active_budget:
-            await self._as_timer("review_due", self.open_scheduled_review)
+            await self._holding_steps("review_due", self.open_scheduled_review)
         else:
-            await self._as_timer("overdue", self.mark_overdue)
+            await self._holding_steps("overdue", self.mark_overdue)
 
     async def mark_overdue(self) -> None:
         self.state.overdue = True
@@ -513,8 +513,8 @@ class CaseWorkflow:
         self.state.pending_step = None
         return self.state
 
-    async def _as_timer(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
-        """A deadline acting on the case holds off human steps until it has finished."""
+    async def _holding_steps(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
+        """Intake, or a deadline acting on the case: human steps wait until it has finished."""
         self.state.pending_step = name
         try:
             await body()

@@ -120,7 +120,9 @@ async def act(
         state = await handle.execute_update(step, request, result_type=CaseState)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
-        reason = str(cause.message if isinstance(cause, ApplicationError) else exc)
+        while not isinstance(cause, ApplicationError) and cause is not None and cause.cause:
+            cause = cause.cause
+        reason = str(cause.message if cause is not None else exc)
         if isinstance(cause, ApplicationError) and cause.type == "StepRefused":
             await _record_refusal(client, handle, case_id, step, request, reason)
         if isinstance(cause, ApplicationError) and cause.type in ("StepRefused", "CounterProposalRefused"):

@@ -182,7 +182,7 @@ async def _wait_for_stage(client: Any, case_id: str, stage: str) -> dict[str, An
             state = await cases.describe(client, case_id)
         except cases.CaseNotFound:
             state = {"stage": None}
-        if state["stage"] == stage:
+        if state["stage"] == stage and state.get("pending_step") is None:
             return state
         await asyncio.sleep(0.05)
     raise TimeoutError(f"case {case_id} did not reach {stage}")
