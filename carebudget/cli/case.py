@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console()
+errors = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -38,7 +39,7 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
         try:
             client = await asyncio.wait_for(cases.get_client(settings), timeout=10)
         except (OSError, RuntimeError, TimeoutError) as exc:
-            console.print(f"[red]cannot reach Temporal at {settings.effective_temporal_address}: "
+            errors.print(f"[red]cannot reach Temporal at {settings.effective_temporal_address}: "
                           f"{exc}. Is `carebudget serve` running?[/]")
             raise typer.Exit(2) from None
         return await work(client)
@@ -46,11 +47,11 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except cases.CaseNotFound as exc:
-        console.print(f"[red]{exc.reason}[/]")
+        errors.print(f"[red]{exc.reason}[/]")
         raise typer.Exit(1) from None
     except cases.CaseServiceError as exc:
         field = f" ({exc.field})" if exc.field else ""
-        console.print(f"[red]refused{field}: {exc.reason}[/]")
+        errors.print(f"[red]refused{field}: {exc.reason}[/]")
         raise typer.Exit(1) from None
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from carebudget.settings import Settings, get_settings
 
 console = Console()
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _web_factory() -> Callable[..., Any] | None:
@@ -99,5 +100,5 @@ def register(app: typer.Typer) -> None:
         try:
             asyncio.run(serve(get_settings()))
         except StartupError as exc:
-            console.print(f"[red]carebudget serve: {exc}[/]")
+            errors.print(f"[red]carebudget serve: {exc}[/]")
             raise typer.Exit(2) from None
