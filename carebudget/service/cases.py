@@ -119,13 +119,12 @@ async def act(
     try:
         state = await handle.execute_update(step, request, result_type=CaseState)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        while not isinstance(cause, ApplicationError) and cause is not None and cause.cause:
-            cause = cause.cause
-        reason = str(cause.message if cause is not None else exc)
-        if isinstance(cause, ApplicationError) and cause.type == "StepRefused":
+        cause = _application_cause(exc)
+        reason = cause.message if cause is not None else str(exc)
+        kind = cause.type if cause is not None else None
+        if kind == "StepRefused":
             await _record_refusal(client, handle, case_id, step, request, reason)
-        if isinstance(cause, ApplicationError) and cause.type in ("StepRefused", "CounterProposalRefused"):
+        if kind in ("StepRefused", "CounterProposalRefused"):
             raise CaseRefused(reason, case_id) from None
         raise CaseRefused(f"{step} failed: {reason}", case_id) from None
     except RPCError as exc:
@@ -238,6 +237,14 @@ async def _raise_for_rpc(
         refusal = _refusal(step, request, reason)
         await _record_refusal_after_close(client, case_id, description.task_queue, refusal)
         raise CaseRefused(reason, case_id) from None
+
+
+def _application_cause(exc: WorkflowUpdateFailedError) -> ApplicationError | None:
+    """The business error behind a failed update (validator refusal or a handler's check)."""
+    cause: BaseException | None = exc.cause
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = cause.__cause__ or getattr(cause, "cause", None)
+    return cause
 
 
 def _check_council(council: str) -> None:

@@ -61,7 +61,7 @@ def test_serve_refuses_a_data_dir_it_cannot_write(tmp_path: Path) -> None:
 def test_serve_runs_temporal_worker_and_web_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = _env(tmp_path)
     server = subprocess.Popen(
-        [*CLI, "serve"], check=False, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+        [*CLI, "serve"], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
     try:
