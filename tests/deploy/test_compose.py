@@ -48,7 +48,7 @@ def test_the_commands_the_services_run_exist_in_the_code() -> None:
 
 def test_the_image_copies_everything_the_processes_import() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
-    copied = set(re.findall(r"^COPY (.+) \S+$", dockerfile, flags=re.M))
+    copied = set(re.findall(r"^COPY (.+) \S+$", dockerfile, flags=re.MULTILINE))
     copied = {part for line in copied for part in line.split()}
     for needed in ("carebudget", "workflows", "activities", "worker.py", "rules", "migrations", "alembic.ini", "pyproject.toml"):
         assert needed in copied, needed
