@@ -21,6 +21,16 @@ def _permanent(exc: Exception) -> ApplicationError:
     return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
 
 
+def _keep_bundle(store: Store, decision: dict) -> None:
+    """Store the content of the bundle the decision was made under, if this process still holds it
+    (the rule files may have changed since the decision activity ran)."""
+    from carebudget.rulebook import get_registry
+
+    bundle = get_registry().known_bundle(str(decision.get("rules", {}).get("bundle", "")))
+    if bundle is not None:
+        store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+
+
 class Records:
     """The record activities, on one store (the settings' store unless one is given)."""
 
@@ -38,7 +48,13 @@ class Records:
     @activity.defn
     def record_step(self, record: CaseRecord) -> None:
         """The case-list row, the decision records, then the ledger event for one step."""
-        from carebudget.store import DuplicateEvent, InvalidInput, UnknownCase
+        from carebudget.store import (
+            BundleMismatch,
+            DuplicateEvent,
+            InvalidInput,
+            UnknownBundle,
+            UnknownCase,
+        )
 
         store = self.store
         actor, role = record.actor.id, record.actor.role.value
@@ -48,6 +64,7 @@ class Records:
                     f"{record.event_key}:index", record.case_id, record.index, actor, role
                 )
             for kind, decision in sorted(record.decisions.items()):
+                _keep_bundle(store, decision)
                 store.record_decision(
                     f"{record.event_key}:{kind}", record.case_id, kind, decision, actor, role
                 )
@@ -55,7 +72,7 @@ class Records:
                 record.event_key, record.case_id, actor, role, record.action, record.payload,
                 record.personal,
             )
-        except (DuplicateEvent, InvalidInput, UnknownCase) as exc:
+        except (DuplicateEvent, InvalidInput, UnknownCase, BundleMismatch, UnknownBundle) as exc:
             raise _permanent(exc) from None
 
     @activity.defn

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,9 @@ class Registry:
         self._fingerprint: Fingerprint = ()
         self._library: Library | None = None
         self._bundles: dict[tuple[str, date], Bundle] = {}
+        # Every bundle handed out recently, by hash, kept across reloads: a decision's record may
+        # be written after the rule files changed, and must still store the content it was made under.
+        self._known: OrderedDict[str, Bundle] = OrderedDict()
         self.refused: RuleFileError | None = None
         self.refresh(force=True)
 
@@ -85,7 +89,15 @@ class Registry:
             if len(self._bundles) > 4096:
                 self._bundles.clear()
             self._bundles[key] = bundle
+            self._known[bundle.hash] = bundle
+            self._known.move_to_end(bundle.hash)
+            while len(self._known) > 256:
+                self._known.popitem(last=False)
         return bundle
+
+    def known_bundle(self, bundle_hash: str) -> Bundle | None:
+        """A bundle this process decided under recently (even if the files have since changed)."""
+        return self._known.get(bundle_hash)
 
 
 @lru_cache(maxsize=8)

@@ -93,3 +93,14 @@ def test_invalid_rule_files_name_file_line_and_reason(rules_copy: Path, edit, re
     assert refused.value.path.endswith("ras.yaml")
     assert refused.value.line is not None
     assert reason in str(refused.value)
+
+
+def test_a_bundle_decided_under_stays_known_by_hash_after_the_files_change(rules_copy: Path) -> None:
+    registry = Registry(rules_copy, poll_seconds=0.05)
+    before = registry.bundle("demo", ON)
+    ras = rules_copy / "councils/demo/ras.yaml"
+    ras.write_text(ras.read_text().replace("then: {add_points: 6}", "then: {add_points: 9}"))
+    touch_and_wait(registry)
+    assert registry.bundle("demo", ON).hash != before.hash
+    kept = registry.known_bundle(before.hash)
+    assert kept is not None and kept.content == before.content
