@@ -116,7 +116,7 @@ async def test_a_killed_worker_leaves_every_case_to_a_second_worker_with_the_sam
             ("submit_plan", SW, [s.plan for s in scripts]),
         ):
             states = await asyncio.gather(*(
-                cases.act(client, i, name, *(who or (s.start["person_user"], "person")), p)
+                cases.act(client, i, name, *_who(who, s), p)
                 for i, s, p in zip(ids, scripts, payloads, strict=True)
             ))
         assert all(state["stage"] == "sign_off" for state in states)
@@ -176,6 +176,10 @@ async def test_a_killed_worker_leaves_every_case_to_a_second_worker_with_the_sam
         assert sum(e.action == "decision.recorded" for e in trail) == len(stored)
     report = store.verify_chain()
     assert report.ok, report
+
+
+def _who(who: tuple[str, str] | None, script: examples.CaseScript) -> tuple[str, str]:
+    return who or (script.start["person_user"], "person")
 
 
 def _step(script: examples.CaseScript) -> tuple[str, str, str, dict[str, Any]]:
