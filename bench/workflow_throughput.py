@@ -120,7 +120,7 @@ async def _lifecycles(client: Client, store_url: str, timing: TimedClient) -> fl
     return elapsed
 
 
-async def _worker_rss(client: Client, address: str, data: Path) -> tuple[int, int, float]:
+async def _worker_rss(client: Client, address: str, data: Path) -> tuple[int, int, int, float]:
     """RSS (bytes) of a worker subprocess when idle, and with OPEN_CASES cases open."""
     from carebudget.service import cases, examples
 
@@ -158,7 +158,7 @@ async def _worker_rss(client: Client, address: str, data: Path) -> tuple[int, in
             if count.count >= OPEN_CASES + 1 or time.perf_counter() - started > 900:
                 break
             await asyncio.sleep(1)
-        return idle, _rss(worker.pid), time.perf_counter() - started
+        return idle, _rss(worker.pid), count.count - 1, time.perf_counter() - started
     finally:
         worker.kill()
         worker.wait()
@@ -212,8 +212,8 @@ async def _run() -> None:
                   f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms; baseline step "
                   f"{per_step * 1000:.1f} ms (goal p95 < 150 ms): {_verdict(p95 < 0.150)}")
 
-            idle, rss, took = await _worker_rss(client, address, data)
-            print(f"worker RSS: idle {idle / 2**20:.0f} MiB; with {OPEN_CASES} open cases "
+            idle, rss, opened, took = await _worker_rss(client, address, data)
+            print(f"worker RSS: idle {idle / 2**20:.0f} MiB; with {opened} open cases "
                   f"{rss / 2**20:.0f} MiB (opened in {took:.0f} s; goal < 1 GB at 5,000): "
                   f"{_verdict(rss < 2**30)}")
 
