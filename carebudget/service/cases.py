@@ -61,6 +61,10 @@ class CaseRefused(CaseServiceError):
     """The step may not be taken now: wrong stage, role, separation of duties, or a failed check."""
 
 
+class CaseBusy(CaseServiceError):
+    """The case could not be read in time (the workers are behind or Temporal is unreachable)."""
+
+
 async def get_client(settings: Settings | None = None) -> Client:
     settings = settings or get_settings()
     return await Client.connect(
@@ -141,6 +145,8 @@ async def describe(client: Client, case_id: str) -> dict[str, Any]:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"No case {case_id} found", case_id) from None
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+            raise CaseBusy(f"Case {case_id} could not be read just now; try again shortly", case_id) from None
         raise
     return view(state)
 

@@ -66,13 +66,15 @@ def _service() -> Any:
 
 
 def _refusal(exc: Exception) -> HTTPException | None:
-    """The case service's typed errors as HTTP: unknown 404, malformed 422, refused 409."""
-    from carebudget.service.cases import CaseInvalid, CaseNotFound, CaseServiceError
+    """The case service's typed errors as HTTP: unknown 404, malformed 422, refused 409, busy 503."""
+    from carebudget.service.cases import CaseBusy, CaseInvalid, CaseNotFound, CaseServiceError
 
     if not isinstance(exc, CaseServiceError):
         return None
     if isinstance(exc, CaseNotFound):
         return HTTPException(404, exc.reason)
+    if isinstance(exc, CaseBusy):
+        return HTTPException(503, exc.reason)
     kind, code = ("invalid input", 422) if isinstance(exc, CaseInvalid) else ("refused", 409)
     return HTTPException(code, {"error": kind, "field": exc.field, "message": exc.reason})
 
