@@ -427,6 +427,12 @@ def get_change(
         raise HTTPException(404, exc.message) from None
 
 
+def _policy_refusal(exc: policy_changes.PolicyChangeError) -> HTTPException:
+    """An unknown change is 404; a change that may not be published or withdrawn now is 409."""
+    code = 404 if isinstance(exc, policy_changes.PolicyChangeNotFound) else 409
+    return HTTPException(code, {"error": "refused", "field": exc.field, "message": exc.message})
+
+
 @router.post("/policy/changes/{change_id}/publish", tags=["rules"])
 def publish_change(
     request: Request,
@@ -439,10 +445,7 @@ def publish_change(
             request.app.state.settings, request.app.state.store, change_id, user.username
         )
     except policy_changes.PolicyChangeError as exc:
-        code = 404 if exc.message.startswith("no policy change") else 409
-        raise HTTPException(
-            code, {"error": "refused", "field": exc.field, "message": exc.message}
-        ) from None
+        raise _policy_refusal(exc) from None
     return policy_changes.as_json(proposal)
 
 
@@ -455,8 +458,5 @@ def withdraw_change(
     try:
         proposal = policy_changes.withdraw(request.app.state.settings, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
-        code = 404 if exc.message.startswith("no policy change") else 409
-        raise HTTPException(
-            code, {"error": "refused", "field": exc.field, "message": exc.message}
-        ) from None
+        raise _policy_refusal(exc) from None
     return policy_changes.as_json(proposal)

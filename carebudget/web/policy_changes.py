@@ -40,6 +40,10 @@ class PolicyChangeError(ValueError):
         self.field = field
 
 
+class PolicyChangeNotFound(PolicyChangeError):
+    """No policy change with that id."""
+
+
 class ProposalIn(BaseModel):
     """An uploaded rule, parameter or rule-test file for one council's folder."""
 
@@ -113,10 +117,10 @@ def save(data_dir: Path, proposal: Proposal) -> None:
 
 def load(data_dir: Path, proposal_id: str) -> Proposal:
     if not re.fullmatch(r"[0-9a-f]{12}", proposal_id):
-        raise PolicyChangeError(f"no policy change {proposal_id!r}", "proposal_id")
+        raise PolicyChangeNotFound(f"no policy change {proposal_id!r}", "proposal_id")
     path = proposals_dir(data_dir) / f"{proposal_id}.json"
     if not path.is_file():
-        raise PolicyChangeError(f"no policy change {proposal_id!r}", "proposal_id")
+        raise PolicyChangeNotFound(f"no policy change {proposal_id!r}", "proposal_id")
     return Proposal.model_validate_json(path.read_text(encoding="utf-8"))
 
 
