@@ -68,10 +68,6 @@ class Bundle:
             raise MissingParameter(name, self.on, resolved.note or f"not confirmed for the period from {resolved.since}")
         return resolved.value
 
-    def param_detail(self, name: str) -> ResolvedParameter:
-        self.param(name)
-        return self.parameters[name]
-
     def rules(self, stage: str) -> tuple[Rule, ...]:
         return tuple(r for f in self.rule_files if f.stage == stage for r in f.rules)
 

@@ -94,13 +94,6 @@ def _values(cond: Condition) -> list[Value]:
     return [v for item in cond.items for v in _values(item)]
 
 
-def facts_used(cond: Condition) -> set[str]:
-    if isinstance(cond, Compare):
-        extra = {cond.value.name} if isinstance(cond.value, FactRef) else set()
-        return {cond.fact} | extra
-    return {name for item in cond.items for name in facts_used(item)}
-
-
 def parse_date(value: Any, path: Path | str, line: int | None, what: str) -> date:
     if isinstance(value, date):
         return value
