@@ -62,25 +62,41 @@ def reached_pension_credit_age(born: date, on: date, table: list[dict[str, Any]]
     raise MissingParameter("pension_credit_qualifying_age", on, f"no cohort covers birth date {born.isoformat()}")
 
 
-def minimum_income_guarantee(case: CaseFacts, bundle: Bundle, on: date) -> tuple[Decimal, str, list[str]]:
+# SI 2014/2672 reg 2(1) defines these premiums by the Income Support (General) Regulations 1987
+# Sch 2 paras 11 and 13A, which give them only below pension credit qualifying age.
+PREMIUMS_END_AT_PENSION_CREDIT_AGE = (
+    "At or over pension credit qualifying age the minimum income guarantee has no disability or "
+    "enhanced disability premium (SI 2014/2672 reg 2(1); Income Support (General) Regulations 1987 "
+    "Sch 2 paras 11 and 13A), so {premiums} given in the finances {verb} not added."
+)
+
+
+def minimum_income_guarantee(case: CaseFacts, bundle: Bundle, on: date) -> dict[str, Any]:
     """SI 2014/2672 reg 7: the weekly amount a person receiving care at home must be left with."""
     assert case.person and case.finances
     born = case.person.date_of_birth
-    age = age_on(born, on)
-    used: list[str] = []
-    if reached_pension_credit_age(born, on, bundle.param("pension_credit_qualifying_age")):
+    pension_age = reached_pension_credit_age(born, on, bundle.param("pension_credit_qualifying_age"))
+    if pension_age:
         band = "mig.single_pension_credit_age"
-    elif age >= 25:
+    elif age_on(born, on) >= 25:
         band = "mig.single_25_to_pension_credit_age"
     else:
         band = "mig.single_18_to_24"
     amount = money(bundle.param(band))
-    used.append(band)
-    for premium in case.finances.premiums:
-        name = f"mig.{premium.value}_premium"
+    used = [band]
+    premiums = [p.value for p in case.finances.premiums]
+    for premium in [] if pension_age else premiums:
+        name = f"mig.{premium}_premium"
         amount += money(bundle.param(name))
         used.append(name)
-    return amount, band, used
+    result: dict[str, Any] = {
+        "minimum_income_guarantee": amount,
+        "minimum_income_guarantee_band": band,
+        "parameters_used": used,
+    }
+    if pension_age and premiums:
+        result["premiums_not_applied"] = premiums
+    return result
 
 
 def assess_charge(
@@ -114,10 +130,11 @@ def assess_charge(
     }
     if route == "means_tested":
         if setting == "home":
-            mig, band, used = minimum_income_guarantee(case, bundle, on)
-            available = finances.weekly_income + tariff - mig - finances.housing_costs - finances.disability_related_expenditure
-            result.update(minimum_income_guarantee=mig, minimum_income_guarantee_band=band,
-                          parameters_used=["capital_limit_upper", "capital_limit_lower", "tariff_income_step", *used])
+            mig = minimum_income_guarantee(case, bundle, on)
+            available = (finances.weekly_income + tariff - mig["minimum_income_guarantee"]
+                         - finances.housing_costs - finances.disability_related_expenditure)
+            result.update(mig, parameters_used=[
+                "capital_limit_upper", "capital_limit_lower", "tariff_income_step", *mig["parameters_used"]])
         else:
             pea = money(bundle.param("personal_expenses_allowance"))
             available = finances.weekly_income + tariff - pea
@@ -138,6 +155,10 @@ def explain_charge(charge: dict[str, Any]) -> list[str]:
         (f"Assessed capital is £{charge['capital_assessed']:,.2f}, giving tariff income of "
          f"£{charge['tariff_income']} a week (SI 2014/2672 reg 25)."),
     ]
+    if charge.get("premiums_not_applied"):
+        premiums = charge["premiums_not_applied"]
+        named = " and ".join(f"the {p.replace('_', ' ')} premium" for p in premiums)
+        lines.append(PREMIUMS_END_AT_PENSION_CREDIT_AGE.format(premiums=named, verb="is" if len(premiums) == 1 else "are"))
     if "minimum_income_guarantee" in charge:
         lines.append(
             f"The minimum income guarantee is £{charge['minimum_income_guarantee']} a week "

@@ -18,11 +18,11 @@ from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_fa
 from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
 from carebudget.rulebook.library import UnknownCouncil
-from carebudget.rulebook.parameters import MissingParameter
+from carebudget.rulebook.parameters import UNCONFIRMED_GRADES, MissingParameter
 from carebudget.rulebook.registry import get_registry
 
 ADULT_AGE = 18
-SECONDARY_GRADES = {"S", "P*", "council"}
+CHARGING_KINDS = ("charge", "assessment")
 
 
 class DecisionError(ValueError):
@@ -65,7 +65,7 @@ def parse_input(kind: str, payload: Any) -> CaseFacts | CounterProposalFacts:
     return facts
 
 
-def check_adult(facts: CaseFacts, on: date) -> None:
+def check_adult(facts: CaseFacts, on: date, kind: str) -> None:
     person = facts.person
     if person is None:
         return
@@ -77,6 +77,13 @@ def check_adult(facts: CaseFacts, on: date) -> None:
     if person.care_home_admission_date and person.care_home_admission_date > on:
         raise DecisionError("invalid input", "person.care_home_admission_date",
                             "person.care_home_admission_date: is after the decision date")
+    if kind in CHARGING_KINDS and person.setting.value == "care_home" and person.care_home_admission_date is None:
+        # SI 2014/2672 Sch 2 para 2: the 12-week property disregard runs from the first day of a
+        # permanent admission; without that day the capital cannot be assessed, and nothing is assumed.
+        raise DecisionError("invalid input", "person.care_home_admission_date", (
+            "person.care_home_admission_date: required for a care-home charge; the main home is "
+            "disregarded for 12 weeks from the first day of permanent admission (SI 2014/2672 Sch 2 "
+            "para 2), so the date of admission must be given"))
 
 
 def jsonable(value: Any) -> Any:
@@ -94,13 +101,28 @@ def jsonable(value: Any) -> Any:
 
 
 def _parameter_notes(bundle: Bundle, names: list[str]) -> list[str]:
+    """A figure not read from the regulations themselves says so, and where to check it."""
     notes = []
     for name in names:
         detail = bundle.parameters.get(name)
-        if detail is not None and detail.grade in SECONDARY_GRADES:
-            notes.append(f"The figure for {name} (£{Decimal(str(detail.value)):.2f}) is taken from {detail.source or 'a secondary source'} "
-                         f"(source grade {detail.grade}), in force from {detail.since}.")
+        if detail is None or detail.grade not in UNCONFIRMED_GRADES:
+            continue
+        figure = f"The figure for {name} (£{Decimal(str(detail.value)):,.2f}, in force from {detail.since})"
+        source = detail.source or "a secondary source"
+        if detail.grade == "D":
+            notes.append(f"{figure} is derived, not yet read from the regulations (source grade D): "
+                         f"{detail.derivation}. Check it against {source}.")
+        elif detail.grade == "council":
+            notes.append(f"{figure} is the council's own: {source}.")
+        else:
+            notes.append(f"{figure} is taken from {source} (source grade {detail.grade}), "
+                         "not from the regulations themselves.")
     return notes
+
+
+def _prevention_policy(bundle: Bundle) -> str:
+    policy = bundle.parameters.get("policy.predicted_needs_establish_eligibility")
+    return policy.reference if policy is not None else "the council's prevention policy"
 
 
 def decide_with_bundle(
@@ -131,7 +153,7 @@ def decide_with_bundle(
                  "is met within it (Care Act 2014 s26; CSSG 11.24).")
             ]
         else:
-            check_adult(facts, on)
+            check_adult(facts, on, kind)
             case_facts = assess_facts(facts, on)
             run_stage(bundle, "assess", case_facts, ev, engine)
             if kind in ("eligibility", "assessment"):
@@ -144,7 +166,9 @@ def decide_with_bundle(
                 record["indicative_budget"] = indicative_budget.indicative_budget(bundle, ev)
             explanation += ev.reasons
             if "eligibility" in record and not record["eligibility"]["eligible"]:
-                explanation.append(eligibility.ADVICE_NOT_ELIGIBLE)
+                advice = eligibility.advice(record["eligibility"], _prevention_policy(bundle))
+                record["eligibility"]["advice"] = advice
+                explanation.append(advice)
             if "charge" in record:
                 explanation += charging.explain_charge(record["charge"])
                 explanation += _parameter_notes(bundle, record["charge"].get("parameters_used", []))

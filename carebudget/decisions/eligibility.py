@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from carebudget.decisions.evaluate import Evaluation
+from carebudget.decisions.facts import carer_unable_outcomes
 from carebudget.decisions.inputs import CaseFacts
 
 # s13(5): where no need is eligible, written advice and information on meeting, reducing,
@@ -14,14 +15,28 @@ ADVICE_NOT_ELIGIBLE = (
     "information about what can be done to meet or reduce the needs and to prevent or delay "
     "further needs developing (Care Act 2014 s13(5)); it may still meet needs under s19."
 )
+ADVICE_MET_UNDER_PREVENTION_POLICY = (
+    "None of the needs meet the eligibility criteria now, so the council gives written advice and "
+    "information about meeting, reducing, preventing or delaying needs (Care Act 2014 s13(5)). "
+    "It will meet the needs predicted over the next 12 months under its prevention policy "
+    "({policy}), using its power to meet needs that are not eligible (s19(1)) and its duty to "
+    "prevent or delay needs (s2); charging applies as under s18 (s14)."
+)
+
+BASES = ("current", "predicted", "none")
 
 
 def adult_eligibility(case: CaseFacts, ev: Evaluation) -> dict[str, Any]:
+    """`eligible` is the statutory test of reg 2(1) on current needs; `needs_met` is whether the
+    council will meet needs, on that basis or under its prevention policy (s19(1), s2)."""
     assert case.needs is not None
     eligible = bool(ev.get("eligibility.eligible", False))
+    needs_met = eligible or bool(ev.get("eligibility.needs_met", False))
+    basis = "current" if eligible else (ev.get("eligibility.basis") or "none") if needs_met else "none"
     result: dict[str, Any] = {
         "eligible": eligible,
-        "basis": ev.get("eligibility.basis") if eligible else None,
+        "needs_met": needs_met,
+        "basis": basis,
         "unable_outcomes": sorted(o.value for o, ways in case.needs.outcomes.items() if ways),
         "conditions": {
             "impairment_or_illness": bool(ev.get("eligibility.conditions.impairment_or_illness", False)),
@@ -34,19 +49,29 @@ def adult_eligibility(case: CaseFacts, ev: Evaluation) -> dict[str, Any]:
             o.value for o, ways in case.predicted_needs.outcomes.items() if ways
         )
         result["predicted_eligible"] = bool(ev.get("eligibility.predicted_eligible", False))
-    if not eligible:
-        result["advice"] = ADVICE_NOT_ELIGIBLE
     return result
+
+
+def advice(record: dict[str, Any], prevention_policy: str) -> str:
+    """The s13(5) advice for a person none of whose needs are eligible now."""
+    if record["needs_met"]:
+        return ADVICE_MET_UNDER_PREVENTION_POLICY.format(policy=prevention_policy)
+    return ADVICE_NOT_ELIGIBLE
 
 
 def carer_eligibility(case: CaseFacts, ev: Evaluation) -> dict[str, Any]:
     assert case.carer is not None
-    return {
+    counted, only_takes_longer = carer_unable_outcomes(case)
+    result: dict[str, Any] = {
         "eligible": bool(ev.get("carer_eligibility.eligible", False)),
-        "unable_outcomes": sorted(o.value for o, ways in case.carer.outcomes.items() if ways),
+        "unable_outcomes": counted,
         "conditions": {
             "needs_from_necessary_care": bool(ev.get("carer_eligibility.conditions.needs_from_necessary_care", False)),
             "health_or_outcomes_affected": bool(ev.get("carer_eligibility.conditions.health_or_outcomes_affected", False)),
             "significant_wellbeing_impact": bool(ev.get("carer_eligibility.conditions.significant_wellbeing_impact", False)),
         },
     }
+    if only_takes_longer:
+        # SI 2015/313 reg 3(3): these were marked only as taking significantly longer.
+        result["outcomes_not_counted"] = only_takes_longer
+    return result

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs, WellbeingImpact
-from carebudget.rulebook.vocabulary import CARER_OUTCOMES, OUTCOMES, WAYS
+from carebudget.rulebook.vocabulary import CARER_OUTCOMES, CARER_WAYS, OUTCOMES, WAYS
 
 
 def age_on(born: date, on: date) -> int:
@@ -71,13 +71,14 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
     facts.update(_needs("", case.needs))
     facts.update(_needs("predicted_", case.predicted_needs))
     carer = case.carer
-    carer_outcomes = {o.value for o, ways in (carer.outcomes.items() if carer else ()) if ways}
+    carer_outcomes, only_longer = carer_unable_outcomes(case)
     facts.update({
         "carer_given": carer is not None,
         "carer_needs_arise_from_providing_necessary_care": bool(carer and carer.needs_arise_from_providing_necessary_care),
         "carer_health_at_risk": bool(carer and carer.health_at_risk),
         "carer_wellbeing_impact_significant": bool(carer and carer.wellbeing_impact.value == "significant"),
         "carer_unable_outcome_count": len(carer_outcomes),
+        "carer_outcomes_only_takes_longer_count": len(only_longer),
         **{f"carer_unable_{o}": o in carer_outcomes for o in CARER_OUTCOMES},
     })
     finances, care = case.finances, case.care
@@ -89,6 +90,19 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
         "weekly_cost": money(care.weekly_cost) if care else 0.0,
     })
     return facts
+
+
+def carer_unable_outcomes(case: CaseFacts) -> tuple[list[str], list[str]]:
+    """The carer's outcomes they are unable to achieve in one of the three ways of reg 3(3), and
+    those marked only as taking significantly longer, which for a carer do not count."""
+    counted: list[str] = []
+    not_counted: list[str] = []
+    for outcome, ways in (case.carer.outcomes.items() if case.carer else ()):
+        if any(way.value in CARER_WAYS for way in ways):
+            counted.append(outcome.value)
+        elif ways:
+            not_counted.append(outcome.value)
+    return sorted(counted), sorted(not_counted)
 
 
 def weeks_since_admission(case: CaseFacts, on: date) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from carebudget.rulebook.bundle import NATIONAL, Bundle
@@ -108,6 +109,8 @@ class Library:
                 for rule_file in layer.rule_files:
                     if rule_file.name in national_names:
                         raise RuleFileError(rule_file.path, None, f"{rule_file.name!r} is a national rule set; a council overlay adds its own rules")
+            for layer in layers[1:]:
+                check_floors(self.national.parameters, layer.parameters)
             dates = {f.effective_from for layer in layers for f in layer.rule_files}
             for layer in layers:
                 for rule_file in layer.rule_files:
@@ -116,6 +119,26 @@ class Library:
                             raise RuleFileError(rule_file.path, None, f"unknown parameter {name!r}")
             for on in sorted(dates):
                 self.bundle(code, on).check()
+
+
+def check_floors(national: dict[str, ParameterDef], overlay: dict[str, ParameterDef]) -> None:
+    """Regs 6 and 7 set what a person must at least be left with: a council may leave more, never
+    less. Each overlay value of a `floor` parameter is compared with the national figure in force
+    on the day the overlay value takes effect (a later national figure supersedes it anyway)."""
+    for name, param in overlay.items():
+        base = national.get(name)
+        if base is None or not base.floor:
+            continue
+        for entry in param.values:
+            national_entry = base.at(entry.since)
+            if entry.value is None or national_entry is None or national_entry.value is None:
+                continue
+            if Decimal(str(entry.value)) < Decimal(str(national_entry.value)):
+                raise RuleFileError(param.path, entry.line, (
+                    f"{name} from {entry.since}: £{Decimal(str(entry.value)):.2f} is below the national "
+                    f"figure of £{Decimal(str(national_entry.value)):.2f} in force that day ({base.reference}, "
+                    f"from {national_entry.since}); a council may leave people more than the national "
+                    "minimum, never less"))
 
 
 def load_library(root: Path) -> Library:

@@ -2,7 +2,8 @@
 
 Each test is a sentence as its name, a decision kind and date, the input, and the expected parts
 of the decision record as dotted paths (`eligibility.eligible: true`), or `expected_error` naming
-the field or parameter the decision must refuse on.
+the field or parameter the decision must refuse on. `explanation_includes` lists words each of
+which some line of the written explanation must contain (a clause, a figure's name, a reason).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 from carebudget.rulebook.bundle import NATIONAL
 from carebudget.rulebook.library import Library
 from carebudget.rulebook.rules import parse_date
-from carebudget.rulebook.yamlsource import RuleFileError, line_of, load_yaml, strip_lines
+from carebudget.rulebook.yamlsource import LINE_KEY, RuleFileError, line_of, load_yaml, strip_lines
+
+TEST_KEYS = {"name", "kind", "date", "input", "expected", "expected_error", "explanation_includes", LINE_KEY}
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class RuleTest:
     expected_error: str | None
     path: str
     line: int | None
+    explanation_includes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,16 +51,22 @@ def load_tests(path: Path, council: str) -> list[RuleTest]:
         line = line_of(item)
         if not isinstance(item, dict):
             raise RuleFileError(path, line, "each test is a mapping with name, kind, date, input, expected")
+        unknown = sorted(set(item) - TEST_KEYS)
+        if unknown:
+            raise RuleFileError(path, line, f"test has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(TEST_KEYS - {LINE_KEY}))}")
         missing = [k for k in ("name", "kind", "date", "input") if k not in item]
         if missing:
             raise RuleFileError(path, line, f"test is missing {', '.join(missing)}")
         if "expected" not in item and "expected_error" not in item:
             raise RuleFileError(path, line, f"test {item['name']!r} needs expected or expected_error")
+        includes = item.get("explanation_includes", [])
+        if not isinstance(includes, list) or not all(isinstance(x, str) and x.strip() for x in includes):
+            raise RuleFileError(path, line, f"test {item['name']!r}: explanation_includes must be a list of non-empty texts")
         tests.append(RuleTest(
             name=str(item["name"]), council=council, kind=str(item["kind"]),
             on=parse_date(item["date"], path, line, "date"), input=strip_lines(item["input"]),
             expected=strip_lines(item.get("expected") or {}), expected_error=item.get("expected_error"),
-            path=str(path), line=line,
+            path=str(path), line=line, explanation_includes=tuple(includes),
         ))
     return tests
 
@@ -113,4 +123,7 @@ def run_test(library: Library, test: RuleTest) -> RuleTestResult:
             continue
         if not _same(actual, expected):
             problems.append(f"{path}: expected {expected!r}, got {actual!r}")
+    for words in test.explanation_includes:
+        if not any(words in line for line in record["explanation"]):
+            problems.append(f"explanation: no line says {words!r}")
     return RuleTestResult(test, not problems, problems)

@@ -12,6 +12,11 @@ from carebudget.decisions.inputs import CarerOutcome, Outcome, Way
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 CARER_OUTCOMES: tuple[str, ...] = tuple(o.value for o in CarerOutcome)
 WAYS: tuple[str, ...] = tuple(w.value for w in Way)
+# SI 2015/313 reg 3(3): a carer is unable to achieve an outcome in three ways only. "Takes
+# significantly longer" (reg 2(3)(d)) is for adults, not carers.
+CARER_WAYS: tuple[str, ...] = (
+    Way.needs_assistance.value, Way.significant_pain_distress_anxiety.value, Way.endangers_health_safety.value,
+)
 
 BOOL, NUMBER = "bool", "number"
 SETTINGS = ("home", "care_home")
@@ -51,6 +56,7 @@ _CARER: dict[str, object] = {
     "carer_health_at_risk": BOOL,
     "carer_wellbeing_impact_significant": BOOL,
     "carer_unable_outcome_count": NUMBER,
+    "carer_outcomes_only_takes_longer_count": NUMBER,
     **{f"carer_unable_{o}": BOOL for o in CARER_OUTCOMES},
 }
 
@@ -86,6 +92,7 @@ ROUTES = ("means_tested", "full_cost", "self_funder")
 # What `then: set:` may write, with its type or allowed values.
 OUTPUTS: dict[str, object] = {
     "eligibility.eligible": BOOL,
+    "eligibility.needs_met": BOOL,
     "eligibility.basis": ("current", "predicted"),
     "eligibility.conditions.impairment_or_illness": BOOL,
     "eligibility.conditions.unable_two_or_more_outcomes": BOOL,

@@ -123,7 +123,7 @@ def run_whatif(
             # The same indicative-budget decision as `decide`, with the case's facts read once
             # and evaluated under both bundles.
             facts = parse_input("indicative-budget", case["input"])
-            check_adult(facts, on)  # type: ignore[arg-type]
+            check_adult(facts, on, "indicative-budget")  # type: ignore[arg-type]
             flat = assess_facts(facts, on)  # type: ignore[arg-type]
             amounts = []
             for lib in (current, candidate):

@@ -77,10 +77,19 @@ def test_charge_uses_the_figure_in_force_on_the_decision_date() -> None:
 
 
 def test_a_decision_in_a_period_with_an_unconfirmed_figure_fails_with_the_parameter_named() -> None:
+    payload = charge_input("0", date_of_birth="1990-01-01")
+    payload["finances"]["premiums"] = ["disability"]
     with pytest.raises(DecisionError) as refused:
-        decide("charge", "england", date(2022, 4, 15), charge_input("0", date_of_birth="1990-01-01"))
+        decide("charge", "england", date(2023, 6, 1), payload)
     assert refused.value.error == "missing parameter"
-    assert refused.value.field == "mig.single_25_to_pension_credit_age"
+    assert refused.value.field == "mig.disability_premium"
+    assert "not confirmed" in refused.value.message
+
+
+@pytest.mark.parametrize(("on", "guarantee"), [(date(2022, 4, 5), "91.40"), (date(2022, 4, 6), "94.15")])
+def test_the_april_2022_uprating_is_in_force_from_6_april(on: date, guarantee: str) -> None:
+    record = decide("charge", "england", on, charge_input("0", date_of_birth="1990-01-01"))
+    assert record["charge"]["minimum_income_guarantee"] == guarantee
 
 
 def test_a_secondary_source_figure_is_named_in_the_explanation() -> None:

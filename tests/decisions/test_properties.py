@@ -70,3 +70,43 @@ def test_the_charge_never_exceeds_the_cost_nor_takes_income_below_the_floor(capi
         deductions = (housing + dre) if setting == "home" else Decimal(0)
         # What is left of income and tariff income after the charge never falls below the floor.
         assert income + tariff - deductions - charge >= floor or charge == 0
+
+
+def _pension_credit_birthday(born: date) -> date:
+    from carebudget.decisions.charging import reached_pension_credit_age
+    from carebudget.rulebook import get_registry
+
+    table = get_registry().bundle("england", ON).param("pension_credit_qualifying_age")
+    day = date(born.year + 66, born.month, 1)
+    while not reached_pension_credit_age(born, day, table):
+        day = day.fromordinal(day.toordinal() + 1)
+    return day
+
+
+@FAST
+@given(
+    born=st.dates(date(1958, 1, 1), date(1961, 12, 31)),
+    premiums=st.lists(st.sampled_from(["disability", "enhanced_disability"]), unique=True),
+    income=money, capital=st.decimals(0, 23250, places=2),
+)
+def test_turning_pension_credit_age_never_adds_a_premium(born, premiums, income, capital) -> None:
+    """SI 2014/2672 reg 2(1); Income Support (General) Regulations 1987 Sch 2 paras 11 and 13A:
+    the premiums exist only below pension credit age, whatever the input flags."""
+    turns = _pension_credit_birthday(born)
+    days = [turns.fromordinal(turns.toordinal() - 1), turns]
+    if days[0] < date(2024, 4, 6):
+        return  # the 2022/23 and 2023/24 premiums are not confirmed (NC)
+    records = [
+        decide("charge", "england", day, {
+            "person": {"date_of_birth": born.isoformat(), "setting": "home"},
+            "finances": {"capital": str(capital), "weekly_income": str(income), "premiums": premiums},
+            "care": {"weekly_cost": "500.00"},
+        })["charge"]
+        for day in days
+    ]
+    before, after = (set(r["parameters_used"]) for r in records)
+    premium_names = {f"mig.{p}_premium" for p in premiums}
+    assert before & premium_names == premium_names
+    assert not after & {"mig.disability_premium", "mig.enhanced_disability_premium"}
+    assert records[1]["minimum_income_guarantee_band"] == "mig.single_pension_credit_age"
+    assert records[1].get("premiums_not_applied", []) == premiums

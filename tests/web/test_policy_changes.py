@@ -116,6 +116,29 @@ def test_a_change_that_breaks_the_rules_is_refused_and_cannot_be_published(polic
     ).read_text() == rules_before
 
 
+def test_a_change_leaving_people_less_than_the_national_minimum_is_refused(policy_app: Any) -> None:
+    """SI 2014/2672 regs 6 and 7 are minimums: a council may be more generous, never less."""
+    client, settings, tokens = policy_app
+    charging = Path(settings.rules_dir) / "councils/demo/parameters/charging.yaml"
+    rules_before = charging.read_text()
+    lowered = rules_before.replace("{value: 31.80,", "{value: 29.00,")
+    assert lowered != rules_before
+    change = client.post(
+        "/api/policy/changes",
+        headers=bearer(tokens["demo-policy-admin"]),
+        json={"council": "demo", "path": "parameters/charging.yaml", "content": lowered},
+    ).json()
+    assert change["status"] == "refused"
+    problem = change["problems"][0]
+    assert "charging.yaml" in problem and "£29.00" in problem and "£31.80" in problem
+    assert "SI 2014/2672 reg 6" in problem
+    response = client.post(
+        f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"])
+    )
+    assert response.status_code == 409
+    assert charging.read_text() == rules_before
+
+
 def test_a_file_that_does_not_parse_is_refused_with_its_line(policy_app: Any) -> None:
     client, _, tokens = policy_app
     change = client.post(
