@@ -200,7 +200,7 @@ class CaseWorkflow:
         facts = self._facts()
         eligibility = await self._decide("eligibility", facts)
         self._event("eligibility.decided", SYSTEM, _summary(eligibility))
-        if not eligibility["eligibility"]["eligible"]:
+        if not _needs_met(eligibility["eligibility"]):
             # s13(5): written advice and information, and the case closes.
             self.state.advice = list(eligibility.get("explanation", []))
             self._enter(Stage.closed, None, "")
@@ -641,6 +641,12 @@ async def _run_activity(
     return await workflow.execute_activity(
         name, arg, result_type=result_type, start_to_close_timeout=timeout, retry_policy=RETRY
     )
+
+
+def _needs_met(eligibility: dict[str, Any]) -> bool:
+    """The council will meet needs: eligible (s13, s18) or under its prevention policy (s19(1), s2).
+    Records made before `needs_met` existed carry only `eligible`, which then decided alone."""
+    return bool(eligibility.get("needs_met", eligibility["eligible"]))
 
 
 def _summary(record: dict[str, Any]) -> str:

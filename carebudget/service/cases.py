@@ -24,6 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from carebudget.decisions.inputs import Setting
 from carebudget.settings import Settings, get_settings
 from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
 from workflows.models import (
@@ -91,6 +92,13 @@ async def start_case(
     except ValidationError as exc:
         raise CaseInvalid(readable(exc), field=_first_field(exc)) from None
     _check_council(start.council)
+    if start.person.setting is Setting.care_home and start.person.care_home_admission_date is None:
+        # SI 2014/2672 Sch 2 para 2: a care-home charge cannot be decided without this day.
+        raise CaseInvalid(
+            "person.care_home_admission_date: give the date the person moved into the care home "
+            "permanently; the 12-week property disregard counts from it",
+            field="person.care_home_admission_date",
+        )
     case_id = start.case_id or new_case_id()
     await client.start_workflow(
         CaseWorkflow.run,

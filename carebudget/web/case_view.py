@@ -63,6 +63,24 @@ def predicted_outcomes(state: dict[str, Any]) -> list[str]:
     return out
 
 
+def eligibility_headline(record: dict[str, Any] | None) -> str:
+    """The eligibility decision in plain words, addressed to the person (s13(2) written record)."""
+    if not record:
+        return ""
+    if record.get("eligible"):
+        return "Your needs meet the national eligibility criteria, so the council will meet them."
+    if record.get("needs_met"):
+        return (
+            "Your needs do not meet the national eligibility criteria today, but they are expected to "
+            "within the next 12 months. Under its prevention policy the council will meet them now, "
+            "to prevent or delay them getting worse (Care Act 2014 sections 19(1) and 2)."
+        )
+    return (
+        "Your needs do not meet the national eligibility criteria, so the council will not arrange "
+        "care for them now. Below is advice and information about what can help."
+    )
+
+
 def view(state: dict[str, Any]) -> dict[str, Any]:
     eligibility = decision(state, "eligibility", "assessment")
     budget = decision(state, "indicative-budget", "assessment")
@@ -92,6 +110,7 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "predicted": needs_rows(_get(state, "assessment.predicted_needs")),
         "eligibility": (eligibility or {}).get("eligibility"),
         "eligibility_reasons": (eligibility or {}).get("explanation", []),
+        "eligibility_headline": eligibility_headline((eligibility or {}).get("eligibility")),
         "advice": _get(state, "advice") or [],
         "indicative_budget": (budget or {}).get("indicative_budget"),
         "budget_reasons": (budget or {}).get("explanation", []),

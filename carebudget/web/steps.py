@@ -73,6 +73,17 @@ def parse_start(
     setting = _text(form, "setting")
     if setting not in ("home", "care_home"):
         errors["setting"] = "Choose where the person lives"
+    admitted = None
+    if setting == "care_home":
+        # SI 2014/2672 Sch 2 para 2: the 12-week property disregard counts from this day.
+        try:
+            admitted = date.fromisoformat(_text(form, "care_home_admission_date"))
+            if admitted > date.today():
+                errors["care_home_admission_date"] = "The date of moving into the care home cannot be in the future"
+        except ValueError:
+            errors["care_home_admission_date"] = (
+                "Enter the date the person moved into the care home permanently, like 2026-03-01: "
+                "the charge depends on it")
     person_user = user.username if user.role == "person" else _text(form, "person_user") or None
     payload = {
         "council": council,
@@ -80,6 +91,7 @@ def parse_start(
             "name": name,
             "date_of_birth": born.isoformat() if born else None,
             "setting": setting,
+            **({"care_home_admission_date": admitted.isoformat()} if admitted else {}),
         },
         "person_user": person_user,
     }

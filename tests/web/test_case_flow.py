@@ -428,3 +428,49 @@ async def test_a_counter_proposal_that_leaves_a_need_unmet_is_refused_and_nothin
         )
         state = (await client.get(f"/api/cases/{case_id}", headers=who["approver"])).json()
         assert state["stage"] == "sign_off" and state["counter_proposal"] is None
+
+
+async def test_needs_met_only_under_the_prevention_policy_move_the_case_on_in_plain_words(
+    live: dict[str, Any],
+) -> None:
+    """Care Act 2014 s19(1) and s2: not eligible now (reg 2(1)), but the demo council's prevention
+    policy meets the needs predicted over the next 12 months, so the case goes on to planning."""
+    one_now = {**NEEDS, "outcomes": {"nutrition": ["needs_assistance"]}}
+    two_predicted = {**NEEDS, "outcomes": {"personal_hygiene": ["needs_assistance"],
+                                           "toilet_needs": ["needs_assistance"]}}
+    async with api(live["app"]) as client:
+        sw, person = await token(client, "demo-social-worker"), await token(client, "demo-person")
+        case_id = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+        for name, headers, payload in (
+            ("self_assess", person, {"needs": one_now, "predicted_needs": two_predicted}),
+            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted}),
+        ):
+            response = await client.post(f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers)
+            assert response.status_code == 200, response.text
+        state = await wait_for_stage(client, case_id, "support_planning", sw)
+    record = state["decisions"]["eligibility"]["eligibility"]
+    assert (record["eligible"], record["needs_met"], record["basis"]) == (False, True, "predicted")
+    async with page_session(live["app"], "demo-person") as pages:
+        page = (await pages.get(f"/cases/{case_id}")).text
+    assert "do not meet the national eligibility criteria today" in page
+    assert "Under its prevention policy the council will meet them now" in page
+
+
+async def test_a_care_home_case_without_the_admission_date_is_refused_naming_the_field(
+    live: dict[str, Any],
+) -> None:
+    """SI 2014/2672 Sch 2 para 2: the charge cannot be decided without the day of admission."""
+    care_home = {**START, "person": {**START["person"], "setting": "care_home"}}
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        response = await client.post("/api/cases", json=care_home, headers=sw)
+        assert response.status_code == 422
+        assert response.json()["field"] == "person.care_home_admission_date"
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+    async with page_session(live["app"], "demo-social-worker") as pages:
+        page = await pages.post("/cases/new", data={
+            "council": "demo", "name": "Ena Khan", "date_of_birth": "1940-02-02", "setting": "care_home"})
+    assert page.status_code == 400
+    assert 'id="f-care-home-admission-date-error"' in page.text
