@@ -16,8 +16,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebudget.policy import changes as policy_changes
 from carebudget.web import cases as case_access
-from carebudget.web import policy_changes
 from carebudget.web.auth import (
     ALL_ROLES,
     CASE_READERS,
@@ -203,11 +203,13 @@ def decide(
 ) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
     from carebudget.decisions import DecisionError, decide_with_bundle
-    from carebudget.rulebook import UnknownCouncil, get_registry
+    from carebudget.policy.versions import registry_for
+    from carebudget.rulebook import UnknownCouncil
 
     day = on or date.today()
     try:
-        bundle = get_registry(request.app.state.settings.rules_dir).bundle(council, day)
+        settings, store = request.app.state.settings, request.app.state.store
+        bundle = registry_for(settings.rules_dir, store).bundle(council, day)
         return dict(decide_with_bundle(kind, bundle, day, payload))
     except UnknownCouncil as exc:
         raise HTTPException(
@@ -379,7 +381,7 @@ def rules_diff(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import diff
 
-    return diff(request.app.state.settings, council, first, second)
+    return diff(request.app.state.settings, request.app.state.store, council, first, second)
 
 
 @router.get("/policy/changes", tags=["rules"])
@@ -388,7 +390,7 @@ def list_changes(
 ) -> list[dict[str, Any]]:
     return [
         policy_changes.as_json(p)
-        for p in policy_changes.list_all(request.app.state.settings.data_dir)
+        for p in policy_changes.list_all(request.app.state.store)
     ]
 
 
@@ -421,7 +423,7 @@ def get_change(
 ) -> dict[str, Any]:
     try:
         return policy_changes.as_json(
-            policy_changes.load(request.app.state.settings.data_dir, change_id)
+            policy_changes.load(request.app.state.store, change_id)
         )
     except policy_changes.PolicyChangeError as exc:
         raise HTTPException(404, exc.message) from None
@@ -449,6 +451,49 @@ def publish_change(
     return policy_changes.as_json(proposal)
 
 
+@router.get("/policy/versions", tags=["rules"])
+def list_versions(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    council: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+) -> list[dict[str, Any]]:
+    """Every published policy version, oldest first: who proposed and approved it, why, when it
+    took effect, the checks it passed and the bundle it produced (content: see /versions/{seq})."""
+    return list(request.app.state.store.list_policy_versions(council))
+
+
+@router.get("/policy/versions/{seq}", tags=["rules"])
+def get_version(
+    request: Request,
+    seq: Annotated[int, Path(ge=1, le=2**62)],
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+) -> dict[str, Any]:
+    """One published version, with the file's text."""
+    for version in request.app.state.store.list_policy_versions(None, with_content=True):
+        if version["seq"] == seq:
+            return dict(version)
+    raise HTTPException(404, {"error": "not found", "field": "seq", "message": f"no policy version {seq}"})
+
+
+@router.get("/policy/export", tags=["rules"])
+def export_rules(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    council: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+) -> Response:
+    """The whole effective rule set as files (a zip of rules/): the shipped rules with every
+    published version applied. Unzipped, it is a rules folder `carebudget rules` can read."""
+    from carebudget.policy.versions import export_zip, registry_for
+
+    settings = request.app.state.settings
+    registry = registry_for(settings.rules_dir, request.app.state.store)
+    if council is not None and council not in registry.library.codes():
+        raise HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
+    name = f"carebudget-rules-{council or 'all'}-{date.today().isoformat()}.zip"
+    return Response(export_zip(registry, council), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.post("/policy/changes/{change_id}/withdraw", tags=["rules"])
 def withdraw_change(
     request: Request,
@@ -456,7 +501,7 @@ def withdraw_change(
     change_id: ChangeId,
 ) -> dict[str, Any]:
     try:
-        proposal = policy_changes.withdraw(request.app.state.settings, change_id, user.username)
+        proposal = policy_changes.withdraw(request.app.state.store, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
         raise _policy_refusal(exc) from None
     return policy_changes.as_json(proposal)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
-from carebudget.web import policy_changes
+from carebudget.policy import changes as policy_changes
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_form
 from carebudget.web.chart import Bar, bar_chart
@@ -27,7 +27,7 @@ ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
     settings = request.app.state.settings
     overview = council_overview(settings, request.app.state.store)
-    changes = policy_changes.list_all(settings.data_dir)
+    changes = policy_changes.list_all(request.app.state.store)
     extra.setdefault("values", {"council": "demo"})
     options = [(c["council"], c["council"]) for c in overview["councils"]]
     return render(
@@ -71,7 +71,7 @@ def policy_diff(
             for k, v in errors_by_field(exc).items()
         }
         return _home(request, user, status_code=400, errors=errors)
-    result = diff(request.app.state.settings, form.council, form.first, form.second)
+    result = diff(request.app.state.settings, request.app.state.store, form.council, form.first, form.second)
     return render(
         request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result
     )
@@ -156,7 +156,7 @@ def show_change(
     change_id: ChangeId,
 ) -> Response:
     try:
-        proposal = policy_changes.load(request.app.state.settings.data_dir, change_id)
+        proposal = policy_changes.load(request.app.state.store, change_id)
     except policy_changes.PolicyChangeError:
         return render(
             request,
@@ -204,7 +204,7 @@ def withdraw(
     change_id: ChangeId,
 ) -> Response:
     try:
-        policy_changes.withdraw(request.app.state.settings, change_id, user.username)
+        policy_changes.withdraw(request.app.state.store, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
         flash(request, exc.message, "warn")
         return redirect(f"/policy/changes/{change_id}")
@@ -235,7 +235,8 @@ async def try_rules(
 ) -> Response:
     """An indicative budget under the rules in force today: how a policy officer sees a change used."""
     from carebudget.decisions import DecisionError, decide_with_bundle
-    from carebudget.rulebook import UnknownCouncil, get_registry
+    from carebudget.policy.versions import registry_for
+    from carebudget.rulebook import UnknownCouncil
 
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -245,7 +246,8 @@ async def try_rules(
     if needs is not None:
         facts = {"person": {"date_of_birth": "1960-01-01", "setting": "home"}, "needs": needs}
         try:
-            bundle = get_registry(request.app.state.settings.rules_dir).bundle(
+            settings = request.app.state.settings
+            bundle = registry_for(settings.rules_dir, request.app.state.store).bundle(
                 values.get("council", ""), date.today()
             )
             result = decide_with_bundle("indicative-budget", bundle, date.today(), facts)
