@@ -7,6 +7,9 @@ tests run on it, and the caseload is decided under both versions. Only then may 
 officer approve it. Publishing adds an immutable version to the store (never the shipped rules
 folder), which every service process layers over the shipped rules within seconds.
 
+Who may change what: a council's files by its policy officers (`policy_admin`), the national
+rules and figures by national rules officers (`national_admin`), in the same two-person flow.
+
 Never edit in place, never rewrite the past: a change takes effect on or after the day it is
 published; one that would alter the rules in force on an earlier day is refused. Correcting a
 legal error in a past period is a separate act, a correction, with its reason and clause, a
@@ -29,7 +32,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from carebudget.policy.versions import registry_for
-from carebudget.rulebook.bundle import Bundle
 from carebudget.rulebook.library import Library, UnknownCouncil, load_library
 from carebudget.rulebook.registry import layer_folder
 from carebudget.rulebook.yamlsource import RuleFileError
@@ -112,7 +114,7 @@ class Proposal(BaseModel):
     status: Status
     kind: Kind = "change"
     correction: dict[str, str] | None = None
-    base_seq: int = 0  # the council's newest published version when the change was checked
+    base_seq: int = 0  # the newest published version (any council) when the change was checked
     version: int | None = None  # the version number once published
     problems: list[str] = []
     tests: dict[str, Any] = {}
@@ -146,16 +148,6 @@ def load(store: Any, proposal_id: str) -> Proposal:
 
 def list_all(store: Any, council: str | None = None) -> list[Proposal]:
     return [Proposal.model_validate(c) for c in store.list_policy_changes(council)]
-
-
-class _TwoBundles:
-    """Lets the rulebook's dated diff compare the bundle in force with a candidate bundle."""
-
-    def __init__(self, first: Bundle, second: Bundle) -> None:
-        self._queue = [first, second]
-
-    def bundle(self, council: str, on: date) -> Bundle:
-        return self._queue.pop(0)
 
 
 def _change_dates(libraries: tuple[Library, ...], council: str, today: date) -> list[date]:
@@ -236,10 +228,26 @@ def caseload(
     ], "the council's rule-test cases (no case with a budget decision is on record yet)"
 
 
-def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> Proposal:
+NATIONAL = "england"
+
+
+def role_for(council: str) -> str:
+    return "national_admin" if council == NATIONAL else "policy_admin"
+
+
+def _check_role(council: str, role: str) -> None:
+    needed = role_for(council)
+    if role != needed:
+        who = "national rules officer (national_admin)" if council == NATIONAL else "council policy officer (policy_admin)"
+        what = "the national rules and figures" if council == NATIONAL else f"{council}'s rules"
+        raise PolicyChangeError(f"only a {who} may change {what}", "council")
+
+
+def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
+            role: str = "policy_admin") -> Proposal:
     """Check an uploaded file against the rules in force; keep it as a draft (or refused) change."""
     from carebudget.decisions.indicative_budget import check_bands
-    from carebudget.rulebook.diff import diff_bundles
+    from carebudget.rulebook.diff import diff_two
     from carebudget.rulebook.ruletests import discover, run_test
     from carebudget.rulebook.whatif import run_whatif
 
@@ -249,10 +257,7 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
         current.layers(change.council)
     except UnknownCouncil as exc:
         raise PolicyChangeError(str(exc), "council") from None
-    if change.council == "england":
-        raise PolicyChangeError(
-            "national rules change only with the law; upload a council's file", "council"
-        )
+    _check_role(change.council, role)
     target = layer_folder(registry.effective_root, change.council) / change.path
     proposal = Proposal(
         id=uuid.uuid4().hex[:12],
@@ -268,7 +273,7 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
             {"reason": change.correction_reason, "clause": change.correction_clause}
             if change.kind == "correction" else None
         ),
-        base_seq=store.latest_policy_seq(change.council),
+        base_seq=store.latest_policy_seq(),
         replaces=target.read_text(encoding="utf-8") if target.is_file() else None,
     )
     today = date.today()
@@ -285,7 +290,9 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
         for value in bands.values if bands else ():
             proposal.problems += [f"ras.bands: {p}" for p in check_bands(value.value)]
         try:
-            results = [run_test(candidate, t) for t in discover(candidate, change.council)]
+            # A national change is tested against every council's rule tests too.
+            scope = None if change.council == NATIONAL else change.council
+            results = [run_test(candidate, t) for t in discover(candidate, scope)]
         except RuleFileError as exc:
             results = []
             proposal.problems.append(_relative(exc, folder))
@@ -306,8 +313,8 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
             proposal.problems.append(
                 "a correction puts right a past period; this file changes nothing before today, "
                 "so propose it as an ordinary change")
-        proposal.diff = diff_bundles(_TwoBundles(current.bundle(change.council, on),  # type: ignore[arg-type]
-                                                 candidate.bundle(change.council, on)), change.council, on, on)
+        proposal.diff = diff_two(current.bundle(change.council, on), candidate.bundle(change.council, on),
+                                 change.council, f"in force on {on.isoformat()}", "with this change")
         proposal.bundle, proposal.effective_from = candidate.bundle(change.council, on).hash, on
         cases, source = caseload(store, change.council, current)
         report = run_whatif(current, candidate, change.council, cases, on)
@@ -336,11 +343,13 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
     return proposal
 
 
-def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: str) -> Proposal:
+def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: str,
+                        role: str = "policy_admin") -> Proposal:
     """A second policy officer approves; the file becomes the council's next immutable version."""
     from carebudget.store import StoreError
 
     proposal = load(store, proposal_id)
+    _check_role(proposal.council, role)
     if proposal.status != "draft":
         raise PolicyChangeError(
             f"this change is {proposal.status}; only a draft that passed its checks "
@@ -361,9 +370,9 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
             "passed: upload it again dated from today or later", "effective_from")
     registry = registry_for(settings.rules_dir, store)
     registry.refresh(force=True)
-    if store.latest_policy_seq(proposal.council) != proposal.base_seq:
+    if store.latest_policy_seq() != proposal.base_seq:
         raise PolicyChangeError(
-            "another change to this council's rules was published after this one was checked; "
+            "another change to the rules was published after this one was checked; "
             "upload it again so it is checked against the rules now in force", "proposal_id")
     folder = Path(tempfile.mkdtemp(prefix="carebudget-publish-"))
     try:
@@ -382,7 +391,7 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
               "diff": proposal.diff}
     try:
         version = store.publish_policy_version(
-            json.loads(proposal.model_dump_json()), approver, proposal.base_seq, checks, checked.hash)
+            json.loads(proposal.model_dump_json()), approver, proposal.base_seq, checks, checked.hash, role)
         store.save_bundle(checked.hash, proposal.council, checked.content, proposal.effective_from,
                           proposal.proposed_by, approver, "published")
     except StoreError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,34 @@ def export_zip(registry: Registry, council: str | None = None) -> bytes:
                 continue
             archive.writestr(str(Path("rules") / relative), path.read_text(encoding="utf-8"))
     return buffer.getvalue()
+
+
+class VersionNotFound(LookupError):
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def compare_versions(store: Any, first: int, second: int) -> dict[str, Any]:
+    """What changed between the bundles two published versions produced (any two, either order):
+    amounts before and after, and each rule's condition and effect before and after."""
+    from carebudget.rulebook.bundle import bundle_from_content
+    from carebudget.rulebook.diff import diff_two
+
+    found = {v["seq"]: v for v in store.list_policy_versions()}
+    for name, seq in (("from", first), ("to", second)):
+        if seq not in found:
+            raise VersionNotFound(f"no published policy version {seq}", name)
+    a, b = found[first], found[second]
+    if a["council"] != b["council"]:
+        raise VersionNotFound(
+            f"version {first} is for {a['council']} and version {second} for {b['council']}: "
+            "compare two versions of the same council", "to")
+    bundles = []
+    for version in (a, b):
+        content = store.get_bundle(version["bundle"]).content
+        bundles.append(bundle_from_content(content, date.fromisoformat(version["effective_from"])))
+    result = diff_two(bundles[0], bundles[1], a["council"],
+                      f"version {first} (from {a['effective_from']})", f"version {second} (from {b['effective_from']})")
+    result["versions"] = [{k: v for k, v in version.items() if k != "checks"} for version in (a, b)]
+    return result

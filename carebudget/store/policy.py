@@ -62,24 +62,22 @@ def latest_seq(engine: Engine, council: str | None = None) -> int:
 
 def publish(
     engine: Engine, change: Mapping[str, Any], approver: str, base_seq: int,
-    checks: Mapping[str, Any], bundle_hash: str,
+    checks: Mapping[str, Any], bundle_hash: str, role: str = "policy_admin",
 ) -> dict[str, Any]:
     """Add the change's file as the council's next version, mark the change published and write
-    the ledger event, in one transaction. Refused if another version of the council was
-    published since the change was checked (`base_seq`)."""
+    the ledger event, in one transaction. Refused if any other version was published since the
+    change was checked (`base_seq`): national and council files are checked together."""
     if approver == change["proposed_by"]:
         raise InvalidInput("a second policy officer must approve: you proposed this change", "approver")
     content = str(change["content"])
     now = utcnow()
     with write(engine) as conn:
-        newest = conn.execute(
-            select(func.max(POLICY_VERSIONS.c.seq)).where(POLICY_VERSIONS.c.council == change["council"])
-        ).scalar() or 0
-        if int(newest) != base_seq:
+        newest = int(conn.execute(select(func.max(POLICY_VERSIONS.c.seq))).scalar() or 0)
+        if newest != base_seq:
             raise DuplicateEvent(
-                "another change to this council's rules was published after this one was checked; "
+                "another change to the rules was published after this one was checked; "
                 "upload it again so it is checked against the rules now in force", "proposal_id")
-        seq = int(conn.execute(select(func.max(POLICY_VERSIONS.c.seq))).scalar() or 0) + 1
+        seq = newest + 1
         version = {
             "seq": seq, "council": change["council"], "path": change["path"], "content": content,
             "sha256": hashlib.sha256(content.encode()).hexdigest(),
@@ -94,7 +92,7 @@ def publish(
         if change.get("kind") == "correction":
             payload["correction"] = change.get("correction")
         entry = ledger.append(
-            conn, f"policy:{change['id']}:published", None, approver, "policy_admin",
+            conn, f"policy:{change['id']}:published", None, approver, role,
             "policy.correction_published" if change.get("kind") == "correction" else "policy.published", payload,
         )
         conn.execute(POLICY_VERSIONS.insert().values(**version, ledger_seq=entry.seq))

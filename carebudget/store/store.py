@@ -190,11 +190,11 @@ class Store:
 
     def publish_policy_version(
         self, change: Mapping[str, Any], approver: str, base_seq: int, checks: Mapping[str, Any],
-        bundle_hash: str,
+        bundle_hash: str, role: str = "policy_admin",
     ) -> dict[str, Any]:
         """Add the change's file as an immutable version, with its ledger event, atomically.
         DuplicateEvent if another version of the council was published since `base_seq`."""
-        return policy.publish(self.engine, change, approver, base_seq, checks, bundle_hash)
+        return policy.publish(self.engine, change, approver, base_seq, checks, bundle_hash, role)
 
     def latest_policy_seq(self, council: str | None = None) -> int:
         return policy.latest_seq(self.engine, council)

@@ -35,8 +35,8 @@ router = APIRouter(prefix="/api")
 DECIDERS = ("social_worker", "approver", "appeals_officer", "compliance", "policy_admin")
 CASE_LISTERS = ("social_worker", "approver", "appeals_officer", "operations", "compliance")
 AUDITORS = ("compliance",)
-POLICY = ("policy_admin",)
-POLICY_READERS = ("policy_admin", "compliance")
+POLICY = ("policy_admin", "national_admin")
+POLICY_READERS = ("policy_admin", "national_admin", "compliance")
 RoleName = Literal[
     "person",
     "social_worker",
@@ -403,7 +403,7 @@ def propose_change(
     """Upload a council rule or parameter file: it is checked, tested and run against the caseload."""
     try:
         proposal = policy_changes.propose(
-            request.app.state.settings, request.app.state.store, body, user.username
+            request.app.state.settings, request.app.state.store, body, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         raise HTTPException(
@@ -444,7 +444,7 @@ def publish_change(
     """A second policy officer approves; the change is in force for new decisions at once."""
     try:
         proposal = policy_changes.approve_and_publish(
-            request.app.state.settings, request.app.state.store, change_id, user.username
+            request.app.state.settings, request.app.state.store, change_id, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         raise _policy_refusal(exc) from None
@@ -460,6 +460,24 @@ def list_versions(
     """Every published policy version, oldest first: who proposed and approved it, why, when it
     took effect, the checks it passed and the bundle it produced (content: see /versions/{seq})."""
     return list(request.app.state.store.list_policy_versions(council))
+
+
+@router.get("/policy/versions/compare", tags=["rules"])
+def compare_versions(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    first: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+    second: Annotated[int, Query(alias="to", ge=1, le=2**62)],
+) -> dict[str, Any]:
+    """Any two published versions of one council: amounts before and after, and each changed
+    rule's condition and effect before and after."""
+    from carebudget.policy.versions import VersionNotFound
+    from carebudget.policy.versions import compare_versions as compare
+
+    try:
+        return compare(request.app.state.store, first, second)
+    except VersionNotFound as exc:
+        raise HTTPException(404, {"error": "not found", "field": exc.field, "message": exc.message}) from None
 
 
 @router.get("/policy/versions/{seq}", tags=["rules"])

@@ -206,6 +206,89 @@ def test_the_whole_effective_rule_set_exports_as_files(policy: dict[str, Any]) -
     assert unknown.status_code == 404
 
 
+def _token(policy: dict[str, Any], username: str) -> str:
+    response = policy["client"].post("/api/token", json={"username": username, "password": DEMO_PASSWORD})
+    return str(response.json()["access_token"])
+
+
+def test_any_two_versions_compare_with_each_rules_condition_and_effect_before_and_after(policy: dict[str, Any]) -> None:
+    client, tokens = policy["client"], policy["tokens"]
+    shipped = (Path(policy["settings"].rules_dir) / "councils/demo/ras.yaml").read_text()
+    later = date.today() + timedelta(days=400)
+    rule_change = shipped.replace("effective_from: 2025-04-01", f"effective_from: {later.isoformat()}").replace(
+        "    when: unable_toilet_needs == true\n    then: {add_points: 8}",
+        "    when: unable_toilet_needs == true\n    then: {add_points: 10}")
+    assert rule_change.count("add_points: 10") == 1
+    change = _upload(policy, rule_change, path="ras_2027.yaml", note="Toilet needs weigh more")
+    assert change["status"] == "draft", change["problems"]
+    changed = [r for r in change["diff"]["rules"] if r["rule"] == "ras.outcome.toilet_needs"]
+    assert changed and changed[0]["before"]["then"] == "add 8 points" and changed[0]["after"]["then"] == "add 10 points"
+    assert changed[0]["before"]["when"] == changed[0]["after"]["when"] == "unable_toilet_needs == true"
+    assert _publish(policy, change["id"]).status_code == 200
+    versions = client.get("/api/policy/versions?council=demo", headers=bearer(tokens[OFFICER])).json()
+    first, last = versions[0]["seq"], versions[-1]["seq"]
+    compared = client.get(f"/api/policy/versions/compare?from={first}&to={last}",
+                          headers=bearer(tokens["demo-compliance"])).json()
+    rule = next(r for r in compared["rules"] if r["rule"] == "ras.outcome.toilet_needs")
+    assert (rule["change"], rule["before"]["then"], rule["after"]["then"]) == ("changed", "add 8 points", "add 10 points")
+    backwards = client.get(f"/api/policy/versions/compare?from={last}&to={first}", headers=bearer(tokens[OFFICER])).json()
+    assert next(r for r in backwards["rules"] if r["rule"] == "ras.outcome.toilet_needs")["after"]["then"] == "add 8 points"
+    missing = client.get(f"/api/policy/versions/compare?from={first}&to=999999", headers=bearer(tokens[OFFICER]))
+    assert missing.status_code == 404 and missing.json()["field"] == "to"
+    # The policy page offers the comparison and shows it in words.
+    page = client.get(f"/policy/versions/compare?vfrom={first}&vto={last}",
+                      cookies=_signed_in(policy, OFFICER))
+    assert page.status_code == 200 and "add 10 points" in page.text and "unable_toilet_needs == true" in page.text
+
+
+def _signed_in(policy: dict[str, Any], username: str) -> Any:
+    from fastapi.testclient import TestClient as Fresh
+
+    with Fresh(policy["client"].app) as browser:
+        browser.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD}, follow_redirects=False)
+        return dict(browser.cookies)
+
+
+def _national_allowances(policy: dict[str, Any], since: date, pea: str) -> str:
+    text = (Path(policy["settings"].rules_dir) / "england/parameters/allowances.yaml").read_text()
+    entry = (f"    {since.isoformat()}: {{value: {pea}, source: \"test circular\", grade: P}}\n")
+    anchor = "mig.single_18_to_24:\n"
+    return text.replace(anchor, entry + anchor, 1)
+
+
+def test_national_figures_change_only_through_two_national_rules_officers(policy: dict[str, Any]) -> None:
+    client = policy["client"]
+    national, second = _token(policy, "demo-national-admin"), _token(policy, "demo-national-admin-2")
+    since = date.today() + timedelta(days=500)
+    content = _national_allowances(policy, since, "40.00")
+    by_council_officer = client.post("/api/policy/changes", headers=bearer(policy["tokens"][OFFICER]), json={
+        "council": "england", "path": "parameters/allowances.yaml", "content": content})
+    assert by_council_officer.status_code == 422 and "national rules officer" in by_council_officer.json()["message"]
+    council_file = client.post("/api/policy/changes", headers=bearer(national), json={
+        "council": "demo", "path": "parameters/ras.yaml", "content": _effective_ras(policy)})
+    assert council_file.status_code == 422 and "council policy officer" in council_file.json()["message"]
+    change = client.post("/api/policy/changes", headers=bearer(national), json={
+        "council": "england", "path": "parameters/allowances.yaml", "content": content,
+        "note": "2028/29 uprating"}).json()
+    assert change["status"] == "draft", change["problems"]
+    assert change["effective_from"] == since.isoformat()
+    assert [p["parameter"] for p in change["diff"]["parameters"]] == ["personal_expenses_allowance"]
+    assert change["tests"]["run"] > 100  # every council's rule tests ran against the national change
+    council_officer = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(policy["tokens"][SECOND]))
+    assert council_officer.status_code == 409 and "national rules officer" in council_officer.json()["message"]
+    own = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(national))
+    assert own.status_code == 409
+    published = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(second))
+    assert published.status_code == 200, published.text
+    event = policy["store"].ledger_events("policy.published")[-1]
+    assert (event.actor, event.role, event.payload["council"]) == ("demo-national-admin-2", "national_admin", "england")
+    care_home = {"person": {"date_of_birth": "1940-01-01", "setting": "care_home", "care_home_admission_date": "2025-01-01"},
+                 "finances": {"capital": "0", "weekly_income": "250.00"}, "care": {"weekly_cost": "900"}}
+    record = client.post(f"/api/decisions/charge?council=demo&date={since.isoformat()}", json=care_home,
+                         headers=bearer(policy["tokens"][OFFICER])).json()
+    assert record["charge"]["personal_expenses_allowance"] == "40.00"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,7 +20,7 @@ from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.rules_view import council_overview, diff
 
 router = APIRouter(include_in_schema=False)
-POLICY = ("policy_admin",)
+POLICY = ("policy_admin", "national_admin")
 ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
@@ -28,6 +28,7 @@ def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: 
     settings = request.app.state.settings
     overview = council_overview(settings, request.app.state.store)
     changes = policy_changes.list_all(request.app.state.store)
+    versions = request.app.state.store.list_policy_versions()
     extra.setdefault("values", {"council": "demo"})
     options = [(c["council"], c["council"]) for c in overview["councils"]]
     return render(
@@ -38,6 +39,9 @@ def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: 
         title="Council policy",
         overview=overview,
         changes=changes,
+        published=versions,
+        version_options=[(str(v["seq"]), f"{v['seq']}: {v['council']} {v['path']} from {v['effective_from']}")
+                         for v in reversed(versions)],
         council_options=options,
         **extra,
     )
@@ -75,6 +79,24 @@ def policy_diff(
     return render(
         request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result
     )
+
+
+@router.get("/policy/versions/compare", response_class=HTMLResponse)
+def policy_compare(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
+    from carebudget.policy.versions import VersionNotFound, compare_versions
+
+    raw = dict(request.query_params)
+    try:
+        first, second = int(raw.get("vfrom", "")), int(raw.get("vto", ""))
+        result = compare_versions(request.app.state.store, first, second)
+    except ValueError:
+        return _home(request, user, status_code=400,
+                     errors={"vfrom": "Choose two published versions to compare"})
+    except VersionNotFound as exc:
+        return _home(request, user, status_code=400, errors={f"v{exc.field}": exc.message})
+    return render(request, "policy_diff.html", user, title=f"Versions of {result['council']}", diff=result)
 
 
 @router.post("/policy/changes", response_class=HTMLResponse)
@@ -115,7 +137,7 @@ async def upload(
         return _home(request, user, status_code=400, values=values, errors=errors)
     try:
         proposal = policy_changes.propose(
-            request.app.state.settings, request.app.state.store, change, user.username
+            request.app.state.settings, request.app.state.store, change, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         return _home(
@@ -184,7 +206,7 @@ def publish(
 ) -> Response:
     try:
         proposal = policy_changes.approve_and_publish(
-            request.app.state.settings, request.app.state.store, change_id, user.username
+            request.app.state.settings, request.app.state.store, change_id, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         flash(request, exc.message, "warn")
