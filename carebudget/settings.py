@@ -9,6 +9,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-secret-change-me"
+# Signs the ledger's heads, checkpoints and exported anchors (HMAC-SHA256). Anyone holding it can
+# re-sign a rewritten chain, so outside development it must be a long random value of its own.
+DEFAULT_LEDGER_KEY = "dev-ledger-key-change-me"
+MIN_LEDGER_KEY_LENGTH = 32
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,9 +37,25 @@ class Settings(BaseSettings):
     create_demo_users: bool = True
     public_url: str | None = None
 
+    ledger_key: str = DEFAULT_LEDGER_KEY
+    # Keys used before a rotation: checkpoints and anchors they signed still verify.
+    ledger_previous_keys: list[str] = []
+    ledger_checkpoint_every: int = Field(1000, ge=1, description="rows of a chain between automatic checkpoints")
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    def ledger_key_problem(self) -> str | None:
+        """Why the ledger key must not be used here, in plain words; None when it is fine."""
+        if self.is_development:
+            return None
+        if self.ledger_key == DEFAULT_LEDGER_KEY:
+            return "CAREBUDGET_LEDGER_KEY is the default development key; set a long random value"
+        if len(self.ledger_key) < MIN_LEDGER_KEY_LENGTH or len(set(self.ledger_key)) < 10:
+            return (f"CAREBUDGET_LEDGER_KEY is too weak: use at least {MIN_LEDGER_KEY_LENGTH} random "
+                    "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return None
 
     @property
     def effective_database_url(self) -> str:
