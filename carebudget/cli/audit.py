@@ -58,12 +58,13 @@ def verify(
     checked = f"; {report.anchors_checked} anchored rows still in place" if report.anchors_checked else ""
     if report.ok:
         chains = ", ".join(f"{h.chain} ({h.rows})" for h in report.chains) or "no chains yet"
-        console.print(f"[green]intact[/green]: {report.rows} rows, head {report.head_hash}; chains: {chains}{checked}")
+        console.print(f"[green]intact[/green]: {report.rows} rows, head {report.head_hash}; chains: {chains}{checked}",
+                      soft_wrap=True)
         return
     broken = report.first_broken
     assert broken is not None
     where = f"row {broken.seq} of the {broken.chain!r} chain" if broken.seq else f"the {broken.chain!r} chain"
-    console.print(f"[red]broken at {where}[/red]: {broken.reason}")
+    console.print(f"[red]broken at {where}[/red]: {broken.reason}", soft_wrap=True)  # one greppable line
     raise typer.Exit(1)
 
 

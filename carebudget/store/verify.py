@@ -196,4 +196,4 @@ def check_point(chain: str, walk: Walk, point: Mapping[str, Any], keys: Keyring,
                                     f"row {seq}, but the chain now ends at row {walk.last}")
     if walk.hashes.get(seq) != digest:
         raise Broken(seq, f"row {seq} is not the row the {what} signed {at} recorded: the chain was rewritten "
-                          "from this row on")
+                          "at or before this row")
