@@ -38,13 +38,15 @@ class Keyring:
 
     @classmethod
     def from_settings(cls) -> Keyring:
-        """The key from settings; refused (ValueError, plain words) if weak outside development."""
+        """The key from settings; refused (UnsafeLedgerKey) if weak outside development."""
         from carebudget.settings import get_settings
+        from carebudget.store.errors import UnsafeLedgerKey
 
         settings = get_settings()
         problem = settings.ledger_key_problem()
         if problem:
-            raise ValueError(f"refusing to open the ledger in {settings.environment!r} mode: {problem}")
+            raise UnsafeLedgerKey(f"refusing to open the ledger in {settings.environment!r} mode: {problem}",
+                                  "ledger_key")
         return cls.from_text(settings.ledger_key, settings.ledger_previous_keys)
 
     @property

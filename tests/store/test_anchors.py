@@ -177,8 +177,9 @@ def test_a_forged_anchor_entry_is_not_trusted(store: Store) -> None:
     assert "signature does not match" in report.first_broken.reason
 
 
-def test_a_weak_ledger_key_is_refused_outside_development(monkeypatch: pytest.MonkeyPatch) -> None:
-    from carebudget.settings import Settings
+def test_a_weak_ledger_key_is_refused_outside_development(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from carebudget.settings import Settings, get_settings
+    from carebudget.store import UnsafeLedgerKey
 
     prod = Settings(environment="production")
     assert prod.ledger_key_problem() is not None and "default development key" in prod.ledger_key_problem()  # type: ignore[operator]
@@ -186,3 +187,13 @@ def test_a_weak_ledger_key_is_refused_outside_development(monkeypatch: pytest.Mo
     assert Settings(environment="production", ledger_key="k" * 40).ledger_key_problem() is not None
     assert Settings(environment="production", ledger_key="f3a9c2e71b8d4056" * 3).ledger_key_problem() is None
     assert Settings(environment="development").ledger_key_problem() is None
+    monkeypatch.setenv("CAREBUDGET_ENVIRONMENT", "production")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(UnsafeLedgerKey, match="CAREBUDGET_LEDGER_KEY is the default development key"):
+            Store(f"sqlite:///{tmp_path / 'prod.db'}")
+        monkeypatch.setenv("CAREBUDGET_LEDGER_KEY", "f3a9c2e71b8d4056" * 3)
+        get_settings.cache_clear()
+        Store(f"sqlite:///{tmp_path / 'prod.db'}").close()
+    finally:
+        get_settings.cache_clear()
