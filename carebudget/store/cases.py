@@ -198,9 +198,15 @@ def list_page(engine: Engine, filters: Any, page: Any, role: str | None) -> tupl
 
 
 def fold(state: Folded, case_id: str, payload: str, personal: str | None, seq: int, at: str) -> None:
-    """Apply one case.opened / case.updated row to the case's state, as upsert applied it."""
+    """Apply one case.opened / case.updated row to the case's state, as upsert applied it.
+
+    Only rows upsert wrote (payload {"case": ...}) change the list: a workflow may record its own
+    `case.opened` event through append_event, which never touched the list.
+    """
+    changes = json.loads(payload).get("case")
+    if not isinstance(changes, dict):
+        return
     listed, person, _, _ = state.get(case_id, ({}, {}, 0, at))
-    changes = json.loads(payload).get("case", {})
     state[case_id] = ({**listed, **changes}, {**person, **json.loads(personal or "{}")}, seq, at)
 
 

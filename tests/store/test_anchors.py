@@ -197,3 +197,11 @@ def test_a_weak_ledger_key_is_refused_outside_development(monkeypatch: pytest.Mo
         Store(f"sqlite:///{tmp_path / 'prod.db'}").close()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_case_opened_event_that_is_not_a_list_change_does_not_count_as_one(store: Store) -> None:
+    fill(store, 2)
+    # The case workflow records its own "case.opened" event (no list fields) after the list row.
+    store.append_event("wf:opened", "C-1", "system", "system", "case.opened", {"council": "demo"})
+    assert store.verify_chain().ok
+    assert store.reindex_cases() == 1 and store.get_case("C-1").last_seq == 1 and store.verify_chain().ok
