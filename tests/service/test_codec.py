@@ -21,7 +21,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from carebudget.service import cases
-from carebudget.service.codec import EncryptionCodec, KeyringError, data_converter, new_key_text, parse_keyring
+from carebudget.service.codec import (
+    EncryptionCodec,
+    KeyringError,
+    data_converter,
+    new_key_text,
+    parse_keyring,
+)
 from carebudget.settings import DEV_PAYLOAD_KEYS, REPO_ROOT
 from tests.web.temporal_support import case_worker
 from workflows.case import COUNCIL, DUE_AT, OVERDUE, STAGE
@@ -123,8 +129,9 @@ async def _drive_one_case(converter: Any, tmp_path: Path, store: Any) -> tuple[b
             await cases.act(env.client, case_id, "verify_assessment", "demo-social-worker", "social_worker", {
                 "needs": needs, "finances": {"capital": "1000", "weekly_income": INCOME},
                 "care": {"weekly_cost": "200.00"}})
-        served = httpx.get(f"http://127.0.0.1:{http_port}/api/v1/namespaces/default/workflows/{case_id}/history",
-                           timeout=30)
+        async with httpx.AsyncClient(timeout=30) as http:
+            served = await http.get(
+                f"http://127.0.0.1:{http_port}/api/v1/namespaces/default/workflows/{case_id}/history")
     finally:
         await env.shutdown()
     # The HTTP API shows JSON payloads as JSON and others as base64 `data`: search both.
