@@ -13,7 +13,7 @@ import pytest
 
 from carebudget.web.app import create_app
 from carebudget.web.demo_users import DEMO_PASSWORD, ensure_demo_users
-from tests.web.conftest import make_settings
+from tests.web.conftest import CSRF, make_settings
 from tests.web.temporal_support import case_worker, temporal_dev_server, with_queue
 
 NEEDS = {
@@ -230,10 +230,18 @@ async def test_a_bad_start_is_refused_naming_the_field_and_opens_nothing(
 async def page_session(app: Any, username: str) -> AsyncIterator[httpx.AsyncClient]:
     async with api(app) as client:
         response = await client.post(
-            "/sign-in", data={"username": username, "password": DEMO_PASSWORD}
+            "/sign-in", data={"username": username, "password": DEMO_PASSWORD,
+                              "csrf_token": await _csrf(client)}
         )
         assert response.status_code == 303
+        client.headers["X-CSRF-Token"] = await _csrf(client)
         yield client
+
+
+async def _csrf(client: httpx.AsyncClient) -> str:
+    found = CSRF.search((await client.get("/sign-in")).text)
+    assert found
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")
