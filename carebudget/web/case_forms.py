@@ -15,7 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carebudget.decisions.inputs import OTHER_PROVISION, CostedProposal, Needs, Outcome, PricedPlan, Way, pennies
+from carebudget.decisions.inputs import (
+    OTHER_PROVISION,
+    CostedProposal,
+    Needs,
+    Outcome,
+    PricedPlan,
+    Way,
+    pennies,
+)
 from carebudget.web.forms import errors_by_field
 
 OUTCOME_LABELS: dict[str, str] = {
