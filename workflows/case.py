@@ -411,6 +411,11 @@ class CaseWorkflow:
         self.state.banked_underspend += banked
         review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
         review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
+        if outcome.support is not None and self.state.assessment is not None:
+            # CSSG 13.32: the changed assessment is what may justify a lower budget after review.
+            self.state.assessment = self.state.assessment.model_copy(update={"support": outcome.support})
+            review.assessment_changed = True
+            self._event("review.assessment_changed", actor, "The support each need requires was reassessed")
         if review.kind == "light_touch":
             self.state.light_touch_due = None
         if review.kind == "full":

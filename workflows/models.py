@@ -240,11 +240,14 @@ class ReviewRequest(Model):
 
 
 class ReviewOutcome(Model):
-    """s27: what the review found; an underspend may be banked up to the council's policy."""
+    """s27: what the review found; an underspend may be banked up to the council's policy. A
+    changed assessment records the support each need now requires (CSSG 13.32: a budget is cut
+    only on a reassessment showing reduced need, never merely for budgetary reasons)."""
 
     outcome: Literal["no_change", "revise_plan"] = "no_change"
     underspend: Money = Decimal(0)
     notes: str = Field("", max_length=4000)
+    support: list[AssessedNeed] | None = None
 
 
 STEP_INPUTS: dict[str, type[BaseModel]] = {
@@ -393,6 +396,7 @@ class ReviewRecord(Model):
     underspend: Money = Decimal(0)
     banked: Money = Decimal(0)
     notes: str = ""
+    assessment_changed: bool = False
 
 
 class CaseState(Model):

@@ -129,7 +129,25 @@ def _costed_counter_proposal(state: CaseState, payload: CounterProposal) -> str 
     return None
 
 
+def _cut_at_review(state: CaseState) -> str | None:
+    """CSSG 13.32; R v Islington ex p McMillan: a review may lower a budget only on a changed
+    assessment of need, or if the lower amount passes the same sufficiency check."""
+    before, plan = state.personal_budget, state.plan
+    if before is None or plan is None or plan.weekly_total >= before.weekly_cost:
+        return None
+    if state.reviews and state.reviews[-1].assessment_changed:
+        return None
+    return (
+        f"the plan lowers the budget from {before.weekly_cost:.2f} to {plan.weekly_total:.2f} a week, but the "
+        "review recorded no change in assessed need: record the changed assessment at the review, or keep "
+        "the plan at the current amount and counter-propose the lower one, so it is checked need by need "
+        "against the council's rates"
+    )
+
+
 def _step_rules(state: CaseState, step: str, payload: BaseModel, now: datetime) -> str | None:
+    if step == "approve":
+        return _cut_at_review(state)
     if isinstance(payload, Verification):
         return _assessed_support(payload)
     if isinstance(payload, PlanSubmission):
