@@ -177,7 +177,8 @@ def test_lowering_a_rate_never_turns_a_valid_proposal_invalid(
         "needs": needs, "plan": plan_at(needs, card, Decimal(0)),
         "proposal": {"weekly_amount": "0", "justifications": []}})["counter_proposal"]["floor"]
     amount = max(cost(justifications), Decimal(floor_then))
-    payload = {"needs": needs, "plan": plan_at(needs, card, Decimal(100)),
+    # A plan dearer than any honest justification (substitutes may cost more than the assessed line).
+    payload = {"needs": needs, "plan": plan_at(needs, card, Decimal(1000)),
                "proposal": {"weekly_amount": str(amount), "justifications": justifications}}
     before = decide_with_bundle("counter-proposal", bundle, ON, payload)["counter_proposal"]
     assert before["valid"], before["failures"]
