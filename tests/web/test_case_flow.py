@@ -431,7 +431,10 @@ async def test_needs_met_only_under_the_prevention_policy_move_the_case_on_in_pl
         await wait_for_stage(client, case_id, "assessment", sw)
         for name, headers, payload in (
             ("self_assess", person, {"needs": one_now, "predicted_needs": two_predicted}),
-            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted}),
+            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted, "support": [
+                {"outcome": o, "when": when, "support": [{"provision": "home_care_hour", "units": "3"}]}
+                for o, when in (("nutrition", "current"), ("personal_hygiene", "predicted"),
+                                ("toilet_needs", "predicted"))]}),
         ):
             response = await client.post(f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers)
             assert response.status_code == 200, response.text
