@@ -128,6 +128,8 @@ async def _drive_one_case(converter: Any, tmp_path: Path, store: Any) -> tuple[b
                      "outcomes": {"nutrition": ["needs_assistance"], "personal_hygiene": ["needs_assistance"]}}
             await cases.act(env.client, case_id, "verify_assessment", "demo-social-worker", "social_worker", {
                 "needs": needs, "finances": {"capital": "1000", "weekly_income": INCOME},
+                "support": [{"outcome": o, "when": "current", "support": [{"provision": "home_care_hour", "units": "3"}]}
+                            for o in ("nutrition", "personal_hygiene")],
                 "care": {"weekly_cost": "200.00"}})
         async with httpx.AsyncClient(timeout=30) as http:
             served = await http.get(

@@ -30,53 +30,40 @@ VERIFIED = {
     "needs": NEEDS,
     "predicted_needs": PREDICTED,
     "finances": {"capital": "9000", "weekly_income": "240"},
-    "care": {"weekly_cost": "260.00"},
+    "care": {"weekly_cost": "252.35"},
     "notes": "Seen at home",
+    "support": [
+        {"outcome": "nutrition", "when": "current", "support": [{"provision": "home_care_hour", "units": "4"}]},
+        {"outcome": "personal_hygiene", "when": "current",
+         "support": [{"provision": "home_care_hour", "units": "5"}]},
+        {"outcome": "home_safety", "when": "predicted",
+         "support": [{"provision": "telecare_week", "units": "1"}]},
+    ],
 }
 PLAN = {
     "plan": {
-        "weekly_total": "260.00",
+        "weekly_total": "252.35",
         "items": [
-            {"need": "nutrition", "provision": "Meal preparation visits", "weekly_cost": "80.00"},
-            {
-                "need": "personal_hygiene",
-                "provision": "Morning personal care",
-                "weekly_cost": "140.00",
-            },
-            {
-                "need": "home_safety",
-                "provision": "Telecare and falls alarm",
-                "weekly_cost": "40.00",
-            },
+            {"outcomes": ["nutrition"], "provision": "home_care_hour", "units": "4", "unit_cost": "27.40"},
+            {"outcomes": ["personal_hygiene"], "provision": "home_care_hour", "units": "5", "unit_cost": "27.40"},
+            {"outcomes": ["home_safety"], "provision": "telecare_week", "units": "1", "unit_cost": "5.75"},
         ],
     },
     "unmet_needs": ["A day centre nearer home"],
 }
 COUNTER = {
     "proposal": {
-        "weekly_amount": "230.00",
+        "weekly_amount": "156.95",
         "justifications": [
-            {
-                "need": "nutrition",
-                "provision": "Framework meals",
-                "weekly_cost": "70.00",
-                "reason": "Framework rate",
-            },
-            {
-                "need": "personal_hygiene",
-                "provision": "Framework care",
-                "weekly_cost": "125.00",
-                "reason": "Framework rate",
-            },
-            {
-                "need": "home_safety",
-                "provision": "Telecare",
-                "weekly_cost": "35.00",
-                "reason": "Council contract",
-            },
+            {"outcome": "nutrition", "provision": "personal_assistant_hour", "units": "4",
+             "unit_cost": "16.80", "reason": "A personal assistant does the same shopping and cooking."},
+            {"outcome": "personal_hygiene", "provision": "personal_assistant_hour", "units": "5",
+             "unit_cost": "16.80", "reason": "A personal assistant gives the same personal care."},
+            {"outcome": "home_safety", "provision": "telecare_week", "units": "1",
+             "unit_cost": "5.75", "reason": "The telecare alarm is kept as assessed."},
         ],
     },
-    "note": "Framework providers meet each need",
+    "note": "A personal assistant meets each need at the council's rates",
 }
 START = {
     "council": "demo",
@@ -396,7 +383,7 @@ async def test_changes_asked_for_then_approved_give_the_plans_budget(live: dict[
             headers=who["approver-2"],
         )
         assert approved.status_code == 200, approved.text
-        assert approved.json()["personal_budget"]["weekly_cost"] == "260.00"
+        assert approved.json()["personal_budget"]["weekly_cost"] == "252.35"
 
 
 async def test_an_accepted_counter_proposal_gives_the_lower_budget(live: dict[str, Any]) -> None:
@@ -412,7 +399,7 @@ async def test_an_accepted_counter_proposal_gives_the_lower_budget(live: dict[st
         )
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["stage"] == "active_budget"
-        assert accepted.json()["personal_budget"]["weekly_cost"] == "230.00"
+        assert accepted.json()["personal_budget"]["weekly_cost"] == "156.95"
 
 
 async def test_a_counter_proposal_that_leaves_a_need_unmet_is_refused_and_nothing_changes(
@@ -452,7 +439,10 @@ async def test_needs_met_only_under_the_prevention_policy_move_the_case_on_in_pl
         await wait_for_stage(client, case_id, "assessment", sw)
         for name, headers, payload in (
             ("self_assess", person, {"needs": one_now, "predicted_needs": two_predicted}),
-            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted}),
+            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted, "support": [
+                {"outcome": o, "when": when, "support": [{"provision": "home_care_hour", "units": "3"}]}
+                for o, when in (("nutrition", "current"), ("personal_hygiene", "predicted"),
+                                ("toilet_needs", "predicted"))]}),
         ):
             response = await client.post(f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers)
             assert response.status_code == 200, response.text

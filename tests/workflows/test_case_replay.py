@@ -33,8 +33,9 @@ STAGES = (
 
 
 # Histories written by each earlier version of the workflow code, kept so cases still running on
-# it keep replaying: v1 ran decisions and records as ordinary activities (before LOCAL_ACTIVITIES).
-VERSIONS = ("v1", ".")
+# it keep replaying: v1 ran decisions and records as ordinary activities (before LOCAL_ACTIVITIES);
+# v2 sent free-text plans and counter-proposals (before the rate card, issue 9).
+VERSIONS = ("v1", "v2", ".")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
