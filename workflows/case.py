@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEvent,
         Verification,
     )
-    from workflows.refusals import assessed_outcomes, parse_payload, readable, why_refused
+    from workflows.refusals import parse_payload, readable, why_refused
 
 STAGE = SearchAttributeKey.for_keyword("CaseStage")
 COUNCIL = SearchAttributeKey.for_keyword("CouncilCode")
@@ -265,18 +265,20 @@ class CaseWorkflow:
         return await self._step("counter_propose", request, CounterProposal, self._counter_propose)
 
     async def _counter_propose(self, actor: Actor, counter: CounterProposal) -> None:
-        assert self.state.plan is not None
+        assert self.state.plan is not None and self.state.assessment is not None
         check = await self._decide(
             "counter-proposal",
             {
+                "needs": [n.model_dump(mode="json") for n in self.state.assessment.support],
                 "plan": self.state.plan.model_dump(mode="json"),
-                "predicted_needs": assessed_outcomes(self.state),
                 "proposal": counter.proposal.model_dump(mode="json"),
             },
         )
         result = check["counter_proposal"]
         if not result["valid"]:
-            reason = "the lower amount is not justified: " + "; ".join(result["failures"])
+            # Records from before issue 9 list failures as sentences; since, as {outcome, code, message}.
+            failures = [f if isinstance(f, str) else f["message"] for f in result["failures"]]
+            reason = "the lower amount is not justified: " + "; ".join(failures)
             await self._record(
                 "counter_proposal.refused", actor, {"reason": reason}, ["counter-proposal"],
                 key=f"{self.state.case_id}:refused:{workflow.uuid4()}",
@@ -409,6 +411,11 @@ class CaseWorkflow:
         self.state.banked_underspend += banked
         review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
         review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
+        if outcome.support is not None and self.state.assessment is not None:
+            # CSSG 13.32: the changed assessment is what may justify a lower budget after review.
+            self.state.assessment = self.state.assessment.model_copy(update={"support": outcome.support})
+            review.assessment_changed = True
+            self._event("review.assessment_changed", actor, "The support each need requires was reassessed")
         if review.kind == "light_touch":
             self.state.light_touch_due = None
         if review.kind == "full":

@@ -335,6 +335,13 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
             ],
             "errors_sample": [{"case": c.case_id, "error": c.error} for c in report.errors[:5]],
         }
+        from carebudget.policy import rate_review
+
+        if rate_review.rate_card_changed(current, candidate, change.council, on):
+            budgets = rate_review.active_budgets(store, change.council)
+            proposal.whatif["sufficiency"] = rate_review.below_sufficiency(
+                current, candidate, change.council, budgets, on
+            )
         if proposal.problems or failures:
             proposal.status = "refused"
     finally:

@@ -54,6 +54,9 @@ def load_layer(code: str, folder: Path) -> Layer:
         raw = load_yaml(path)
         if "parameters" in path.relative_to(folder).parts:
             for param in parse_parameter_file(raw, path):
+                if code == NATIONAL and param.unit == "rate_card":
+                    # CSSG 11.24-11.25: the cost of care is local; only a council publishes rates.
+                    raise RuleFileError(path, None, f"{param.name}: a rate card is a council's own; national rules have none")
                 if param.name in layer.parameters:
                     raise RuleFileError(path, None, f"parameter {param.name!r} is also defined in {layer.parameters[param.name].path}")
                 layer.parameters[param.name] = param

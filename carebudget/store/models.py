@@ -183,3 +183,21 @@ class PolicyVersionRow(SQLModel, table=True):
 
 POLICY_CHANGES = _table(PolicyChangeRow)
 POLICY_VERSIONS = _table(PolicyVersionRow)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in session (page or API token), kept server-side so sign-out really ends it.
+    Only the sha256 of the session's secret is stored."""
+
+    __tablename__ = "web_session"
+
+    sid_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=100, index=True)
+    role: str = Field(max_length=40)
+    kind: str = Field(max_length=10)  # page | api
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+SESSIONS = _table(WebSessionRow)

@@ -14,6 +14,7 @@ from carebudget.store import (
     ledger,
     migrate,
     policy,
+    sessions,
     users,
     verify,
 )
@@ -239,6 +240,21 @@ class Store:
     def policy_files_in_force(self, up_to_seq: int | None = None) -> list[tuple[str, str, str]]:
         """(council, path, content) of the newest published version of every file."""
         return policy.files_in_force(self.engine, up_to_seq)
+
+    # --- web sessions -----------------------------------------------------------------------
+    def create_session(self, username: str, role: str, kind: str, ttl_seconds: int) -> str:
+        """A new session's secret (only its sha256 is stored)."""
+        return sessions.create(self.engine, username, role, kind, ttl_seconds)
+
+    def session_user(self, sid: str) -> tuple[str, str] | None:
+        """(username, role) of a live session; None if unknown, expired or revoked."""
+        return sessions.active(self.engine, sid)
+
+    def revoke_session(self, sid: str) -> None:
+        sessions.revoke(self.engine, sid)
+
+    def revoke_user_sessions(self, username: str) -> None:
+        sessions.revoke_user(self.engine, username)
 
     # --- users ------------------------------------------------------------------------------
     def create_user(

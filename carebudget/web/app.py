@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from carebudget.settings import DEFAULT_SECRET, Settings, get_settings
+from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_settings
 from carebudget.web.auth import NotSignedIn
 from carebudget.web.forms import field_path, plain_message
 from carebudget.web.temporal import TemporalAccess
@@ -41,8 +41,17 @@ def check_safe_to_start(settings: Settings, store: Any) -> None:
         problems.append(
             "CAREBUDGET_SECRET_KEY is the default development secret; set a long random value"
         )
+    elif len(settings.secret_key) < 32 or len(set(settings.secret_key)) < 10:
+        problems.append(
+            "CAREBUDGET_SECRET_KEY is too weak; use at least 32 random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
     if settings.create_demo_users:
         problems.append("CAREBUDGET_CREATE_DEMO_USERS is on; set it to false")
+    if settings.payload_keys == DEV_PAYLOAD_KEYS:
+        problems.append(
+            "CAREBUDGET_PAYLOAD_KEYS is the development key; set your own (carebudget keys-new)"
+        )
     if store is not None:
         demo = [
             u.username
@@ -95,6 +104,10 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.temporal = TemporalAccess(settings, temporal_client)
+    from carebudget.web.security import SignInThrottle, add_security_headers
+
+    app.state.throttle = SignInThrottle()
+    add_security_headers(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -127,4 +127,5 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "reviews": _get(state, "reviews") or [],
         "timeline": timeline,
         "predicted_outcomes": predicted_outcomes(state),
+        "support": _get(state, "assessment.support") or [],
     }

@@ -1,4 +1,4 @@
-"""Migration 0004 moves a single-chain ledger into per-council chains, re-hashed and re-pointed."""
+"""Migration 0005 moves a single-chain ledger into per-council chains, re-hashed and re-pointed."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from carebudget.store.signing import Keyring
 from tests.store.conftest import postgres_schema_url
 
 spec = importlib.util.spec_from_file_location(
-    "m0004", Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0004_ledger_chains.py")
+    "m0005", Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0005_ledger_chains.py")
 assert spec is not None and spec.loader is not None
-m0004: Any = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(m0004)
+m0005: Any = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m0005)
 
 KEYS = Keyring.from_text("migration-test-key-0123456789abcdef")
 # (case_id, action, payload, personal) of the old single chain, in order.
@@ -55,7 +55,7 @@ def write_old_chain(url: str, events: list[Any], break_row: int | None = None) -
             at = f"2026-01-0{seq}T10:00:00.000000Z"
             p = json.dumps(payload, sort_keys=True, separators=(",", ":"))
             q = None if personal is None else json.dumps(personal, sort_keys=True, separators=(",", ":"))
-            digest = hashlib.sha256(m0004.old_document(seq, at, f"ev-{seq}", case_id, "jsmith", "social_worker",
+            digest = hashlib.sha256(m0005.old_document(seq, at, f"ev-{seq}", case_id, "jsmith", "social_worker",
                                                        action, p, q, prev).encode()).hexdigest()
             stored = p if seq != break_row else '{"forged":true}'
             conn.execute(text("INSERT INTO ledger VALUES (:s, :at, :k, :c, 'jsmith', 'social_worker', :a, :p, :q, "

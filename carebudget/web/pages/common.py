@@ -44,6 +44,10 @@ def render(
 ) -> HTMLResponse:
     flash = request.session.pop("flash", None) if "session" in request.scope else None
     context.setdefault("errors", {})
+    if "session" in request.scope:
+        from carebudget.web.security import csrf_token
+
+        context.setdefault("csrf_token", csrf_token(request))
     return TEMPLATES.TemplateResponse(
         request,
         template,

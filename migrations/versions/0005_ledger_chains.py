@@ -7,8 +7,8 @@ would hide the break. Each new chain ends with a `ledger.resharded` row naming t
 head, so a copy of that head kept elsewhere still checks out. Decisions, policy versions and the
 case list are re-pointed at their rows' new places.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -247,4 +247,4 @@ def drop_append_only(table: str, postgres: bool, pg_name: str, sqlite_prefix: st
 
 def downgrade() -> None:
     raise RuntimeError("the per-council chains cannot be merged back into one chain: restore a backup "
-                       "taken before revision 0004 instead")
+                       "taken before revision 0005 instead")
