@@ -145,7 +145,7 @@ def token(request: Request, body: TokenRequest) -> Token:
     user = authenticate(request.app.state.store, body.username, body.password)
     if user is None:
         raise HTTPException(401, "The username or password is not right")
-    throttle.succeeded(body.username)
+    throttle.succeeded(body.username, address)
     record_sign_in(request.app.state.store, user, "api")
     sid = request.app.state.store.create_session(user.username, user.role, "api", TOKEN_MAX_AGE_SECONDS)
     return Token(

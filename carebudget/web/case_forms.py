@@ -91,12 +91,13 @@ def _money(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def rate_card_options(rules_dir: Any, council: str, on: date) -> list[dict[str, Any]]:
-    """The council's rate card in force on `on`, for the forms' provision lists (empty if none)."""
-    from carebudget.rulebook import RuleFileError, UnknownCouncil, get_registry
+def rate_card_options(registry: Any, council: str, on: date) -> list[dict[str, Any]]:
+    """The council's rate card in force on `on` (with its published versions), for the forms'
+    provision lists (empty if none)."""
+    from carebudget.rulebook import RuleFileError, UnknownCouncil
 
     try:
-        bundle = get_registry(rules_dir).bundle(council, on)
+        bundle = registry.bundle(council, on)
     except (UnknownCouncil, RuleFileError):
         return []
     card = bundle.parameters.get("rates.card")
@@ -214,7 +215,7 @@ def proposal_from_form(form: Any, needs: list[str]) -> tuple[dict[str, Any] | No
 
 
 def check_counter_proposal(
-    rules_dir: Any,
+    registry: Any,
     council: str,
     on: date,
     needs: list[dict[str, Any]],
@@ -223,9 +224,8 @@ def check_counter_proposal(
 ) -> dict[str, Any]:
     """The `counter-proposal` decision, and need by need whether the lower amount covers it."""
     from carebudget.decisions import decide_with_bundle
-    from carebudget.rulebook import get_registry
 
-    bundle = get_registry(rules_dir).bundle(council, on)
+    bundle = registry.bundle(council, on)
     record = decide_with_bundle("counter-proposal", bundle, on, {"needs": needs, "plan": plan, "proposal": proposal})
     result = record["counter_proposal"]
     rows = []

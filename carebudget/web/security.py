@@ -78,7 +78,7 @@ class SignInThrottle:
     address or username out for a while. Checked before any password is hashed, so a flood of
     guesses is turned away cheaply. Per process: with several web hosts, each keeps its own."""
 
-    per_address: int = 20
+    per_address: int = 50  # behind a proxy every user shares one address: keep this loose
     per_user: int = 5
     window_s: float = 15 * 60
     lockout_s: float = 15 * 60
@@ -90,9 +90,10 @@ class SignInThrottle:
         return [(f"user:{username.lower()}", self.per_user), (f"addr:{address}", self.per_address)]
 
     def attempt(self, username: str, address: str) -> int:
-        """Count a sign-in attempt before its password is checked (so a burst of concurrent
-        guesses is counted at once); the seconds to wait if this username or address is locked
-        out, else 0 and the attempt may go ahead. A success clears the username's count."""
+        """Count a sign-in attempt before its password is checked, so a burst of concurrent
+        guesses is counted at once. Returns the seconds to wait if this username or address is
+        locked out (0: go ahead). A success takes its own count back (`succeeded`), so only
+        failed and in-flight attempts ever count."""
         now = time.monotonic()
         keys = self._keys(username, address)
         with self._lock:
@@ -101,17 +102,22 @@ class SignInThrottle:
                 return int(until - now + 0.999)
             for key, limit in keys:
                 recent = self._failures[key]
-                recent.append(now)
                 while recent and recent[0] < now - self.window_s:
                     recent.popleft()
                 if len(recent) >= limit:
                     self._locked[key] = now + self.lockout_s
                     recent.clear()
+                    return int(self.lockout_s)
+            for key, _ in keys:
+                self._failures[key].append(now)
         return 0
 
-    def succeeded(self, username: str) -> None:
+    def succeeded(self, username: str, address: str) -> None:
         with self._lock:
             self._failures.pop(f"user:{username.lower()}", None)
+            recent = self._failures.get(f"addr:{address}")
+            if recent:
+                recent.pop()
 
 
 def too_many_attempts(wait: int) -> HTTPException:

@@ -161,7 +161,7 @@ async def _case_page(
     case["case_id"] = case["case_id"] or case_id
     actions = steps_for(case.get("stage"), user.role)
     extra["values"] = {**prefill(state), **extra.get("values", {})}
-    card = case_forms.rate_card_options(request.app.state.settings.rules_dir, case["council"] or "demo", date.today())
+    card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     return render(
         request,
         "case.html",
@@ -255,7 +255,7 @@ def counter_check(
 
     try:
         check = case_forms.check_counter_proposal(
-            request.app.state.settings.rules_dir,
+            _rules(request),
             case["council"] or "demo",
             date.today(),
             needs,
@@ -329,3 +329,10 @@ async def take_step(
         )
     flash(request, spec.done_message)
     return redirect(f"/cases/{quote(case_id)}")
+
+
+def _rules(request: Request) -> Any:
+    """The rules in force for this service: shipped files with the published policy versions."""
+    from carebudget.policy.versions import registry_for
+
+    return registry_for(request.app.state.settings.rules_dir, request.app.state.store)

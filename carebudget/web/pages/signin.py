@@ -70,7 +70,7 @@ def sign_in(
         if user is None:
             errors = {"password": "The username or password is not right"}
         else:
-            throttle.succeeded(form.username)
+            throttle.succeeded(form.username, address)
     if user is None:
         errors = {
             k: ("Enter your username" if k == "username" else "Enter your password")
