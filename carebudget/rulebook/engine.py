@@ -36,9 +36,17 @@ from carebudget.rulebook.limits import (
 )
 from carebudget.rulebook.rules import Condition, FactRef, Group, ParamRef, Rule
 
-__all__ = ["CompiledRuleset", "RulesEngine", "RulesetLimitError", "get_engine", "param_field"]
+__all__ = [
+    "CompiledRuleset", "EngineError", "RulesEngine", "RulesetLimitError", "get_engine", "param_field",
+]
 
 SENTINEL = "cb__evaluation"
+
+
+
+class EngineError(RuntimeError):
+    """durable_rules failed an evaluation (its own errors carry only a code, such as 303)."""
+
 
 _OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
@@ -136,14 +144,17 @@ class RulesEngine:
             sid = str(next(self._sids))
             handle = self._host.get_ruleset(compiled.name)._handle
             fired: list[int] = []
-            result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
+            try:
+                result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
+            except _native.error as exc:
+                raise EngineError(f"the rules engine refused the evaluation ({exc})") from None
             try:
                 if result[0] != 0:
-                    raise RuntimeError(f"durable_rules refused an evaluation (code {result[0]})")
+                    raise EngineError(f"the rules engine refused the evaluation (code {result[0]})")
                 state = result[1]
                 action = _native.start_action_for_state(handle, state)
                 if not action:
-                    raise RuntimeError("durable_rules started no action despite the sentinel rule")
+                    raise EngineError("the rules engine started no action despite the sentinel rule")
                 document, pending = action[0], action[1]
                 while pending:
                     # The action message is {"r<index>": {...}}: the rule name is all we need.

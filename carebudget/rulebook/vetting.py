@@ -38,7 +38,7 @@ _HUGE = 10**9  # beyond any amount or count in the rules: every "greater than" h
 
 def vet(root: Path, council: str) -> list[str]:
     """Problems with the rules under `root` for `council`, in plain words (runs in the child)."""
-    from carebudget.rulebook.engine import get_engine
+    from carebudget.rulebook.engine import EngineError, get_engine
     from carebudget.rulebook.library import load_library
     from carebudget.rulebook.parameters import MissingParameter
     from carebudget.rulebook.yamlsource import RuleFileError
@@ -62,11 +62,11 @@ def vet(root: Path, council: str) -> list[str]:
             for number, facts in enumerate(caseload(stage, compiled.rules, compiled.fields)):
                 try:
                     engine.evaluate(compiled, {**facts, **params})
-                except Exception as exc:  # the engine's own errors are untyped
-                    return [
+                except (EngineError, MemoryError) as exc:
+                    return [(
                         f"the rules engine fails on the {stage} rules in force from {on} "
                         f"(generated case {number + 1}): {exc}"
-                    ]
+                    )]
     return []
 
 
@@ -127,10 +127,10 @@ def vet_in_subprocess(rules_root: Path, council: str, *, timeout_s: float, memor
         out, err = child.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        return [
+        return [(
             f"checking these rules did not finish within {timeout_s:g} seconds: the rules engine "
             "hangs on them; make the change smaller or split it"
-        ]
+        )]
     return _outcome(child.returncode, out, err, memory_mb)
 
 
@@ -152,8 +152,10 @@ def _outcome(code: int, out: str, err: str, memory_mb: int) -> list[str]:
             pass
         return ["checking these rules gave no answer; ask for the service log"]
     if "MemoryError" in err or "bad_alloc" in err:
-        return [f"checking these rules needed more than {memory_mb} MB of memory: the rules engine "
-                "cannot run them"]
+        return [(
+            f"checking these rules needed more than {memory_mb} MB of memory: the rules engine "
+            "cannot run them"
+        )]
     if code == -signal.SIGXCPU:
         return ["checking these rules used too much processor time: the rules engine hangs on them"]
     if code < 0:

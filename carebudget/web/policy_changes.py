@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from carebudget.rulebook.bundle import Bundle
 from carebudget.rulebook.library import Library, UnknownCouncil, load_library
 from carebudget.rulebook.registry import get_registry
+from carebudget.rulebook.vetting import vet_in_subprocess
 from carebudget.rulebook.yamlsource import RuleFileError
 
 SAFE_PATH = re.compile(r"^(?:[a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_.-]*\.yaml$")
@@ -225,6 +226,17 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str) -> 
         (work / "councils" / change.council / change.path).write_text(
             change.content, encoding="utf-8"
         )
+        # Issue 10 point 3: the candidate rules are first loaded and run in a child process
+        # under limits; only rules that passed are ever compiled in this (serving) process.
+        problems = vet_in_subprocess(
+            work, change.council,
+            timeout_s=settings.vetting_timeout_s, memory_mb=settings.vetting_memory_mb,
+        )
+        if problems:
+            proposal.problems = [p.replace(str(work), "rules") for p in problems]
+            proposal.status = "refused"
+            save(settings.data_dir, proposal)
+            return proposal
         try:
             candidate = load_library(work)
         except RuleFileError as exc:
