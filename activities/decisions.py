@@ -6,6 +6,7 @@ core (carebudget.decisions.decide) and return its record, which the workflow the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from temporalio import activity
@@ -13,10 +14,18 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.models import DecisionRequest
 
+log = logging.getLogger(__name__)
+RULE_BUNDLE_ERROR = "RuleBundleError"
+
 
 @activity.defn
 def decide(request: DecisionRequest) -> dict[str, Any]:
-    """One decision record; invalid facts are a non-retryable `DecisionError` naming the field."""
+    """One decision record; invalid facts are a non-retryable `DecisionError` naming the field.
+
+    Any other failure comes from the rules in force (the engine refusing an evaluation, a broken
+    table, a stage beyond the engine's limits): the same rules fail the same way on a retry, so
+    it is a non-retryable `RuleBundleError` with the reason, and the case waits for a person.
+    """
     from carebudget.decisions import DecisionError
     from carebudget.decisions import decide as decide_core
 
@@ -27,3 +36,11 @@ def decide(request: DecisionRequest) -> dict[str, Any]:
         raise ApplicationError(
             str(detail.get("error") or exc), detail, type="DecisionError", non_retryable=True
         ) from None
+    except Exception as exc:  # whatever the rules raised, a retry meets it again
+        log.exception("the %s decision failed under the rules in force", request.kind)
+        reason = (
+            f"the rules in force for council {request.council} on {request.on} could not make "
+            f"the {request.kind} decision ({type(exc).__name__}: {exc}); a policy officer must "
+            "correct the rules, then the step can be taken again"
+        )
+        raise ApplicationError(reason, type=RULE_BUNDLE_ERROR, non_retryable=True) from None
