@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.decisions import decide
-from activities.policy import bank_underspend, council_policy
+from activities.decisions import Decisions
+from activities.policy import Policies, bank_underspend
 from activities.records import Records
 from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
@@ -28,14 +28,20 @@ def build_worker(
     client: Client, task_queue: str, executor: ThreadPoolExecutor | None = None,
     store: Store | None = None,
 ) -> Worker:
-    """A worker for the Case workflow; activities are synchronous (rules engine, database)."""
+    """A worker for the Case workflow; activities are synchronous (rules engine, database).
+
+    Decisions use the shipped rules with the council policy versions published in the store."""
+    from carebudget.policy.versions import registry_for
+    from carebudget.settings import get_settings
+
     records = Records(store)
+    registry = registry_for(get_settings().rules_dir, records.store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, RecordRefusalWorkflow],
-        activities=[decide, council_policy, bank_underspend, records.record_step,
-                    records.record_refusal],
+        activities=[Decisions(registry).decide, Policies(registry).council_policy, bank_underspend,
+                    records.record_step, records.record_refusal],
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
     )

@@ -1,36 +1,54 @@
 """Care Act 2014 s13, s14, s17, s26: each decision of a case, computed through the rules.
 
 The workflow never decides anything itself: it calls these activities, which call the decision
-core (carebudget.decisions.decide) and return its record, which the workflow then keeps.
+core under the bundle in force (the shipped rules with the council's published versions, from
+the worker's registry) and return its record, which the workflow then keeps.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflows.models import DecisionRequest
 
+if TYPE_CHECKING:
+    from carebudget.rulebook import Registry
+
 log = logging.getLogger(__name__)
 RULE_BUNDLE_ERROR = "RuleBundleError"
 
 
-@activity.defn
-def decide(request: DecisionRequest) -> dict[str, Any]:
+class Decisions:
+    """The decision activity, deciding under one registry's rules (the worker's)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @activity.defn(name="decide")
+    def decide(self, request: DecisionRequest) -> dict[str, Any]:
+        return decide_under(self.registry, request)
+
+
+def decide_under(registry: Registry, request: DecisionRequest) -> dict[str, Any]:
     """One decision record; invalid facts are a non-retryable `DecisionError` naming the field.
 
     Any other failure comes from the rules in force (the engine refusing an evaluation, a broken
     table, a stage beyond the engine's limits): the same rules fail the same way on a retry, so
     it is a non-retryable `RuleBundleError` with the reason, and the case waits for a person.
     """
-    from carebudget.decisions import DecisionError
-    from carebudget.decisions import decide as decide_core
+    from carebudget.decisions import DecisionError, decide_with_bundle
+    from carebudget.rulebook import UnknownCouncil
 
     try:
-        return decide_core(request.kind, request.council, request.on, request.payload)
+        try:
+            bundle = registry.bundle(request.council, request.on)
+        except UnknownCouncil as exc:
+            raise DecisionError("unknown council", "council", str(exc)) from None
+        return decide_with_bundle(request.kind, bundle, request.on, request.payload)
     except DecisionError as exc:
         detail = exc.to_json()
         raise ApplicationError(

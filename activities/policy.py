@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from workflows.models import BankRequest, BankResult, Policy, PolicyRequest
 
+if TYPE_CHECKING:
+    from carebudget.rulebook import Registry
+
 WEEKS_A_YEAR = 52
 
 
-@activity.defn
-def council_policy(request: PolicyRequest) -> Policy:
-    """The council's process policy in force on the date (carebudget.rulebook.council_policy)."""
-    from carebudget.rulebook import MissingParameter, UnknownCouncil
-    from carebudget.rulebook import council_policy as policy_on
+class Policies:
+    """The council-policy activity, reading one registry's rules (the worker's)."""
 
-    try:
-        found = policy_on(request.council, request.on)
-    except (UnknownCouncil, MissingParameter) as exc:
-        raise ApplicationError(str(exc), type="PolicyError", non_retryable=True) from None
-    return Policy.model_validate(found.model_dump())
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    @activity.defn(name="council_policy")
+    def council_policy(self, request: PolicyRequest) -> Policy:
+        """The council's process policy in force on the date (carebudget.rulebook.council_policy)."""
+        from carebudget.rulebook import MissingParameter, UnknownCouncil
+        from carebudget.rulebook import council_policy as policy_on
+
+        try:
+            found = policy_on(request.council, request.on, self.registry)
+        except (UnknownCouncil, MissingParameter) as exc:
+            raise ApplicationError(str(exc), type="PolicyError", non_retryable=True) from None
+        return Policy.model_validate(found.model_dump())
 
 
 @activity.defn

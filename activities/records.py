@@ -24,9 +24,11 @@ def _permanent(exc: Exception) -> ApplicationError:
 def _keep_bundle(store: Store, decision: dict) -> None:
     """Store the content of the bundle the decision was made under, if this process still holds it
     (the rule files may have changed since the decision activity ran)."""
-    from carebudget.rulebook import get_registry
+    from carebudget.policy.versions import registry_for
+    from carebudget.settings import get_settings
 
-    bundle = get_registry().known_bundle(str(decision.get("rules", {}).get("bundle", "")))
+    registry = registry_for(get_settings().rules_dir, store)
+    bundle = registry.known_bundle(str(decision.get("rules", {}).get("bundle", "")))
     if bundle is not None:
         store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
 

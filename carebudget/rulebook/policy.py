@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from carebudget.rulebook.registry import get_registry
+from carebudget.rulebook.registry import Registry, get_registry
 
 
 class CouncilPolicy(BaseModel):
@@ -28,8 +28,8 @@ class CouncilPolicy(BaseModel):
     underspend_bank_share: Decimal
 
 
-def council_policy(council: str, on: date) -> CouncilPolicy:
-    bundle = get_registry().bundle(council, on)
+def council_policy(council: str, on: date, registry: Registry | None = None) -> CouncilPolicy:
+    bundle = (registry or get_registry()).bundle(council, on)
     fields = [f for f in CouncilPolicy.model_fields if f not in ("council", "bundle")]
     values = {name: bundle.param(f"policy.{name}") for name in fields}
     return CouncilPolicy(council=council, bundle=bundle.hash, **values)

@@ -118,3 +118,44 @@ PERSONS = _table(CasePersonRow)
 DECISIONS = _table(DecisionRow)
 BUNDLES = _table(BundleRow)
 USERS = _table(UserRow)
+
+
+class PolicyChangeRow(SQLModel, table=True):
+    """A proposed council policy change: checked on upload, published with a second approval."""
+
+    __tablename__ = "policy_change"
+
+    id: str = Field(primary_key=True, max_length=32)
+    council: str = Field(max_length=60, index=True)
+    path: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # change | correction
+    status: str = Field(max_length=20)  # draft | refused | published | withdrawn
+    document: str = Field(sa_column=Column(Text, nullable=False))  # the whole proposal, JSON
+    proposed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PolicyVersionRow(SQLModel, table=True):
+    """A published rule file: immutable (the database refuses UPDATE and DELETE), layered over
+    the shipped rules in `seq` order when bundles are built."""
+
+    __tablename__ = "policy_version"
+
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    council: str = Field(max_length=60, index=True)
+    path: str = Field(max_length=200)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    effective_from: date = Field(sa_column=Column(Date, nullable=False))
+    kind: str = Field(max_length=20)
+    change_id: str = Field(max_length=32, unique=True)
+    proposed_by: str = Field(max_length=200)
+    approved_by: str = Field(max_length=200)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    checks: str = Field(sa_column=Column(Text, nullable=False))  # problems, tests, what-if: JSON
+    bundle_hash: str = Field(max_length=64)
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+POLICY_CHANGES = _table(PolicyChangeRow)
+POLICY_VERSIONS = _table(PolicyVersionRow)

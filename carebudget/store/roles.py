@@ -9,7 +9,7 @@ from pydantic import BaseModel
 # People who sign in. `person` is the adult (or carer) the case is about.
 ROLES: tuple[str, ...] = (
     "person", "social_worker", "approver", "appeals_officer",
-    "operations", "compliance", "policy_admin", "admin",
+    "operations", "compliance", "policy_admin", "national_admin", "admin",
 )
 # Writers of ledger rows that are not people: workflow activities.
 SYSTEM_ROLE = "system"

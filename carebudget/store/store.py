@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from carebudget.store import bundles, cases, decisions, ledger, migrate, users
+from carebudget.store import bundles, cases, decisions, ledger, migrate, policy, users
 from carebudget.store.db import make_engine, read, write
 from carebudget.store.roles import redact
 from carebudget.store.schemas import (
@@ -73,11 +73,18 @@ class Store:
         with read(self.engine) as conn:
             decision = decisions.check_records(conn)
             bundle = None if decision else bundles.check_contents(conn)
+        if not decision and not bundle:
+            bundle = policy.check_versions(self.engine)
         if decision:
             return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=decision[0], reason=decision[1])})
         if bundle:
             return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=0, reason=bundle)})
         return report
+
+    def ledger_events(self, action: str) -> list[LedgerEntry]:
+        """Every ledger event with this action, in chain order (events about no case included)."""
+        with read(self.engine) as conn:
+            return [ledger.to_entry(row) for row in ledger.rows_by_action(conn, (action,))]
 
     def ledger_count(self) -> int:
         with read(self.engine) as conn:
@@ -169,6 +176,35 @@ class Store:
 
     def list_bundles(self, council: str | None = None) -> list[BundleRecord]:
         return bundles.list_all(self.engine, council)
+
+    # --- council policy: proposed changes and published versions ------------------------------
+    def save_policy_change(self, change: Mapping[str, Any]) -> None:
+        """Insert or update a proposed change (draft, refused or withdrawn)."""
+        policy.save_change(self.engine, change)
+
+    def get_policy_change(self, change_id: str) -> dict[str, Any] | None:
+        return policy.get_change(self.engine, change_id)
+
+    def list_policy_changes(self, council: str | None = None) -> list[dict[str, Any]]:
+        return policy.list_changes(self.engine, council)
+
+    def publish_policy_version(
+        self, change: Mapping[str, Any], approver: str, base_seq: int, checks: Mapping[str, Any],
+        bundle_hash: str, role: str = "policy_admin",
+    ) -> dict[str, Any]:
+        """Add the change's file as an immutable version, with its ledger event, atomically.
+        DuplicateEvent if another version of the council was published since `base_seq`."""
+        return policy.publish(self.engine, change, approver, base_seq, checks, bundle_hash, role)
+
+    def latest_policy_seq(self, council: str | None = None) -> int:
+        return policy.latest_seq(self.engine, council)
+
+    def list_policy_versions(self, council: str | None = None, with_content: bool = False) -> list[dict[str, Any]]:
+        return policy.list_versions(self.engine, council, with_content)
+
+    def policy_files_in_force(self, up_to_seq: int | None = None) -> list[tuple[str, str, str]]:
+        """(council, path, content) of the newest published version of every file."""
+        return policy.files_in_force(self.engine, up_to_seq)
 
     # --- users ------------------------------------------------------------------------------
     def create_user(

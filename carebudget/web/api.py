@@ -16,8 +16,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Reques
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebudget.policy import changes as policy_changes
 from carebudget.web import cases as case_access
-from carebudget.web import policy_changes
 from carebudget.web.auth import (
     ALL_ROLES,
     CASE_READERS,
@@ -35,8 +35,8 @@ router = APIRouter(prefix="/api")
 DECIDERS = ("social_worker", "approver", "appeals_officer", "compliance", "policy_admin")
 CASE_LISTERS = ("social_worker", "approver", "appeals_officer", "operations", "compliance")
 AUDITORS = ("compliance",)
-POLICY = ("policy_admin",)
-POLICY_READERS = ("policy_admin", "compliance")
+POLICY = ("policy_admin", "national_admin")
+POLICY_READERS = ("policy_admin", "national_admin", "compliance")
 RoleName = Literal[
     "person",
     "social_worker",
@@ -203,11 +203,13 @@ def decide(
 ) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
     from carebudget.decisions import DecisionError, decide_with_bundle
-    from carebudget.rulebook import UnknownCouncil, get_registry
+    from carebudget.policy.versions import registry_for
+    from carebudget.rulebook import UnknownCouncil
 
     day = on or date.today()
     try:
-        bundle = get_registry(request.app.state.settings.rules_dir).bundle(council, day)
+        settings, store = request.app.state.settings, request.app.state.store
+        bundle = registry_for(settings.rules_dir, store).bundle(council, day)
         return dict(decide_with_bundle(kind, bundle, day, payload))
     except UnknownCouncil as exc:
         raise HTTPException(
@@ -379,7 +381,7 @@ def rules_diff(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import diff
 
-    return diff(request.app.state.settings, council, first, second)
+    return diff(request.app.state.settings, request.app.state.store, council, first, second)
 
 
 @router.get("/policy/changes", tags=["rules"])
@@ -388,7 +390,7 @@ def list_changes(
 ) -> list[dict[str, Any]]:
     return [
         policy_changes.as_json(p)
-        for p in policy_changes.list_all(request.app.state.settings.data_dir)
+        for p in policy_changes.list_all(request.app.state.store)
     ]
 
 
@@ -401,7 +403,7 @@ def propose_change(
     """Upload a council rule or parameter file: it is checked, tested and run against the caseload."""
     try:
         proposal = policy_changes.propose(
-            request.app.state.settings, request.app.state.store, body, user.username
+            request.app.state.settings, request.app.state.store, body, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         raise HTTPException(
@@ -421,7 +423,7 @@ def get_change(
 ) -> dict[str, Any]:
     try:
         return policy_changes.as_json(
-            policy_changes.load(request.app.state.settings.data_dir, change_id)
+            policy_changes.load(request.app.state.store, change_id)
         )
     except policy_changes.PolicyChangeError as exc:
         raise HTTPException(404, exc.message) from None
@@ -442,11 +444,72 @@ def publish_change(
     """A second policy officer approves; the change is in force for new decisions at once."""
     try:
         proposal = policy_changes.approve_and_publish(
-            request.app.state.settings, request.app.state.store, change_id, user.username
+            request.app.state.settings, request.app.state.store, change_id, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         raise _policy_refusal(exc) from None
     return policy_changes.as_json(proposal)
+
+
+@router.get("/policy/versions", tags=["rules"])
+def list_versions(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    council: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+) -> list[dict[str, Any]]:
+    """Every published policy version, oldest first: who proposed and approved it, why, when it
+    took effect, the checks it passed and the bundle it produced (content: see /versions/{seq})."""
+    return list(request.app.state.store.list_policy_versions(council))
+
+
+@router.get("/policy/versions/compare", tags=["rules"])
+def compare_versions(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    first: Annotated[int, Query(alias="from", ge=1, le=2**62)],
+    second: Annotated[int, Query(alias="to", ge=1, le=2**62)],
+) -> dict[str, Any]:
+    """Any two published versions of one council: amounts before and after, and each changed
+    rule's condition and effect before and after."""
+    from carebudget.policy.versions import VersionNotFound
+    from carebudget.policy.versions import compare_versions as compare
+
+    try:
+        return compare(request.app.state.store, first, second)
+    except VersionNotFound as exc:
+        raise HTTPException(404, {"error": "not found", "field": exc.field, "message": exc.message}) from None
+
+
+@router.get("/policy/versions/{seq}", tags=["rules"])
+def get_version(
+    request: Request,
+    seq: Annotated[int, Path(ge=1, le=2**62)],
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+) -> dict[str, Any]:
+    """One published version, with the file's text."""
+    for version in request.app.state.store.list_policy_versions(None, with_content=True):
+        if version["seq"] == seq:
+            return dict(version)
+    raise HTTPException(404, {"error": "not found", "field": "seq", "message": f"no policy version {seq}"})
+
+
+@router.get("/policy/export", tags=["rules"])
+def export_rules(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY_READERS))],
+    council: Annotated[str | None, Query(pattern=r"^[a-z0-9_-]{1,40}$")] = None,
+) -> Response:
+    """The whole effective rule set as files (a zip of rules/): the shipped rules with every
+    published version applied. Unzipped, it is a rules folder `carebudget rules` can read."""
+    from carebudget.policy.versions import export_zip, registry_for
+
+    settings = request.app.state.settings
+    registry = registry_for(settings.rules_dir, request.app.state.store)
+    if council is not None and council not in registry.library.codes():
+        raise HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
+    name = f"carebudget-rules-{council or 'all'}-{date.today().isoformat()}.zip"
+    return Response(export_zip(registry, council), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/policy/changes/{change_id}/withdraw", tags=["rules"])
@@ -456,7 +519,7 @@ def withdraw_change(
     change_id: ChangeId,
 ) -> dict[str, Any]:
     try:
-        proposal = policy_changes.withdraw(request.app.state.settings, change_id, user.username)
+        proposal = policy_changes.withdraw(request.app.state.store, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
         raise _policy_refusal(exc) from None
     return policy_changes.as_json(proposal)

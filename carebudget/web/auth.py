@@ -33,6 +33,7 @@ ROLE_LABELS: dict[str, str] = {
     "operations": "operations",
     "compliance": "compliance officer",
     "policy_admin": "policy officer",
+    "national_admin": "national rules officer",
     "admin": "administrator",
 }
 TOKEN_SALT = "carebudget-api-token"
@@ -213,7 +214,7 @@ CASE_READERS: tuple[str, ...] = (
 
 
 # Roles whose sign-ins the ledger keeps (issue 4: compliance and policy sign-ins are audited).
-AUDITED_SIGN_IN: tuple[str, ...] = ("compliance", "policy_admin", "admin")
+AUDITED_SIGN_IN: tuple[str, ...] = ("compliance", "policy_admin", "national_admin", "admin")
 
 
 def record_sign_in(store: Any, user: CurrentUser, via: str) -> None:

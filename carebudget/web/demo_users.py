@@ -15,9 +15,11 @@ def demo_username(role: str) -> str:
 
 
 def demo_users() -> list[tuple[str, str]]:
-    """(username, role) for every role; policy has two officers, since publishing needs two."""
+    """(username, role) for every role; policy has two officers of each kind, since publishing
+    needs two."""
     users = [(demo_username(role), role) for role in ROLES]
     users.append(("demo-policy-admin-2", "policy_admin"))
+    users.append(("demo-national-admin-2", "national_admin"))
     users.append(("demo-approver-2", "approver"))
     return users
 

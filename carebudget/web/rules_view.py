@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException
 
+from carebudget.policy.versions import registry_for
 from carebudget.rulebook.library import UnknownCouncil
-from carebudget.rulebook.registry import get_registry
 
 
 def versions(library: Any, council: str) -> list[date]:
@@ -21,7 +20,7 @@ def versions(library: Any, council: str) -> list[date]:
 
 
 def council_overview(settings: Any, store: Any) -> dict[str, Any]:
-    registry = get_registry(Path(settings.rules_dir))
+    registry = registry_for(settings.rules_dir, store)
     library = registry.library
     today = date.today()
     stored: dict[str, Any] = {}
@@ -52,10 +51,10 @@ def council_overview(settings: Any, store: Any) -> dict[str, Any]:
     return {"councils": out, "refused_change": refused}
 
 
-def diff(settings: Any, council: str, first: date, second: date) -> dict[str, Any]:
+def diff(settings: Any, store: Any, council: str, first: date, second: date) -> dict[str, Any]:
     from carebudget.rulebook.diff import diff_bundles
 
     try:
-        return diff_bundles(get_registry(Path(settings.rules_dir)).library, council, first, second)
+        return diff_bundles(registry_for(settings.rules_dir, store).library, council, first, second)
     except UnknownCouncil as exc:
         raise HTTPException(404, str(exc)) from None

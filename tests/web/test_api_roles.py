@@ -13,6 +13,8 @@ from tests.web.conftest import ASSESSMENT_FACTS, bearer
 CASE = "WEB-SEEDED-1"
 NO_CHANGE = "000000000000"
 
+POLICY = ("policy_admin", "national_admin")
+POLICY_READERS = ("policy_admin", "national_admin", "compliance")
 # (method, path, json body, roles allowed). Bodies are valid, so an allowed role never gets 422.
 ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", "/api/me", None, ROLES),
@@ -35,17 +37,16 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("GET", f"/api/cases/{CASE}/trail", None, ("compliance",)),
     ("GET", f"/api/cases/{CASE}/trail?format=csv", None, ("compliance",)),
     ("GET", "/api/ledger/verify", None, ("compliance",)),
-    ("GET", "/api/rules", None, ("policy_admin", "compliance")),
-    (
-        "GET",
-        "/api/rules/demo/diff?from=2025-01-01&to=2025-06-01",
-        None,
-        ("policy_admin", "compliance"),
-    ),
-    ("GET", "/api/policy/changes", None, ("policy_admin",)),
-    ("GET", f"/api/policy/changes/{NO_CHANGE}", None, ("policy_admin",)),
-    ("POST", f"/api/policy/changes/{NO_CHANGE}/publish", None, ("policy_admin",)),
-    ("POST", f"/api/policy/changes/{NO_CHANGE}/withdraw", None, ("policy_admin",)),
+    ("GET", "/api/rules", None, POLICY_READERS),
+    ("GET", "/api/rules/demo/diff?from=2025-01-01&to=2025-06-01", None, POLICY_READERS),
+    ("GET", "/api/policy/changes", None, POLICY),
+    ("GET", f"/api/policy/changes/{NO_CHANGE}", None, POLICY),
+    ("POST", f"/api/policy/changes/{NO_CHANGE}/publish", None, POLICY),
+    ("POST", f"/api/policy/changes/{NO_CHANGE}/withdraw", None, POLICY),
+    ("GET", "/api/policy/versions", None, POLICY_READERS),
+    ("GET", "/api/policy/versions/999999", None, POLICY_READERS),
+    ("GET", "/api/policy/versions/compare?from=999998&to=999999", None, POLICY_READERS),
+    ("GET", "/api/policy/export?council=demo", None, POLICY_READERS),
 ]
 # Endpoints that reach a case's workflow: the role check comes before Temporal is touched.
 CASE_ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [

@@ -24,8 +24,8 @@ PAGES: list[tuple[str, str, tuple[str, ...]]] = [
     ("GET", f"/compliance/cases/{CASE}/trail.json", ("compliance",)),
     ("GET", f"/compliance/cases/{CASE}/trail.csv", ("compliance",)),
     ("POST", f"/compliance/cases/{CASE}/decisions/{{decision}}/replay", ("compliance",)),
-    ("GET", "/policy", ("policy_admin",)),
-    ("GET", "/policy/diff?council=demo&from=2025-01-01&to=2025-06-01", ("policy_admin",)),
+    ("GET", "/policy", ("policy_admin", "national_admin")),
+    ("GET", "/policy/diff?council=demo&from=2025-01-01&to=2025-06-01", ("policy_admin", "national_admin")),
     ("GET", "/admin/users", ("admin",)),
 ]
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
-from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from carebudget.rulebook import registry
+from activities.decisions import Decisions
+from activities.policy import Policies, bank_underspend
+from activities.records import Records
+from carebudget.rulebook.registry import Registry
 from carebudget.service import cases, examples
 from carebudget.settings import REPO_ROOT
+from carebudget.store import Store
+from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
 SW = examples.SOCIAL_WORKER
 LIVENESS_GUARD_S = 120  # only so a regression fails instead of hanging the suite
@@ -36,31 +43,41 @@ def broken_rules(root: Path) -> Path:
     return rules
 
 
-async def test_a_decision_the_rules_cannot_make_leaves_the_case_needing_attention_not_retrying(
-    client: Client, task_queue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    working = registry.get_registry()
-    # The service's rules folder, as CAREBUDGET_RULES_DIR would name it, holds the broken table.
-    monkeypatch.setattr(registry, "_default", registry.Registry(broken_rules(tmp_path)))
-    script = examples.make_case(31)
-    case_id = await cases.start_case(client, script.start, task_queue=task_queue)
-    await examples._wait_for_stage(client, case_id, "assessment")
+def worker_under(env: WorkflowEnvironment, queue: str, rules: Path, store: Store) -> Worker:
+    """A worker whose rules folder (CAREBUDGET_RULES_DIR in a deployment) is `rules`."""
+    registry, records = Registry(rules), Records(store)
+    return Worker(
+        env.client, task_queue=queue, workflows=[CaseWorkflow, RecordRefusalWorkflow],
+        activities=[Decisions(registry).decide, Policies(registry).council_policy,
+                    bank_underspend, records.record_step, records.record_refusal],
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+    )
 
-    with pytest.raises(cases.CaseRefused) as failed:
-        await asyncio.wait_for(
+
+async def test_a_decision_the_rules_cannot_make_leaves_the_case_needing_attention_not_retrying(
+    env: WorkflowEnvironment, store: Store, task_queue: str, tmp_path: Path
+) -> None:
+    client = env.client
+    script = examples.make_case(31)
+    async with worker_under(env, task_queue, broken_rules(tmp_path), store):
+        case_id = await cases.start_case(client, script.start, task_queue=task_queue)
+        await examples._wait_for_stage(client, case_id, "assessment")
+        with pytest.raises(cases.CaseRefused) as failed:
+            await asyncio.wait_for(
+                cases.act(client, case_id, "verify_assessment", *SW, script.verification),
+                LIVENESS_GUARD_S,
+            )
+        assert "could not make the indicative-budget decision" in failed.value.reason
+        assert "weekly_high" in failed.value.reason
+        state = await cases.describe(client, case_id)
+        assert state["stage"] == "assessment" and state["pending_step"] is None
+        assert "could not make the indicative-budget decision" in state["needs_attention"]
+
+    # A policy officer corrects the rules: the same step now goes through.
+    async with worker_under(env, task_queue, REPO_ROOT / "rules", store):
+        done = await asyncio.wait_for(
             cases.act(client, case_id, "verify_assessment", *SW, script.verification),
             LIVENESS_GUARD_S,
         )
-    assert "could not make the indicative-budget decision" in failed.value.reason
-    assert "weekly_high" in failed.value.reason
-    state = await cases.describe(client, case_id)
-    assert state["stage"] == "assessment" and state["pending_step"] is None
-    assert "could not make the indicative-budget decision" in state["needs_attention"]
-
-    monkeypatch.setattr(registry, "_default", working)  # a policy officer corrects the rules
-    done = await asyncio.wait_for(
-        cases.act(client, case_id, "verify_assessment", *SW, script.verification),
-        LIVENESS_GUARD_S,
-    )
-    assert done["stage"] == "support_planning"
-    assert (await cases.describe(client, case_id))["needs_attention"] == ""
+        assert done["stage"] == "support_planning"
+        assert (await cases.describe(client, case_id))["needs_attention"] == ""

@@ -26,6 +26,7 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "operations": [("Operations", "/operations")],
     "compliance": [("Compliance", "/compliance")],
     "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try")],
+    "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
     "admin": [("Users", "/admin/users")],
 }
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from carebudget.web import policy_changes
+from carebudget.policy import changes as policy_changes
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_form
 from carebudget.web.chart import Bar, bar_chart
@@ -21,14 +21,15 @@ from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.rules_view import council_overview, diff
 
 router = APIRouter(include_in_schema=False)
-POLICY = ("policy_admin",)
+POLICY = ("policy_admin", "national_admin")
 ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
 def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
     settings = request.app.state.settings
     overview = council_overview(settings, request.app.state.store)
-    changes = policy_changes.list_all(settings.data_dir)
+    changes = policy_changes.list_all(request.app.state.store)
+    versions = request.app.state.store.list_policy_versions()
     extra.setdefault("values", {"council": "demo"})
     options = [(c["council"], c["council"]) for c in overview["councils"]]
     return render(
@@ -39,6 +40,9 @@ def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: 
         title="Council policy",
         overview=overview,
         changes=changes,
+        published=versions,
+        version_options=[(str(v["seq"]), f"{v['seq']}: {v['council']} {v['path']} from {v['effective_from']}")
+                         for v in reversed(versions)],
         council_options=options,
         **extra,
     )
@@ -72,10 +76,28 @@ def policy_diff(
             for k, v in errors_by_field(exc).items()
         }
         return _home(request, user, status_code=400, errors=errors)
-    result = diff(request.app.state.settings, form.council, form.first, form.second)
+    result = diff(request.app.state.settings, request.app.state.store, form.council, form.first, form.second)
     return render(
         request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result
     )
+
+
+@router.get("/policy/versions/compare", response_class=HTMLResponse)
+def policy_compare(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))]
+) -> Response:
+    from carebudget.policy.versions import VersionNotFound, compare_versions
+
+    raw = dict(request.query_params)
+    try:
+        first, second = int(raw.get("vfrom", "")), int(raw.get("vto", ""))
+        result = compare_versions(request.app.state.store, first, second)
+    except ValueError:
+        return _home(request, user, status_code=400,
+                     errors={"vfrom": "Choose two published versions to compare"})
+    except VersionNotFound as exc:
+        return _home(request, user, status_code=400, errors={f"v{exc.field}": exc.message})
+    return render(request, "policy_diff.html", user, title=f"Versions of {result['council']}", diff=result)
 
 
 @router.post("/policy/changes", response_class=HTMLResponse)
@@ -118,7 +140,7 @@ async def upload(
         # Off the event loop: checking a change takes seconds (a child process, the what-if).
         proposal = await run_in_threadpool(
             policy_changes.propose,
-            request.app.state.settings, request.app.state.store, change, user.username,
+            request.app.state.settings, request.app.state.store, change, user.username, user.role,
         )
     except policy_changes.PolicyChangeError as exc:
         return _home(
@@ -159,7 +181,7 @@ def show_change(
     change_id: ChangeId,
 ) -> Response:
     try:
-        proposal = policy_changes.load(request.app.state.settings.data_dir, change_id)
+        proposal = policy_changes.load(request.app.state.store, change_id)
     except policy_changes.PolicyChangeError:
         return render(
             request,
@@ -187,7 +209,7 @@ def publish(
 ) -> Response:
     try:
         proposal = policy_changes.approve_and_publish(
-            request.app.state.settings, request.app.state.store, change_id, user.username
+            request.app.state.settings, request.app.state.store, change_id, user.username, user.role
         )
     except policy_changes.PolicyChangeError as exc:
         flash(request, exc.message, "warn")
@@ -207,7 +229,7 @@ def withdraw(
     change_id: ChangeId,
 ) -> Response:
     try:
-        policy_changes.withdraw(request.app.state.settings, change_id, user.username)
+        policy_changes.withdraw(request.app.state.store, change_id, user.username)
     except policy_changes.PolicyChangeError as exc:
         flash(request, exc.message, "warn")
         return redirect(f"/policy/changes/{change_id}")
@@ -238,7 +260,8 @@ async def try_rules(
 ) -> Response:
     """An indicative budget under the rules in force today: how a policy officer sees a change used."""
     from carebudget.decisions import DecisionError, decide_with_bundle
-    from carebudget.rulebook import UnknownCouncil, get_registry
+    from carebudget.policy.versions import registry_for
+    from carebudget.rulebook import UnknownCouncil
 
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
@@ -248,7 +271,8 @@ async def try_rules(
     if needs is not None:
         facts = {"person": {"date_of_birth": "1960-01-01", "setting": "home"}, "needs": needs}
         try:
-            bundle = get_registry(request.app.state.settings.rules_dir).bundle(
+            settings = request.app.state.settings
+            bundle = registry_for(settings.rules_dir, request.app.state.store).bundle(
                 values.get("council", ""), date.today()
             )
             result = decide_with_bundle("indicative-budget", bundle, date.today(), facts)
