@@ -9,6 +9,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-secret-change-me"
+# Development only: a fixed key so a laptop's processes read each other's Temporal payloads.
+# Outside development the service refuses to start with it (carebudget.service.codec).
+DEV_PAYLOAD_KEYS = "dev-1:ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,6 +33,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     secret_key: str = DEFAULT_SECRET
+    payload_keys: str = Field(
+        DEV_PAYLOAD_KEYS,
+        description="AES-256 keys for Temporal payloads, 'id:base64,...'; the first seals new payloads",
+    )
     create_demo_users: bool = True
     public_url: str | None = None
 

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from carebudget.settings import DEFAULT_SECRET, Settings, get_settings
+from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_settings
 from carebudget.web.auth import NotSignedIn
 from carebudget.web.body_limit import BodyLimit
 from carebudget.web.forms import field_path, plain_message
@@ -44,6 +44,10 @@ def check_safe_to_start(settings: Settings, store: Any) -> None:
         )
     if settings.create_demo_users:
         problems.append("CAREBUDGET_CREATE_DEMO_USERS is on; set it to false")
+    if settings.payload_keys == DEV_PAYLOAD_KEYS:
+        problems.append(
+            "CAREBUDGET_PAYLOAD_KEYS is the development key; set your own (carebudget keys-new)"
+        )
     if store is not None:
         demo = [
             u.username

@@ -474,3 +474,42 @@ async def test_a_care_home_case_without_the_admission_date_is_refused_naming_the
             "council": "demo", "name": "Ena Khan", "date_of_birth": "1940-02-02", "setting": "care_home"})
     assert page.status_code == 400
     assert 'id="f-care-home-admission-date-error"' in page.text
+
+
+async def test_identity_comes_from_sign_in_a_forged_opener_or_case_id_is_refused(live: dict[str, Any]) -> None:
+    """Issue 11: a person could set opened_by (the ledger then named a social worker) or reuse
+    another case's id; the service now gives ids and the opener is whoever is signed in."""
+    async with api(live["app"]) as client:
+        person, sw = await token(client, "demo-person"), await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        forged = await client.post("/api/cases", json={**START, "opened_by": "demo-social-worker"}, headers=person)
+        assert (forged.status_code, forged.json()["field"]) == (422, "opened_by")
+        reused = await client.post("/api/cases", json={**START, "case_id": "C-20260101-deadbeef"}, headers=person)
+        assert (reused.status_code, reused.json()["field"]) == (422, "case_id")
+        other = await client.post("/api/cases", json={**START, "person_user": "demo-someone-else"}, headers=person)
+        assert (other.status_code, other.json()["field"]) == (422, "person_user")
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+        own = await client.post("/api/cases", json=START, headers=person)
+        assert own.status_code == 201, own.text
+        state = await wait_for_stage(client, own.json()["case_id"], "assessment", sw)
+    assert state["opened_by"] == "demo-person"
+    assert state["timeline"][0]["actor"]["id"] == "demo-person"
+
+
+async def test_operations_see_where_a_case_is_but_no_personal_details_and_staff_views_are_logged(
+    live: dict[str, Any], open_case: str
+) -> None:
+    async with api(live["app"]) as client:
+        ops, sw = await token(client, "demo-operations"), await token(client, "demo-social-worker")
+        seen = (await client.get(f"/api/cases/{open_case}", headers=ops)).json()
+        assert seen["stage"] and seen["case_id"] == open_case
+        text = str(seen)
+        assert START["person"]["name"] not in text and START["person"]["date_of_birth"] not in text
+        assert "person" not in seen and "assessment" not in seen and "decisions" not in seen
+        store = live["app"].state.store
+        views_before = len([e for e in store.ledger_events("person.viewed") if e.case_id == open_case])
+        full = (await client.get(f"/api/cases/{open_case}", headers=sw)).json()
+        assert full["person"]["name"] == START["person"]["name"]
+        views = [e for e in store.ledger_events("person.viewed") if e.case_id == open_case]
+        assert len(views) == views_before + 1
+        assert (views[-1].actor, views[-1].role) == ("demo-social-worker", "social_worker")

@@ -201,6 +201,10 @@ def test_every_asset_is_served_by_the_app_itself(
             {"secret_key": "a-long-random-production-secret", "create_demo_users": True},
             "CAREBUDGET_CREATE_DEMO_USERS",
         ),
+        (
+            {"secret_key": "a-long-random-production-secret", "create_demo_users": False},
+            "CAREBUDGET_PAYLOAD_KEYS is the development key",
+        ),
     ],
 )
 def test_production_refuses_to_start_with_defaults_or_demo_users(

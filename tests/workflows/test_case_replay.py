@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from carebudget.service import cases, examples
+from carebudget.service.codec import data_converter
 from carebudget.store import Store
 from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
@@ -50,7 +50,7 @@ async def test_a_saved_history_replays_with_the_current_workflow_code(
     text = (HISTORIES / version / f"{name}.json").read_text()
     history = WorkflowHistory.from_json(f"replay-{name}", text)
     replayer = Replayer(
-        workflows=[CaseWorkflow, RecordRefusalWorkflow], data_converter=pydantic_data_converter
+        workflows=[CaseWorkflow, RecordRefusalWorkflow], data_converter=data_converter()
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
