@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     create_demo_users: bool = True
     public_url: str | None = None
 
+    # A policy change is loaded and run in a child process under these limits before anything
+    # else looks at it (carebudget.rulebook.vetting); vetting the shipped rules takes about 1 s.
+    vetting_timeout_s: float = Field(60.0, gt=0)
+    vetting_memory_mb: int = Field(1024, ge=64)
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"

@@ -7,8 +7,10 @@ What this module guarantees, so nothing else has to know about the engine:
   most 1024 live session states per ruleset and raises MemoryError past that);
 - one lock serialises every call into the host (its Python host has no locks of its own), and the
   host's unlocked background dispatch threads are never started;
-- messages are flat and carry only the fields the rules read (at most 255 fields per message);
-- a ruleset with 512 or more equality tests on one field hangs the engine: it is refused;
+- messages are flat and carry only the fields the rules read;
+- a stage beyond what the engine can run (too many alternatives, equality tests on one field or
+  fields per message: carebudget.rulebook.limits, with the measured figures) is refused before
+  it is registered;
 - MessageNotHandledException ("no rule matched") is an ordinary empty result.
 Workflow code never imports this module (durable_rules is not deterministic-sandbox safe).
 """
@@ -19,28 +21,34 @@ import hashlib
 import itertools
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import durable_rules_engine as _native
 from durable import engine as _durable
 
+from carebudget.rulebook.limits import (
+    RulesetLimitError,
+    check_stage,
+    fields_read,
+    left_field,
+    param_field,
+)
 from carebudget.rulebook.rules import Condition, FactRef, Group, ParamRef, Rule
 
+__all__ = [
+    "CompiledRuleset", "EngineError", "RulesEngine", "RulesetLimitError", "get_engine", "param_field",
+]
+
 SENTINEL = "cb__evaluation"
-MAX_FIELDS = 250  # the engine's limit is 255 per message; keep room for sid and id
-MAX_EQUALITY_TESTS_PER_FIELD = 500  # the engine hangs at 512
+
+
+
+class EngineError(RuntimeError):
+    """durable_rules failed an evaluation (its own errors carry only a code, such as 303)."""
+
 
 _OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-
-
-class RulesetLimitError(ValueError):
-    """A set of rules the engine cannot run safely."""
-
-
-def param_field(name: str) -> str:
-    return "p__" + name.replace(".", "__")
 
 
 def _operand(value: Any) -> Any:
@@ -51,33 +59,12 @@ def _operand(value: Any) -> Any:
     return value
 
 
-def _left(fact: str) -> str:
-    return param_field(fact[len("param."):]) if fact.startswith("param.") else fact
-
-
 def _expression(cond: Condition) -> dict[str, Any]:
     if isinstance(cond, Group):
         return {"$and" if cond.kind == "all" else "$or": [_expression(c) for c in cond.items]}
     if cond.op == "==":
-        return {_left(cond.fact): _operand(cond.value)}
-    return {_OPS[cond.op]: {_left(cond.fact): _operand(cond.value)}}
-
-
-def _fields(cond: Condition) -> set[str]:
-    if isinstance(cond, Group):
-        return {f for c in cond.items for f in _fields(c)}
-    extra = set()
-    if isinstance(cond.value, ParamRef):
-        extra = {param_field(cond.value.name)}
-    elif isinstance(cond.value, FactRef):
-        extra = {cond.value.name}
-    return {_left(cond.fact)} | extra
-
-
-def _equalities(cond: Condition) -> list[str]:
-    if isinstance(cond, Group):
-        return [f for c in cond.items for f in _equalities(c)]
-    return [_left(cond.fact)] if cond.op == "==" else []
+        return {left_field(cond.fact): _operand(cond.value)}
+    return {_OPS[cond.op]: {left_field(cond.fact): _operand(cond.value)}}
 
 
 class CompiledRuleset:
@@ -117,20 +104,10 @@ class RulesEngine:
         with self._lock:
             if name in self._compiled:
                 return self._compiled[name]
-            fields: set[str] = set()
-            equalities: Counter[str] = Counter()
-            for rule in rules:
-                fields |= _fields(rule.when)
-                equalities.update(_equalities(rule.when))
-            if len(fields) > MAX_FIELDS:
-                raise RulesetLimitError(
-                    f"stage {label!r} reads {len(fields)} facts and parameters; the engine allows {MAX_FIELDS}"
-                )
-            for field, count in equalities.items():
-                if count >= MAX_EQUALITY_TESTS_PER_FIELD:
-                    raise RulesetLimitError(
-                        f"stage {label!r} has {count} equality tests on {field!r}; the engine hangs at 512"
-                    )
+            # Counted before registering: a ruleset beyond the limits can hang the process, and
+            # the engine can never unregister it.
+            check_stage(rules, label)
+            fields = {name for rule in rules for name in fields_read(rule.when)}
             definition = {
                 f"r{index}": {"all": [{"m": _expression(rule.when)}], "run": self._action(index)}
                 for index, rule in enumerate(rules)
@@ -167,14 +144,17 @@ class RulesEngine:
             sid = str(next(self._sids))
             handle = self._host.get_ruleset(compiled.name)._handle
             fired: list[int] = []
-            result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
+            try:
+                result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
+            except _native.error as exc:
+                raise EngineError(f"the rules engine refused the evaluation ({exc})") from None
             try:
                 if result[0] != 0:
-                    raise RuntimeError(f"durable_rules refused an evaluation (code {result[0]})")
+                    raise EngineError(f"the rules engine refused the evaluation (code {result[0]})")
                 state = result[1]
                 action = _native.start_action_for_state(handle, state)
                 if not action:
-                    raise RuntimeError("durable_rules started no action despite the sentinel rule")
+                    raise EngineError("the rules engine started no action despite the sentinel rule")
                 document, pending = action[0], action[1]
                 while pending:
                     # The action message is {"r<index>": {...}}: the rule name is all we need.

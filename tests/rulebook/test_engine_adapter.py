@@ -11,7 +11,7 @@ from carebudget.decisions.facts import assess_facts
 from carebudget.decisions.inputs import CaseFacts
 from carebudget.rulebook import get_registry
 from carebudget.rulebook.engine import RulesEngine, RulesetLimitError, get_engine
-from carebudget.rulebook.rules import Compare, Effects, Rule
+from carebudget.rulebook.rules import Compare, Effects, Group, Rule
 from carebudget.rulebook.vocabulary import OUTCOMES, WAYS
 
 ON = date(2025, 6, 1)
@@ -51,14 +51,29 @@ def rule(i: int, fact: str, value: object, op: str = "==") -> Rule:
 
 
 def test_a_ruleset_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
-    rules = tuple(rule(i, "age_years", i) for i in range(520))
-    with pytest.raises(RulesetLimitError, match="hangs at 512"):
+    rules = tuple(rule(i, "age_years", i) for i in range(490))
+    with pytest.raises(RulesetLimitError, match="'age_years' for equality in 490 alternatives"):
+        RulesEngine().compile(rules, "assess")
+
+
+def test_a_stage_whose_rules_could_hold_sixty_at_once_is_refused_before_error_303() -> None:
+    rules = tuple(rule(i, "capital", i * 1000, ">") for i in range(70))
+    with pytest.raises(RulesetLimitError, match="70 rules and 'any:' alternatives"):
+        RulesEngine().compile(rules, "charge")
+
+
+def test_an_any_of_many_tests_counts_as_many_rules() -> None:
+    tests = tuple(Compare("age_years", ">", i) for i in range(30))
+    rules = (*(rule(i, "age_years", i, ">=") for i in range(30)),
+             Rule("wide", "test", Group("any", tests), Effects(add_points=1)))
+    with pytest.raises(RulesetLimitError, match="60 rules and 'any:' alternatives"):
         RulesEngine().compile(rules, "assess")
 
 
 def test_a_ruleset_reading_more_fields_than_a_message_holds_is_refused() -> None:
-    rules = tuple(rule(i, f"f{i}", 1, ">") for i in range(260))
-    with pytest.raises(RulesetLimitError, match="allows"):
+    reads = Group("all", tuple(Compare(f"f{i}", ">", 1) for i in range(260)))
+    rules = (Rule("wide", "test", reads, Effects(add_points=1)),)
+    with pytest.raises(RulesetLimitError, match="reads 260 facts"):
         RulesEngine().compile(rules, "assess")
 
 
