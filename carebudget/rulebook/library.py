@@ -14,7 +14,7 @@ from pathlib import Path
 
 from carebudget.rulebook import vocabulary as vocab
 from carebudget.rulebook.bundle import NATIONAL, Bundle
-from carebudget.rulebook.limits import stage_problems
+from carebudget.rulebook.limits import overlay_problems, stage_problems
 from carebudget.rulebook.parameters import ParameterDef, parse_parameter_file, resolve
 from carebudget.rulebook.rules import RuleFile, parse_rule_file
 from carebudget.rulebook.yamlsource import RuleFileError, load_yaml
@@ -133,17 +133,21 @@ class Library:
         return sorted({f.effective_from for layer in self.layers(council) for f in layer.rule_files})
 
     def check_engine_limits(self) -> None:
-        """Every stage of every bundle (national plus overlay, on each date a rule file takes
-        effect) within what the engine can run; the error names a file of the overlay."""
+        """Every rule of every bundle (national plus overlay, on each date a rule file takes
+        effect) within what the engine can run, and each council's own rules for a stage within
+        one engine part (carebudget.rulebook.limits); the error names the file."""
         for code in self.codes():
             for on in self.effective_dates(code):
-                files = [f for layer in self.layers(code) for f in layer.files_in_force(on)]
+                layers = self.layers(code)
                 for stage in vocab.STAGES:
-                    in_stage = [f for f in files if f.stage == stage]
-                    problems = stage_problems((r for f in in_stage for r in f.rules), stage)
-                    if problems:
-                        where = in_stage[-1].path if in_stage else "rules"
-                        raise RuleFileError(where, None, f"from {on}: " + "; ".join(problems))
+                    for number, layer in enumerate(layers):
+                        in_stage = [f for f in layer.files_in_force(on) if f.stage == stage]
+                        rules = [r for f in in_stage for r in f.rules]
+                        problems = stage_problems(rules, stage)
+                        if number > 0:  # a council's overlay
+                            problems += overlay_problems(rules, stage)
+                        if problems:
+                            raise RuleFileError(in_stage[-1].path, None, f"from {on}: " + "; ".join(problems))
 
 
 def check_floors(national: dict[str, ParameterDef], overlay: dict[str, ParameterDef]) -> None:

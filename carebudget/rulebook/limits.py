@@ -18,7 +18,14 @@ each case in a throwaway process with a timeout; see docs/rules.md, "What the en
   also counts the session id and our sentinel field).
 Each limit below is set well inside what was measured. Counting alternatives rather than rules
 that can hold together is deliberately coarse (it assumes every rule may fire at once), so a
-stage that passes here cannot reach error 303 whatever the case facts are.
+part that passes here cannot reach error 303 whatever the case facts are.
+
+So the engine adapter splits a stage into parts, each registered as its own engine ruleset and
+within every limit (`partition`); rules are independent (effects are applied afterwards, in rule
+order), so a split stage decides exactly as one ruleset would. A single rule beyond a part's
+limits is refused. A council's own rules for one stage are held to one part's worth
+(`overlay_problems`): more is not something a council's policy needs, and it keeps a careless or
+hostile upload from multiplying the engine work of every decision.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from collections.abc import Iterable
 
 from carebudget.rulebook.rules import Compare, Condition, FactRef, Group, ParamRef, Rule
 
-MAX_ALTERNATIVES_PER_STAGE = 55  # 61 firing together failed with error 303
+MAX_ALTERNATIVES_PER_PART = 55  # 61 firing together failed with error 303
 MAX_EQUALITY_ALTERNATIVES_PER_FIELD = 400  # 475 hung
 MAX_FIELDS = 240  # 252 failed with error 302
 _CAP = 10**6  # alternatives grow as a product; stop counting long before it overflows anything
@@ -90,35 +97,84 @@ def _equalities(cond: Condition) -> Counter[str]:
     return found
 
 
-def stage_problems(rules: Iterable[Rule], stage: str) -> list[str]:
-    """Why the engine could not run these rules as one stage, in plain words (empty: it can)."""
-    rules = tuple(rules)
+def _rule_counts(rule: Rule) -> tuple[int, Counter[str], set[str]]:
+    return alternatives(rule.when), _equalities(rule.when), fields_read(rule.when)
+
+
+def rule_problems(rule: Rule, stage: str) -> list[str]:
+    """Why the engine could not run this one rule even on its own (empty: it can)."""
+    count, equalities, fields = _rule_counts(rule)
     problems = []
-    fields: set[str] = set()
-    equalities: Counter[str] = Counter()
-    total = 0
-    for rule in rules:
-        fields |= fields_read(rule.when)
-        equalities.update(_equalities(rule.when))
-        total = min(total + alternatives(rule.when), _CAP)
-    if total > MAX_ALTERNATIVES_PER_STAGE:
+    if count > MAX_ALTERNATIVES_PER_PART:
         problems.append(
-            f"stage {stage!r} has {total} rules and 'any:' alternatives with the national rules; "
-            f"the rules engine can run at most {MAX_ALTERNATIVES_PER_STAGE} (it fails with error 303 "
-            "when about 60 hold at once)"
+            f"rule {rule.id!r} in stage {stage!r} makes {count} 'any:' alternatives; the rules engine "
+            f"can run at most {MAX_ALTERNATIVES_PER_PART} at once (it fails with error 303 when about 60 hold)"
         )
-    for name, count in sorted(equalities.items()):
-        if count > MAX_EQUALITY_ALTERNATIVES_PER_FIELD:
+    for name, times in sorted(equalities.items()):
+        if times > MAX_EQUALITY_ALTERNATIVES_PER_FIELD:
             problems.append(
-                f"stage {stage!r} tests {name!r} for equality in {count} alternatives; the rules "
+                f"rule {rule.id!r} tests {name!r} for equality in {times} alternatives; the rules "
                 f"engine can take at most {MAX_EQUALITY_ALTERNATIVES_PER_FIELD} (it hangs at about 475)"
             )
     if len(fields) > MAX_FIELDS:
         problems.append(
-            f"stage {stage!r} reads {len(fields)} facts and parameters; the rules engine can take "
-            f"at most {MAX_FIELDS} in one evaluation (it fails with error 302 above 251)"
+            f"rule {rule.id!r} in stage {stage!r} reads {len(fields)} facts and parameters; the rules "
+            f"engine can take at most {MAX_FIELDS} in one evaluation (it fails with error 302 above 251)"
         )
     return problems
+
+
+def stage_problems(rules: Iterable[Rule], stage: str) -> list[str]:
+    """Rules the engine could not run even in a part of their own (empty: the stage can run)."""
+    return [p for rule in rules for p in rule_problems(rule, stage)]
+
+
+def overlay_problems(rules: Iterable[Rule], stage: str) -> list[str]:
+    """A council's own rules for one stage: at most one engine part's worth."""
+    total, equalities = 0, Counter[str]()
+    for rule in rules:
+        count, found, _ = _rule_counts(rule)
+        total = min(total + count, _CAP)
+        equalities.update(found)
+    problems = []
+    if total > MAX_ALTERNATIVES_PER_PART:
+        problems.append(
+            f"stage {stage!r} has {total} council rules and 'any:' alternatives; a council's rules for "
+            f"one stage may have at most {MAX_ALTERNATIVES_PER_PART}, what the rules engine can run at "
+            "once (it fails with error 303 when about 60 hold together)"
+        )
+    for name, times in sorted(equalities.items()):
+        if times > MAX_EQUALITY_ALTERNATIVES_PER_FIELD:
+            problems.append(
+                f"stage {stage!r} tests {name!r} for equality in {times} alternatives; the rules "
+                f"engine can take at most {MAX_EQUALITY_ALTERNATIVES_PER_FIELD} (it hangs at about 475)"
+            )
+    return problems
+
+
+def partition(rules: tuple[Rule, ...], stage: str) -> list[tuple[int, ...]]:
+    """Indices of the rules in parts the engine can each run as one ruleset, in rule order.
+    Raises RulesetLimitError for a rule no part could hold."""
+    problems = stage_problems(rules, stage)
+    if problems:
+        raise RulesetLimitError("; ".join(problems))
+    parts: list[tuple[int, ...]] = []
+    current: list[int] = []
+    total, equalities, fields = 0, Counter[str](), set[str]()
+    for index, rule in enumerate(rules):
+        count, found, read = _rule_counts(rule)
+        merged = equalities + found
+        fits = (total + count <= MAX_ALTERNATIVES_PER_PART
+                and all(v <= MAX_EQUALITY_ALTERNATIVES_PER_FIELD for v in merged.values())
+                and len(fields | read) <= MAX_FIELDS)
+        if current and not fits:
+            parts.append(tuple(current))
+            current, total, merged, fields = [], 0, Counter(found), set()
+        current.append(index)
+        total, equalities, fields = total + count, merged, fields | read
+    if current:
+        parts.append(tuple(current))
+    return parts
 
 
 def check_stage(rules: Iterable[Rule], stage: str) -> None:

@@ -50,23 +50,34 @@ def rule(i: int, fact: str, value: object, op: str = "==") -> Rule:
     return Rule(f"r{i}", "test", Compare(fact, op, value), Effects(add_points=1))
 
 
-def test_a_ruleset_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
-    rules = tuple(rule(i, "age_years", i) for i in range(490))
+def test_a_rule_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
+    tests = tuple(Compare("age_years", "==", i) for i in range(490))
+    rules = (Rule("wide", "test", Group("any", tests), Effects(add_points=1)),)
     with pytest.raises(RulesetLimitError, match="'age_years' for equality in 490 alternatives"):
         RulesEngine().compile(rules, "assess")
 
 
-def test_a_stage_whose_rules_could_hold_sixty_at_once_is_refused_before_error_303() -> None:
-    rules = tuple(rule(i, "capital", i * 1000, ">") for i in range(70))
-    with pytest.raises(RulesetLimitError, match="70 rules and 'any:' alternatives"):
-        RulesEngine().compile(rules, "charge")
+def test_a_stage_of_490_equality_rules_on_one_field_runs_split_into_parts() -> None:
+    engine = RulesEngine()
+    compiled = engine.compile(tuple(rule(i, "age_years", i) for i in range(490)), "assess")
+    assert len(compiled.parts) == 9 and all(len(p.indices) <= 55 for p in compiled.parts)
+    assert engine.evaluate(compiled, {"age_years": 312}) == [312]
+    assert engine.evaluate(compiled, {"age_years": 312}) == engine.evaluate_via_host(compiled, {"age_years": 312})
 
 
-def test_an_any_of_many_tests_counts_as_many_rules() -> None:
-    tests = tuple(Compare("age_years", ">", i) for i in range(30))
-    rules = (*(rule(i, "age_years", i, ">=") for i in range(30)),
-             Rule("wide", "test", Group("any", tests), Effects(add_points=1)))
-    with pytest.raises(RulesetLimitError, match="60 rules and 'any:' alternatives"):
+def test_seventy_rules_that_all_hold_are_split_so_none_reaches_error_303() -> None:
+    """70 rules `capital > N` firing at once made the engine fail with error 303 as one ruleset."""
+    engine = RulesEngine()
+    compiled = engine.compile(tuple(rule(i, "capital", i * 1000, ">") for i in range(70)), "charge")
+    assert [len(p.indices) for p in compiled.parts] == [55, 15]
+    assert engine.evaluate(compiled, {"capital": 10**9}) == list(range(70))
+    assert engine.evaluate(compiled, {"capital": 2500}) == [0, 1, 2]
+
+
+def test_one_rule_with_more_alternatives_than_the_engine_runs_at_once_is_refused() -> None:
+    tests = tuple(Compare("age_years", ">", i) for i in range(60))
+    rules = (Rule("wide", "test", Group("any", tests), Effects(add_points=1)),)
+    with pytest.raises(RulesetLimitError, match="makes 60 'any:' alternatives"):
         RulesEngine().compile(rules, "assess")
 
 

@@ -24,8 +24,8 @@ UPLOADS: dict[str, tuple[str, str]] = {
     # name: (file content, words the refusal must contain)
     "490 equality tests": (files.equality_tests_on_one_field(490), "'age_years' for equality in 490"),
     "600 equality tests": (files.equality_tests_on_one_field(600), "'age_years' for equality in 600"),
-    "every operator": (files.every_operator(), "the rules engine can run at most 55"),
-    "70 capital rules": (files.capital_rules(70), "stage 'charge' has 79 rules"),
+    "every operator": (files.every_operator(), "a council's rules for one stage may have at most 55"),
+    "70 capital rules": (files.capital_rules(70), "stage 'charge' has 70 council rules"),
     "alias bomb": (files.alias_bomb(), "more than 20 YAML aliases"),
 }
 HUGE = "50 MB file"
