@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Keys used before a rotation: checkpoints and anchors they signed still verify.
     ledger_previous_keys: list[str] = []
     ledger_checkpoint_every: int = Field(1000, ge=1, description="rows of a chain between automatic checkpoints")
+    # A policy change is loaded and run in a child process under these limits before anything
+    # else looks at it (carebudget.rulebook.vetting); vetting the shipped rules takes about 1 s.
+    vetting_timeout_s: float = Field(60.0, gt=0)
+    vetting_memory_mb: int = Field(1024, ge=64)
 
     @property
     def is_development(self) -> bool:

@@ -65,6 +65,7 @@ DECISION_TIMEOUT = timedelta(seconds=10)
 RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
+RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -87,6 +88,7 @@ class CaseWorkflow:
         else:
             raise ApplicationError("a case starts from intake or carried state", type="CaseInvalid")
         self._annual_review = False
+        self._attention = ""  # a RuleBundleError met by the step now running
 
     # --- the process -----------------------------------------------------------------------
 
@@ -517,15 +519,25 @@ class CaseWorkflow:
             await body(request.actor, payload)
         except BaseException:
             self.state = before
+            self.state.needs_attention = self._attention or before.needs_attention
             raise
         self.state.pending_step = None
         return self.state
 
     async def _holding_steps(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
-        """Intake, or a deadline acting on the case: human steps wait until it has finished."""
+        """Intake, or a deadline acting on the case: human steps wait until it has finished.
+
+        A deadline whose decision the rules cannot make leaves the case waiting for a person
+        (marked overdue, so the deadline does not fire again at once) instead of failing it."""
         self.state.pending_step = name
+        before = self.state.model_copy(deep=True)
         try:
             await body()
+        except ApplicationError as exc:
+            if exc.type != RULE_BUNDLE_ERROR or name == "intake":
+                raise
+            self.state = before
+            self.state.needs_attention, self.state.overdue = str(exc), True
         finally:
             self.state.pending_step = None
 
@@ -561,8 +573,15 @@ class CaseWorkflow:
         request = DecisionRequest(
             kind=kind, council=self.state.council, on=self._today(), payload=payload
         )
-        record: dict[str, Any] = await self._activity("decide", request, dict)
+        try:
+            record: dict[str, Any] = await self._activity("decide", request, dict)
+        except ApplicationError as exc:
+            if exc.type == RULE_BUNDLE_ERROR:
+                # Permanent until the rules are corrected: the step fails, the case shows why.
+                self._attention = str(exc)
+            raise
         self.state.decisions[kind] = record
+        self.state.needs_attention = self._attention = ""
         return record
 
     async def _activity(self, name: str, arg: BaseModel, result_type: type[Any]) -> Any:

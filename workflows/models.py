@@ -431,6 +431,9 @@ class CaseState(Model):
     reviews: list[ReviewRecord] = Field(default_factory=list)
     banked_underspend: Money = Decimal(0)
     generation: int = 0  # runs completed by continue-as-new
+    # Why the rules in force could not make a decision this case needs (activities/decisions.py,
+    # RuleBundleError); empty when nothing is wrong. Cleared by the next decision that succeeds.
+    needs_attention: str = ""
     timeline: list[TimelineEvent] = Field(default_factory=list)
 
     @property

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from carebudget.policy.versions import registry_for
 from carebudget.rulebook.library import Library, UnknownCouncil, load_library
 from carebudget.rulebook.registry import layer_folder
+from carebudget.rulebook.vetting import vet_in_subprocess
 from carebudget.rulebook.yamlsource import RuleFileError
 
 SAFE_PATH = re.compile(r"^(?:[a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_.-]*\.yaml$")
@@ -179,14 +180,18 @@ def _retroactive(day: date, today: date) -> str:
     )
 
 
-def _candidate(registry: Any, council: str, path: str, content: str, into: Path) -> Library:
-    """The rules in force with one file replaced or added, loaded from a folder of its own."""
+def _candidate_folder(registry: Any, council: str, path: str, content: str, into: Path) -> Path:
+    """The rules in force with one file replaced or added, in a folder of its own."""
     work = into / "rules"
     shutil.copytree(registry.effective_root, work, ignore=shutil.ignore_patterns(".*"))
     target = layer_folder(work, council) / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(content, encoding="utf-8")
-    return load_library(work)
+    return work
+
+
+def _candidate(registry: Any, council: str, path: str, content: str, into: Path) -> Library:
+    return load_library(_candidate_folder(registry, council, path, content, into))
 
 
 def _relative(exc: RuleFileError, folder: Path) -> str:
@@ -279,8 +284,18 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
     today = date.today()
     folder = Path(tempfile.mkdtemp(prefix="carebudget-proposal-"))
     try:
+        work = _candidate_folder(registry, change.council, change.path, change.content, folder)
+        # Issue 10 point 3: the candidate is first loaded and run in a child process under
+        # limits; only rules that passed there are ever compiled in this (serving) process.
+        vetted = vet_in_subprocess(work, change.council, timeout_s=settings.vetting_timeout_s,
+                                   memory_mb=settings.vetting_memory_mb)
+        if vetted:
+            proposal.problems = [p.replace(str(work), "rules") for p in vetted]
+            proposal.status = "refused"
+            save(store, proposal)
+            return proposal
         try:
-            candidate = _candidate(registry, change.council, change.path, change.content, folder)
+            candidate = load_library(work)
         except RuleFileError as exc:
             proposal.problems = [_relative(exc, folder)]
             proposal.status = "refused"

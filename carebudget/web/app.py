@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_settings
 from carebudget.web.auth import NotSignedIn
+from carebudget.web.body_limit import BodyLimit
 from carebudget.web.forms import field_path, plain_message
 from carebudget.web.temporal import TemporalAccess
 
@@ -116,6 +117,8 @@ def create_app(
         https_only=not settings.is_development,
         max_age=8 * 3600,
     )
+    # Outermost, so nothing (session, routing, form parsing) reads an oversized body first.
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     from carebudget.web import api, pages

@@ -129,7 +129,9 @@ def test_support_for_each_ticked_need_is_read_and_a_missing_one_named() -> None:
 
 
 def _check(proposal: dict[str, Any]) -> dict[str, Any]:
-    return check_counter_proposal(REPO_ROOT / "rules", "demo", date(2025, 6, 2), NEEDS, PLAN, proposal)
+    from carebudget.rulebook import get_registry
+
+    return check_counter_proposal(get_registry(REPO_ROOT / "rules"), "demo", date(2025, 6, 2), NEEDS, PLAN, proposal)
 
 
 def _line(need: str, k: int, provision: str, units: str, cost: str, reason: str) -> list[tuple[str, str]]:
