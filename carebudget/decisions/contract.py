@@ -18,10 +18,8 @@ from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_fa
 from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
 from carebudget.decisions.sufficiency import Sufficiency, UnknownProvision, assess_sufficiency
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
-from carebudget.rulebook.library import UnknownCouncil
 from carebudget.rulebook.parameters import UNCONFIRMED_GRADES, MissingParameter
 from carebudget.rulebook.rate_card import RATE_CARD, RateCard, parse_rate_card
-from carebudget.rulebook.registry import get_registry
 
 ADULT_AGE = 18
 CHARGING_KINDS = ("charge", "assessment")
@@ -207,14 +205,3 @@ def decide_with_bundle(
     record["fired_rules"] = [{"id": r.id, "reference": r.reference} for r in ev.fired]
     record["explanation"] = explanation
     return record
-
-
-def decide(kind: str, council: str, on: date, payload: Any) -> dict[str, Any]:
-    """Make one decision under the rules in force for `council` on `on` (national for 'england')."""
-    if kind not in KINDS:
-        raise DecisionError("invalid input", "kind", f"unknown decision kind {kind!r}; one of {', '.join(KINDS)}")
-    try:
-        bundle = get_registry().bundle(council, on)
-    except UnknownCouncil as exc:
-        raise DecisionError("unknown council", "council", str(exc)) from None
-    return decide_with_bundle(kind, bundle, on, payload)

@@ -4,74 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The law's vocabulary lives at the bottom (carebudget.law); the inputs are written in it.
+from carebudget.law import (
+    CarerOutcome,
+    Money,
+    Outcome,
+    Premium,
+    Setting,
+    Way,
+    WellbeingImpact,
+)
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# Money: numbers or decimal strings in, a Decimal with two places out, serialised as a string.
-Money = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=14, decimal_places=2),
-    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
-]
-
-
-class Outcome(str, Enum):
-    """SI 2015/313 reg 2(2)(a)-(j): the ten specified outcomes for an adult."""
-
-    nutrition = "nutrition"
-    personal_hygiene = "personal_hygiene"
-    toilet_needs = "toilet_needs"
-    being_clothed = "being_clothed"
-    home_safety = "home_safety"
-    habitable_home = "habitable_home"
-    relationships = "relationships"
-    work_training_education_volunteering = "work_training_education_volunteering"
-    community_facilities = "community_facilities"
-    caring_for_child = "caring_for_child"
-
-
-class CarerOutcome(str, Enum):
-    """SI 2015/313 reg 3(2)(b)(i)-(viii): the outcomes for a carer."""
-
-    caring_for_child = "caring_for_child"
-    caring_for_others = "caring_for_others"
-    habitable_home = "habitable_home"
-    nutrition = "nutrition"
-    relationships = "relationships"
-    work_training_education_volunteering = "work_training_education_volunteering"
-    community_facilities = "community_facilities"
-    recreation = "recreation"
-
-
-class Way(str, Enum):
-    """SI 2015/313 reg 2(3)(a)-(d): the four ways of being unable to achieve an outcome."""
-
-    needs_assistance = "needs_assistance"
-    significant_pain_distress_anxiety = "significant_pain_distress_anxiety"
-    endangers_health_safety = "endangers_health_safety"
-    takes_significantly_longer = "takes_significantly_longer"
-
-
-class WellbeingImpact(str, Enum):
-    significant = "significant"
-    not_significant = "not_significant"
-
-
-class Setting(str, Enum):
-    home = "home"
-    care_home = "care_home"
-
-
-class Premium(str, Enum):
-    disability = "disability"
-    enhanced_disability = "enhanced_disability"
 
 
 def _distinct_ways(ways: list[Way]) -> list[Way]:

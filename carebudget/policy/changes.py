@@ -221,7 +221,7 @@ def caseload(
             number += 1
     if cases:
         return cases[:limit], "the current caseload"
-    from carebudget.rulebook.ruletests import discover
+    from carebudget.policy.ruletests import discover
 
     tests = [
         t
@@ -252,9 +252,9 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
             role: str = "policy_admin") -> Proposal:
     """Check an uploaded file against the rules in force; keep it as a draft (or refused) change."""
     from carebudget.decisions.indicative_budget import check_bands
+    from carebudget.policy.ruletests import discover, run_test
+    from carebudget.policy.whatif import run_whatif
     from carebudget.rulebook.diff import diff_two
-    from carebudget.rulebook.ruletests import discover, run_test
-    from carebudget.rulebook.whatif import run_whatif
 
     registry = registry_for(settings.rules_dir, store)
     current = registry.library

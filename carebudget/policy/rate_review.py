@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from carebudget.policy.whatif import run_rate_card_whatif
 from carebudget.rulebook.library import Library
 from carebudget.rulebook.rate_card import RATE_CARD
-from carebudget.rulebook.whatif import run_rate_card_whatif
 
 LIMIT = 5000
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from carebudget.decisions.inputs import Outcome
+from carebudget.law import Outcome
 
 RATE_CARD = "rates.card"
 OTHER = "other"  # support priced by the social worker, not on the card (flagged in every record)

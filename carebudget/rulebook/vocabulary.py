@@ -7,7 +7,7 @@ outcomes of reg 3(2)(b). Money facts are pounds; counts are whole numbers.
 
 from __future__ import annotations
 
-from carebudget.decisions.inputs import CarerOutcome, Outcome, Way
+from carebudget.law import CarerOutcome, Outcome, Way
 
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 CARER_OUTCOMES: tuple[str, ...] = tuple(o.value for o in CarerOutcome)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["head", "checkpoint"]
 
@@ -37,12 +37,13 @@ class Keyring:
         return cls(current.encode(), tuple(p.encode() for p in previous))
 
     @classmethod
-    def from_settings(cls) -> Keyring:
-        """The key from settings; refused (UnsafeLedgerKey) if weak outside development."""
+    def from_settings(cls, settings: Any = None) -> Keyring:
+        """The key from settings (the process's, unless given); refused (UnsafeLedgerKey) if weak
+        outside development."""
         from carebudget.settings import get_settings
         from carebudget.store.errors import UnsafeLedgerKey
 
-        settings = get_settings()
+        settings = settings or get_settings()
         problem = settings.ledger_key_problem()
         if problem:
             raise UnsafeLedgerKey(f"refusing to open the ledger in {settings.environment!r} mode: {problem}",

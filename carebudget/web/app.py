@@ -49,6 +49,9 @@ def check_safe_to_start(settings: Settings, store: Any) -> None:
         )
     if settings.create_demo_users:
         problems.append("CAREBUDGET_CREATE_DEMO_USERS is on; set it to false")
+    ledger_problem = settings.ledger_key_problem()
+    if ledger_problem:
+        problems.append(ledger_problem)
     if settings.payload_keys == DEV_PAYLOAD_KEYS:
         problems.append(
             "CAREBUDGET_PAYLOAD_KEYS is the development key; set your own (carebudget keys-new)"
@@ -146,9 +149,13 @@ def _store_for(settings: Settings) -> Any:
 
     if settings is get_settings():
         return get_store()
+    from carebudget.store.signing import Keyring
+
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
+    # The app's own settings sign the ledger (a weak key is refused by check_safe_to_start).
+    keys = Keyring.from_text(settings.ledger_key, settings.ledger_previous_keys)
+    store = Store(settings.effective_database_url, keys=keys)
     store.migrate()
     return store
 

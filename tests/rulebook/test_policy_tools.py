@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from carebudget.decisions import decide_with_bundle
+from carebudget.policy.whatif import candidate_library, run_whatif
 from carebudget.rulebook.library import load_library
-from carebudget.rulebook.whatif import candidate_library, run_whatif
 from carebudget.settings import REPO_ROOT
 
 ON = date(2025, 6, 1)

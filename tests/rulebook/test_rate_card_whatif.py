@@ -7,8 +7,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from carebudget.policy.whatif import candidate_library, run_rate_card_whatif
 from carebudget.rulebook.library import load_library
-from carebudget.rulebook.whatif import candidate_library, run_rate_card_whatif
 from carebudget.service.examples import make_case
 from carebudget.settings import REPO_ROOT
 

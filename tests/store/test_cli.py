@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from carebudget.decisions import decide
+from carebudget.policy.decide import decide
 from carebudget.store import Store
 from tests.store.conftest import tamper
 
