@@ -86,12 +86,12 @@ class Report:
             "from": self.start.isoformat(), "to": self.end.isoformat(), "as_at": self.today.isoformat(),
             "rules_bundles": self.bundles,
             "sections": [{"title": s.title, "note": s.note, "rows": [
-                {k: _plain(v) for k, v in d.items()} for d in s.as_dicts()]} for s in self.sections],
+                {k: plain(v) for k, v in d.items()} for d in s.as_dicts()]} for s in self.sections],
             "not_held": self.not_held,
         }
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     return f"{value:.2f}" if isinstance(value, Decimal) else value
 
 
