@@ -166,3 +166,10 @@ def run(engine: Engine, kind: str, council: str, start: Any = None, end: Any = N
         module.build(conn, dialect, s, report)
         conn.rollback()
     return report
+
+
+def councils(engine: Engine) -> list[str]:
+    """The councils with a record in this store (each has its own ledger chain)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT chain FROM ledger_head ORDER BY chain")).scalars()
+        return [str(c) for c in rows if c not in NOT_COUNCILS]

@@ -31,6 +31,11 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
                     "CASSR Managed Personal Budget" if service else "",
                     str(money(pence)) if service else "", "Week" if service else "",
                     ("Fully Council Funded" if not charged else "Part Self-Funded") if service else ""])
+    counts = conn.execute(text(
+        f"SELECT action, COUNT(*), COUNT(DISTINCT case_id) FROM ledger WHERE chain = :council AND action IN ({listed}) "
+        "AND at >= :at_from AND at < :at_to GROUP BY action ORDER BY action"), s.params())
+    report.sections.append(Section("Events by type", ["Event Type", "events", "people"],
+                                   [[EVENTS[str(a)], int(n), int(k)] for a, n, k in counts], chart=(0, 1)))
     report.sections.append(Section("Event rows", COLUMNS, out,
                                    note="One row per assessment, budget put in place and review in the range."))
     report.not_held += [
