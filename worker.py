@@ -53,6 +53,12 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     from carebudget.settings import get_settings
 
     settings = get_settings()
+    if not settings.is_development:
+        from carebudget.settings import DEV_PAYLOAD_KEYS
+
+        if settings.payload_keys == DEV_PAYLOAD_KEYS:
+            raise SystemExit("refusing to start outside development with the development "
+                             "CAREBUDGET_PAYLOAD_KEYS; set your own (carebudget keys-new)")
     client = await get_client(settings)
     stop = stop or _stop_on_signals()
     with ThreadPoolExecutor(max_workers=16) as executor:

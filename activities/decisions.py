@@ -7,6 +7,7 @@ the worker's registry) and return its record, which the workflow then keeps.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
@@ -16,6 +17,9 @@ from workflows.models import DecisionRequest
 
 if TYPE_CHECKING:
     from carebudget.rulebook import Registry
+
+log = logging.getLogger(__name__)
+RULE_BUNDLE_ERROR = "RuleBundleError"
 
 
 class Decisions:
@@ -30,7 +34,12 @@ class Decisions:
 
 
 def decide_under(registry: Registry, request: DecisionRequest) -> dict[str, Any]:
-    """One decision record; invalid facts are a non-retryable `DecisionError` naming the field."""
+    """One decision record; invalid facts are a non-retryable `DecisionError` naming the field.
+
+    Any other failure comes from the rules in force (the engine refusing an evaluation, a broken
+    table, a stage beyond the engine's limits): the same rules fail the same way on a retry, so
+    it is a non-retryable `RuleBundleError` with the reason, and the case waits for a person.
+    """
     from carebudget.decisions import DecisionError, decide_with_bundle
     from carebudget.rulebook import UnknownCouncil
 
@@ -45,3 +54,11 @@ def decide_under(registry: Registry, request: DecisionRequest) -> dict[str, Any]
         raise ApplicationError(
             str(detail.get("error") or exc), detail, type="DecisionError", non_retryable=True
         ) from None
+    except Exception as exc:  # whatever the rules raised, a retry meets it again
+        log.exception("the %s decision failed under the rules in force", request.kind)
+        reason = (
+            f"the rules in force for council {request.council} on {request.on} could not make "
+            f"the {request.kind} decision ({type(exc).__name__}: {exc}); a policy officer must "
+            "correct the rules, then the step can be taken again"
+        )
+        raise ApplicationError(reason, type=RULE_BUNDLE_ERROR, non_retryable=True) from None

@@ -30,9 +30,14 @@ class Policies:
 
         try:
             found = policy_on(request.council, request.on, self.registry)
+            return Policy.model_validate(found.model_dump())
         except (UnknownCouncil, MissingParameter) as exc:
             raise ApplicationError(str(exc), type="PolicyError", non_retryable=True) from None
-        return Policy.model_validate(found.model_dump())
+        except Exception as exc:  # noqa: BLE001 - broken policy rules: a retry meets the same files
+            raise ApplicationError(
+                f"the council's policy rules in force on {request.on} cannot be read "
+                f"({type(exc).__name__}: {exc})", type="PolicyError", non_retryable=True,
+            ) from None
 
 
 @activity.defn

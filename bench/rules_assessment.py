@@ -19,10 +19,10 @@ import zen
 
 from bench.cases import generate_cases
 from carebudget.decisions.contract import decide_with_bundle
+from carebudget.policy.whatif import candidate_library, run_whatif
 from carebudget.rulebook.engine import CompiledRuleset, get_engine, param_field
 from carebudget.rulebook.library import load_library
 from carebudget.rulebook.rules import Condition, FactRef, Group, ParamRef
-from carebudget.rulebook.whatif import candidate_library, run_whatif
 from carebudget.settings import REPO_ROOT
 
 QUICK = os.environ.get("CAREBUDGET_BENCH_QUICK") == "1"

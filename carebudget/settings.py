@@ -9,6 +9,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-secret-change-me"
+# Signs the ledger's heads, checkpoints and exported anchors (HMAC-SHA256). Anyone holding it can
+# re-sign a rewritten chain, so outside development it must be a long random value of its own.
+DEFAULT_LEDGER_KEY = "dev-ledger-key-change-me"
+MIN_LEDGER_KEY_LENGTH = 32
+# Development only: a fixed key so a laptop's processes read each other's Temporal payloads.
+# Outside development the service refuses to start with it (carebudget.service.codec).
+DEV_PAYLOAD_KEYS = "dev-1:ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LWZvci11c2U="
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,12 +37,36 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     secret_key: str = DEFAULT_SECRET
+    payload_keys: str = Field(
+        DEV_PAYLOAD_KEYS,
+        description="AES-256 keys for Temporal payloads, 'id:base64,...'; the first seals new payloads",
+    )
     create_demo_users: bool = True
     public_url: str | None = None
+
+    ledger_key: str = DEFAULT_LEDGER_KEY
+    # Keys used before a rotation: checkpoints and anchors they signed still verify.
+    ledger_previous_keys: list[str] = []
+    ledger_checkpoint_every: int = Field(1000, ge=1, description="rows of a chain between automatic checkpoints")
+    # A policy change is loaded and run in a child process under these limits before anything
+    # else looks at it (carebudget.rulebook.vetting); vetting the shipped rules takes about 1 s.
+    vetting_timeout_s: float = Field(60.0, gt=0)
+    vetting_memory_mb: int = Field(1024, ge=64)
 
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    def ledger_key_problem(self) -> str | None:
+        """Why the ledger key must not be used here, in plain words; None when it is fine."""
+        if self.is_development:
+            return None
+        if self.ledger_key == DEFAULT_LEDGER_KEY:
+            return "CAREBUDGET_LEDGER_KEY is the default development key; set a long random value"
+        if len(self.ledger_key) < MIN_LEDGER_KEY_LENGTH or len(set(self.ledger_key)) < 10:
+            return (f"CAREBUDGET_LEDGER_KEY is too weak: use at least {MIN_LEDGER_KEY_LENGTH} random "
+                    "characters (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        return None
 
     @property
     def effective_database_url(self) -> str:

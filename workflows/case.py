@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEvent,
         Verification,
     )
-    from workflows.refusals import assessed_outcomes, parse_payload, readable, why_refused
+    from workflows.refusals import parse_payload, readable, why_refused
 
 STAGE = SearchAttributeKey.for_keyword("CaseStage")
 COUNCIL = SearchAttributeKey.for_keyword("CouncilCode")
@@ -65,6 +65,7 @@ DECISION_TIMEOUT = timedelta(seconds=10)
 RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
+RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -87,6 +88,7 @@ class CaseWorkflow:
         else:
             raise ApplicationError("a case starts from intake or carried state", type="CaseInvalid")
         self._annual_review = False
+        self._attention = ""  # a RuleBundleError met by the step now running
 
     # --- the process -----------------------------------------------------------------------
 
@@ -265,18 +267,20 @@ class CaseWorkflow:
         return await self._step("counter_propose", request, CounterProposal, self._counter_propose)
 
     async def _counter_propose(self, actor: Actor, counter: CounterProposal) -> None:
-        assert self.state.plan is not None
+        assert self.state.plan is not None and self.state.assessment is not None
         check = await self._decide(
             "counter-proposal",
             {
+                "needs": [n.model_dump(mode="json") for n in self.state.assessment.support],
                 "plan": self.state.plan.model_dump(mode="json"),
-                "predicted_needs": assessed_outcomes(self.state),
                 "proposal": counter.proposal.model_dump(mode="json"),
             },
         )
         result = check["counter_proposal"]
         if not result["valid"]:
-            reason = "the lower amount is not justified: " + "; ".join(result["failures"])
+            # Records from before issue 9 list failures as sentences; since, as {outcome, code, message}.
+            failures = [f if isinstance(f, str) else f["message"] for f in result["failures"]]
+            reason = "the lower amount is not justified: " + "; ".join(failures)
             await self._record(
                 "counter_proposal.refused", actor, {"reason": reason}, ["counter-proposal"],
                 key=f"{self.state.case_id}:refused:{workflow.uuid4()}",
@@ -409,6 +413,11 @@ class CaseWorkflow:
         self.state.banked_underspend += banked
         review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
         review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
+        if outcome.support is not None and self.state.assessment is not None:
+            # CSSG 13.32: the changed assessment is what may justify a lower budget after review.
+            self.state.assessment = self.state.assessment.model_copy(update={"support": outcome.support})
+            review.assessment_changed = True
+            self._event("review.assessment_changed", actor, "The support each need requires was reassessed")
         if review.kind == "light_touch":
             self.state.light_touch_due = None
         if review.kind == "full":
@@ -510,15 +519,25 @@ class CaseWorkflow:
             await body(request.actor, payload)
         except BaseException:
             self.state = before
+            self.state.needs_attention = self._attention or before.needs_attention
             raise
         self.state.pending_step = None
         return self.state
 
     async def _holding_steps(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
-        """Intake, or a deadline acting on the case: human steps wait until it has finished."""
+        """Intake, or a deadline acting on the case: human steps wait until it has finished.
+
+        A deadline whose decision the rules cannot make leaves the case waiting for a person
+        (marked overdue, so the deadline does not fire again at once) instead of failing it."""
         self.state.pending_step = name
+        before = self.state.model_copy(deep=True)
         try:
             await body()
+        except ApplicationError as exc:
+            if exc.type != RULE_BUNDLE_ERROR or name == "intake":
+                raise
+            self.state = before
+            self.state.needs_attention, self.state.overdue = str(exc), True
         finally:
             self.state.pending_step = None
 
@@ -554,8 +573,15 @@ class CaseWorkflow:
         request = DecisionRequest(
             kind=kind, council=self.state.council, on=self._today(), payload=payload
         )
-        record: dict[str, Any] = await self._activity("decide", request, dict)
+        try:
+            record: dict[str, Any] = await self._activity("decide", request, dict)
+        except ApplicationError as exc:
+            if exc.type == RULE_BUNDLE_ERROR:
+                # Permanent until the rules are corrected: the step fails, the case shows why.
+                self._attention = str(exc)
+            raise
         self.state.decisions[kind] = record
+        self.state.needs_attention = self._attention = ""
         return record
 
     async def _activity(self, name: str, arg: BaseModel, result_type: type[Any]) -> Any:

@@ -30,7 +30,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from carebudget.decisions.inputs import Care, Finances, Money, Needs, Plan, Proposal, Setting
+from carebudget.decisions.inputs import (
+    AssessedNeed,
+    Care,
+    CostedProposal,
+    Finances,
+    Money,
+    Needs,
+    PlanItem,
+    PricedPlanItem,
+    Proposal,
+    Setting,
+)
 
 
 class Stage(str, Enum):
@@ -113,13 +124,35 @@ class SelfAssessment(Model):
 
 
 class Verification(Model):
-    """The social worker's verified (or corrected) assessment, with the financial facts."""
+    """The social worker's verified (or corrected) assessment, with the financial facts, and the
+    support each need requires a week from the council's rate card (CSSG 11.24-11.25)."""
 
     needs: Needs
     predicted_needs: Needs | None = None
     finances: Finances
     care: Care
     notes: str = Field("", max_length=4000)
+    support: list[AssessedNeed] = Field(default_factory=list)  # empty only in cases verified before
+
+
+class Plan(Model):
+    """A plan's weekly total and items: priced from the rate card (items written before plans
+    were priced still read back, so running cases replay)."""
+
+    weekly_total: Money
+    items: list[PricedPlanItem | PlanItem] = Field(default_factory=list)
+
+    @property
+    def priced(self) -> bool:
+        return bool(self.items) and all(isinstance(i, PricedPlanItem) for i in self.items)
+
+    def outcomes(self) -> list[str]:
+        found: list[str] = []
+        for item in self.items:
+            for o in item.outcomes if isinstance(item, PricedPlanItem) else [item.need]:
+                if o.value not in found:
+                    found.append(o.value)
+        return found
 
 
 class PlanSubmission(Model):
@@ -157,9 +190,10 @@ class ChangeRequest(Model):
 
 
 class CounterProposal(Model):
-    """A lower weekly amount, justified need by need (s26, CSSG 11.24: sufficiency)."""
+    """A lower weekly amount, justified need by need at local rates (s26, CSSG 11.24-11.25);
+    the free-text form is read back from cases made before, and refused for new proposals."""
 
-    proposal: Proposal
+    proposal: CostedProposal | Proposal
     note: str = Field("", max_length=4000)
 
 
@@ -206,11 +240,14 @@ class ReviewRequest(Model):
 
 
 class ReviewOutcome(Model):
-    """s27: what the review found; an underspend may be banked up to the council's policy."""
+    """s27: what the review found; an underspend may be banked up to the council's policy. A
+    changed assessment records the support each need now requires (CSSG 13.32: a budget is cut
+    only on a reassessment showing reduced need, never merely for budgetary reasons)."""
 
     outcome: Literal["no_change", "revise_plan"] = "no_change"
     underspend: Money = Decimal(0)
     notes: str = Field("", max_length=4000)
+    support: list[AssessedNeed] | None = None
 
 
 STEP_INPUTS: dict[str, type[BaseModel]] = {
@@ -315,7 +352,7 @@ class SignOff(Model):
 
 
 class CounterProposalState(Model):
-    proposal: Proposal
+    proposal: CostedProposal | Proposal
     by: Actor
     valid: bool
     appeal_by: datetime
@@ -359,6 +396,7 @@ class ReviewRecord(Model):
     underspend: Money = Decimal(0)
     banked: Money = Decimal(0)
     notes: str = ""
+    assessment_changed: bool = False
 
 
 class CaseState(Model):
@@ -393,6 +431,9 @@ class CaseState(Model):
     reviews: list[ReviewRecord] = Field(default_factory=list)
     banked_underspend: Money = Decimal(0)
     generation: int = 0  # runs completed by continue-as-new
+    # Why the rules in force could not make a decision this case needs (activities/decisions.py,
+    # RuleBundleError); empty when nothing is wrong. Cleared by the next decision that succeeds.
+    needs_attention: str = ""
     timeline: list[TimelineEvent] = Field(default_factory=list)
 
     @property

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ValidationError
 
+from carebudget.decisions.inputs import CostedProposal, PricedPlanItem
 from workflows.models import (
     STEP_INPUTS,
     STEP_ROLES,
@@ -21,6 +22,7 @@ from workflows.models import (
     PlanSubmission,
     Role,
     StepInput,
+    Verification,
 )
 
 _APPROVER_STEPS = ("approve", "request_changes", "counter_propose")
@@ -82,15 +84,80 @@ def _duties(state: CaseState, step: str, request: StepInput, payload: BaseModel)
     return None
 
 
-def _step_rules(state: CaseState, step: str, payload: BaseModel, now: datetime) -> str | None:
-    if isinstance(payload, PlanSubmission):
-        assessed = assessed_outcomes(state)
-        for item in payload.plan.items:
-            if item.need.value not in assessed:
+def _assessed_support(payload: Verification) -> str | None:
+    """Each need, now and predicted, records the support it requires a week (CSSG 11.24)."""
+    needs = {o.value: "current" for o, ways in payload.needs.outcomes.items() if ways}
+    for o, ways in (payload.predicted_needs.outcomes.items() if payload.predicted_needs else ()):
+        if ways and o.value not in needs:
+            needs[o.value] = "predicted"
+    given = {n.outcome.value: n.when for n in payload.support}
+    missing = [o for o in needs if o not in given]
+    if missing:
+        return (f"support: record the support each assessed need requires a week; none is recorded for "
+                f"{', '.join(missing)}")
+    for outcome, when in given.items():
+        if outcome not in needs:
+            return f"support: {outcome} is not a need in this assessment"
+        if when != needs[outcome]:
+            return f"support: {outcome} is a {needs[outcome]} need in this assessment, not {when}"
+    return None
+
+
+def _priced_plan(state: CaseState, payload: PlanSubmission) -> str | None:
+    assessed = assessed_outcomes(state)
+    for index, item in enumerate(payload.plan.items):
+        if not isinstance(item, PricedPlanItem):
+            return (f"plan.items.{index}: give the outcomes the item meets, the provision (from the council's "
+                    "rate card, or other with a description), the units a week and the unit cost")
+        for outcome in item.outcomes:
+            if outcome.value not in assessed:
                 return (
-                    f"plan.items: {item.need.value} is not an assessed need of this case; "
+                    f"plan.items: {outcome.value} is not an assessed need of this case; "
                     f"each item must meet a need from the assessment ({', '.join(assessed)})"
                 )
+    return None
+
+
+def _costed_counter_proposal(state: CaseState, payload: CounterProposal) -> str | None:
+    if not isinstance(payload.proposal, CostedProposal):
+        return ("proposal.justifications: each justification gives the outcome, the provision, the units a week, "
+                "the unit cost and the reason (the free-text form is no longer accepted)")
+    if state.plan is not None and not state.plan.priced:
+        return "the plan was written before plans were priced: request changes so the plan is priced first"
+    if state.assessment is not None and not state.assessment.support:
+        return "the assessment records no support per need, so a lower amount cannot be checked against it"
+    return None
+
+
+def _cut_at_review(state: CaseState) -> str | None:
+    """CSSG 13.32; R v Islington ex p McMillan: a review may lower a budget only on a changed
+    assessment of need, or if the lower amount passes the same sufficiency check."""
+    before, plan = state.personal_budget, state.plan
+    if before is None or plan is None or plan.weekly_total >= before.weekly_cost:
+        return None
+    if state.reviews and state.reviews[-1].assessment_changed:
+        return None
+    return (
+        f"the plan lowers the budget from {before.weekly_cost:.2f} to {plan.weekly_total:.2f} a week, but the "
+        "review recorded no change in assessed need: record the changed assessment at the review, or keep "
+        "the plan at the current amount and counter-propose the lower one, so it is checked need by need "
+        "against the council's rates"
+    )
+
+
+def _step_rules(state: CaseState, step: str, payload: BaseModel, now: datetime) -> str | None:
+    if step == "approve":
+        return _cut_at_review(state)
+    if isinstance(payload, Verification):
+        return _assessed_support(payload)
+    if isinstance(payload, PlanSubmission):
+        refused = _priced_plan(state, payload)
+        if refused:
+            return refused
+    if isinstance(payload, CounterProposal):
+        refused = _costed_counter_proposal(state, payload)
+        if refused:
+            return refused
     plan = state.plan
     if isinstance(payload, CounterProposal) and plan and payload.proposal.weekly_amount >= (
         plan.weekly_total

@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,20 +35,74 @@ def store_or_exit():  # type: ignore[no-untyped-def]
 
 
 @audit_app.command("verify")
-def verify() -> None:
-    """Re-hash the whole ledger; name the first broken row and exit 1 if any row was altered."""
+def verify(
+    council: Annotated[str | None, typer.Option(
+        "--council", help="Check only this council's chain (or 'national', 'service'); default: every chain")] = None,
+    anchor: Annotated[Path | None, typer.Option(
+        "--anchor", help="An anchor file from `audit anchor`: check nothing was cut or rewritten since")] = None,
+) -> None:
+    """Re-hash the ledger's chains; name the first broken row and exit 1 if anything was altered."""
+    from carebudget.store import StoreError
+
     store = store_or_exit()
-    with Progress(TextColumn("verifying ledger"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=errors, transient=True) as progress:
-        task = progress.add_task("verify", total=None)
-        report = store.verify_chain(lambda done, total: progress.update(task, completed=done, total=total))
+    try:
+        document = None if anchor is None else read_anchor(anchor)
+        with Progress(TextColumn("verifying ledger"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=errors, transient=True) as progress:
+            task = progress.add_task("verify", total=None)
+            report = store.verify_chain(lambda done, total: progress.update(task, completed=done, total=total),
+                                        council=council, anchor=document)
+    except StoreError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    checked = f"; {report.anchors_checked} anchored rows still in place" if report.anchors_checked else ""
     if report.ok:
-        console.print(f"[green]intact[/green]: {report.rows} rows, head {report.head_hash}")
+        chains = ", ".join(f"{h.chain} ({h.rows})" for h in report.chains) or "no chains yet"
+        console.print(f"[green]intact[/green]: {report.rows} rows, head {report.head_hash}; chains: {chains}{checked}",
+                      soft_wrap=True)
         return
     broken = report.first_broken
     assert broken is not None
-    console.print(f"[red]broken at row {broken.seq}[/red]: {broken.reason}")
+    where = f"row {broken.seq} of the {broken.chain!r} chain" if broken.seq else f"the {broken.chain!r} chain"
+    console.print(f"[red]broken at {where}[/red]: {broken.reason}", soft_wrap=True)  # one greppable line
     raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def anchor(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the anchor (JSON); keep it outside this service")],
+    council: Annotated[str | None, typer.Option("--council", help="Only this council's chain")] = None,
+) -> None:
+    """Verify, then sign each chain's head as a checkpoint and write them to an anchor file."""
+    from carebudget.store import StoreError
+
+    store = store_or_exit()
+    try:
+        report = store.verify_chain(council=council)
+        if not report.ok:
+            broken = report.first_broken
+            assert broken is not None
+            console.print(f"[red]not anchoring a broken ledger[/red]: {broken.reason}")
+            raise typer.Exit(1)
+        document = store.export_anchor(council)
+    except StoreError as exc:
+        errors.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    for point in document["anchors"]:
+        console.print(f"anchored {point['chain']}: row {point['seq']}, hash {point['hash']}")
+    console.print(f"written to {out}: keep it where this service's database administrators cannot change it")
+
+
+def read_anchor(path: Path) -> object:
+    from carebudget.store import InvalidInput
+
+    try:
+        return json.loads(path.read_text())
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the anchor file {path}: {exc.strerror}", "anchor") from None
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"the anchor file {path} is not JSON", "anchor") from None
 
 
 @audit_app.command("trail")
@@ -69,7 +124,7 @@ def trail(
     if format is Format.json:
         sys.stdout.write(json.dumps(entries, indent=2, ensure_ascii=False) + "\n")
         return
-    fields = ["seq", "at", "event_key", "case_id", "actor", "role", "action", "payload", "personal",
+    fields = ["chain", "seq", "at", "event_key", "case_id", "actor", "role", "action", "payload", "personal",
               "prev_hash", "hash"]
     writer = csv.DictWriter(sys.stdout, fieldnames=fields)
     writer.writeheader()

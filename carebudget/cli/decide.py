@@ -47,7 +47,8 @@ def register(app: typer.Typer) -> None:
         source: str = typer.Option(..., "--input", help="JSON file with the case facts, or - for stdin"),
     ) -> None:
         """Print one JSON decision record. Invalid input: exit 2 with a JSON error naming the field."""
-        from carebudget.decisions import DecisionError, decide
+        from carebudget.decisions import DecisionError
+        from carebudget.policy.decide import decide
 
         if kind not in KINDS:
             fail({"error": "invalid input", "field": "kind", "message": f"unknown kind {kind!r}; one of {', '.join(KINDS)}"})

@@ -35,7 +35,7 @@ def _library(root: Path | None):
 def validate(rules_dir: RulesDir = None) -> None:
     """Parse and check every rule, parameter and rule-test file; exit 2 naming file, line and reason."""
     from carebudget.decisions.indicative_budget import check_bands
-    from carebudget.rulebook.ruletests import discover
+    from carebudget.policy.ruletests import discover
     from carebudget.rulebook.yamlsource import RuleFileError
 
     library = _library(rules_dir)
@@ -63,7 +63,7 @@ def test(
     rules_dir: RulesDir = None,
 ) -> None:
     """Run the YAML rule tests kept next to the rules."""
-    from carebudget.rulebook.ruletests import discover, run_test
+    from carebudget.policy.ruletests import discover, run_test
 
     library = _library(rules_dir)
     tests = discover(library, council)
@@ -124,8 +124,8 @@ def whatif(
     rules_dir: RulesDir = None,
 ) -> None:
     """Decide every case under the rules in force and under the candidate: who gains, who loses."""
+    from carebudget.policy.whatif import candidate_library, load_cases, run_whatif
     from carebudget.rulebook.library import UnknownCouncil
-    from carebudget.rulebook.whatif import candidate_library, load_cases, run_whatif
     from carebudget.rulebook.yamlsource import RuleFileError
 
     library = _library(rules_dir)

@@ -1,14 +1,14 @@
-"""The decision core: eligibility, charging, indicative budget and counter-proposal, as pure functions.
+"""The decision core: eligibility, charging, indicative budget and counter-proposal, as pure
+functions of the facts and a bundle (the caller chooses the bundle: carebudget.policy.decide).
 
-Imported lazily so that the rulebook (which reads the input vocabulary) and this package can
-import each other's models without a cycle.
+Names are resolved lazily so that importing the package stays cheap.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DecisionError", "decide", "decide_with_bundle", "parse_input"]
+__all__ = ["DecisionError", "decide_with_bundle", "parse_input"]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,10 +16,10 @@ from carebudget.decisions import charging, counter_proposal, eligibility, indica
 from carebudget.decisions.evaluate import Evaluation, StageEvaluator, run_stage
 from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_facts
 from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
+from carebudget.decisions.sufficiency import Sufficiency, UnknownProvision, assess_sufficiency
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
-from carebudget.rulebook.library import UnknownCouncil
 from carebudget.rulebook.parameters import UNCONFIRMED_GRADES, MissingParameter
-from carebudget.rulebook.registry import get_registry
+from carebudget.rulebook.rate_card import RATE_CARD, RateCard, parse_rate_card
 
 ADULT_AGE = 18
 CHARGING_KINDS = ("charge", "assessment")
@@ -56,13 +56,37 @@ def parse_input(kind: str, payload: Any) -> CaseFacts | CounterProposalFacts:
     try:
         facts = model.model_validate(payload)
     except ValidationError as exc:
-        raise invalid_input(exc) from None
+        error = invalid_input(exc)
+        if model is CounterProposalFacts and isinstance(payload, dict) and "predicted_needs" in payload:
+            absent = ", ".join(str(e["field"]) for e in error.errors if e["message"] == "Field required")
+            error.message = (f"{error.message}. This is the earlier free-text form: a counter-proposal now gives the "
+                             f"assessed support per need and a costed justification for each; missing: {absent}")
+        raise error from None
     if isinstance(facts, CaseFacts):
         missing = [part for part in REQUIRED_PARTS[kind] if getattr(facts, part) is None]
         if missing:
             raise DecisionError("invalid input", missing[0], f"{missing[0]}: required for a {kind} decision",
                                 [{"field": m, "message": f"required for a {kind} decision"} for m in missing])
     return facts
+
+
+def rate_card(bundle: Bundle) -> RateCard:
+    """The council's rate card in force on the bundle's date (national rules have none)."""
+    if RATE_CARD not in bundle.parameters:
+        raise DecisionError(
+            "missing parameter", RATE_CARD,
+            f"parameter {RATE_CARD!r}: {bundle.council} has no rate card in force on {bundle.on.isoformat()}; "
+            "a counter-proposal is checked against a council's own local rates (CSSG 11.24-11.25)",
+        )
+    return parse_rate_card(bundle.param(RATE_CARD))
+
+
+def costed_needs(facts: CounterProposalFacts, card: RateCard) -> Sufficiency:
+    try:
+        return assess_sufficiency(facts, card)
+    except UnknownProvision as exc:
+        index = next(i for i, n in enumerate(facts.needs) if n.outcome.value == exc.outcome)
+        raise DecisionError("invalid input", f"needs.{index}.support", f"needs.{index}.support: {exc}") from None
 
 
 def check_adult(facts: CaseFacts, on: date, kind: str) -> None:
@@ -146,12 +170,11 @@ def decide_with_bundle(
     explanation: list[str] = []
     try:
         if isinstance(facts, CounterProposalFacts):
-            run_stage(bundle, "counter_proposal", counter_proposal_facts(facts), ev, engine)
-            record["counter_proposal"] = counter_proposal.counter_proposal(facts, ev)
-            explanation += ev.failures or [
-                ("The lower amount is justified need by need: every predicted need over the next 12 months "
-                 "is met within it (Care Act 2014 s26; CSSG 11.24).")
-            ]
+            card = rate_card(bundle)
+            costed = costed_needs(facts, card)
+            run_stage(bundle, "counter_proposal", counter_proposal_facts(facts, costed), ev, engine)
+            record["counter_proposal"] = counter_proposal.counter_proposal(facts, costed, card, ev)
+            explanation += counter_proposal.explain(jsonable(record["counter_proposal"]))
         else:
             check_adult(facts, on, kind)
             case_facts = assess_facts(facts, on)
@@ -182,14 +205,3 @@ def decide_with_bundle(
     record["fired_rules"] = [{"id": r.id, "reference": r.reference} for r in ev.fired]
     record["explanation"] = explanation
     return record
-
-
-def decide(kind: str, council: str, on: date, payload: Any) -> dict[str, Any]:
-    """Make one decision under the rules in force for `council` on `on` (national for 'england')."""
-    if kind not in KINDS:
-        raise DecisionError("invalid input", "kind", f"unknown decision kind {kind!r}; one of {', '.join(KINDS)}")
-    try:
-        bundle = get_registry().bundle(council, on)
-    except UnknownCouncil as exc:
-        raise DecisionError("unknown council", "council", str(exc)) from None
-    return decide_with_bundle(kind, bundle, on, payload)

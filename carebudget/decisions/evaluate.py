@@ -18,6 +18,7 @@ class Evaluation:
     points: int = 0
     reasons: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    failure_details: list[dict[str, Any]] = field(default_factory=list)  # {outcome, code, message}
     fired: list[Rule] = field(default_factory=list)
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -48,6 +49,8 @@ def run_stage(
         if effects.reason:
             into.reasons.append(f"{' '.join(effects.reason.split())} ({rule.reference})")
         if effects.fail:
-            into.failures.append(f"{' '.join(effects.fail.split())} ({rule.reference})")
+            failure = f"{' '.join(effects.fail.split())} ({rule.reference})"
+            into.failures.append(failure)
+            into.failure_details.append({"outcome": effects.outcome, "code": effects.code, "message": failure})
     return into
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs, WellbeingImpact
+from carebudget.decisions.sufficiency import Sufficiency
 from carebudget.rulebook.vocabulary import CARER_OUTCOMES, CARER_WAYS, OUTCOMES, WAYS
 
 
@@ -114,20 +115,23 @@ def weeks_since_admission(case: CaseFacts, on: date) -> float:
     return days / 7 if days >= 0 else -1.0
 
 
-def counter_proposal_facts(facts: CounterProposalFacts) -> dict[str, Any]:
-    justified: dict[str, list] = {}
-    for j in facts.proposal.justifications:
-        justified.setdefault(j.need.value, []).append(j)
-    predicted = {o.value for o in facts.predicted_needs}
+def counter_proposal_facts(facts: CounterProposalFacts, costed: Sufficiency) -> dict[str, Any]:
+    """Each need's costing at the council's local rates, as the counter-proposal rules read it."""
     out: dict[str, Any] = {
         "plan_weekly_total": money(facts.plan.weekly_total),
         "proposal_weekly_amount": money(facts.proposal.weekly_amount),
-        "justified_weekly_total": money(sum((j.weekly_cost for j in facts.proposal.justifications), Decimal(0))),
+        "justified_weekly_total": money(costed.justified_total),
+        "sufficiency_floor": money(costed.floor),
     }
+    by_outcome = {c.outcome: c for c in costed.needs}
     for outcome in OUTCOMES:
-        items = justified.get(outcome, [])
-        out[f"predicted_{outcome}"] = outcome in predicted
-        out[f"justified_{outcome}"] = bool(items)
-        out[f"justification_has_provision_{outcome}"] = any(j.provision.strip() for j in items)
-        out[f"justification_has_reason_{outcome}"] = any(j.reason.strip() for j in items)
+        c = by_outcome.get(outcome)
+        out[f"need_assessed_{outcome}"] = bool(c and c.when is not None)
+        out[f"need_predicted_{outcome}"] = bool(c and c.when == "predicted")
+        out[f"justified_{outcome}"] = bool(c and c.justifications)
+        out[f"provisions_not_on_rate_card_{outcome}"] = c.not_on_rate_card if c else 0
+        out[f"provisions_unable_to_meet_{outcome}"] = c.unable_to_meet if c else 0
+        out[f"local_rate_shortfall_{outcome}"] = float(c.local_rate_shortfall) if c else 0.0
+        out[f"assessed_units_not_justified_{outcome}"] = float(c.units_not_justified) if c else 0.0
+        out[f"shortest_reason_words_{outcome}"] = c.shortest_reason_words if c else 0
     return out

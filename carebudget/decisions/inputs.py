@@ -3,75 +3,25 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from enum import Enum
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The law's vocabulary lives at the bottom (carebudget.law); the inputs are written in it.
+from carebudget.law import (
+    CarerOutcome,
+    Money,
+    Outcome,
+    Premium,
+    Setting,
+    Way,
+    WellbeingImpact,
+)
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# Money: numbers or decimal strings in, a Decimal with two places out, serialised as a string.
-Money = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=14, decimal_places=2),
-    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
-]
-
-
-class Outcome(str, Enum):
-    """SI 2015/313 reg 2(2)(a)-(j): the ten specified outcomes for an adult."""
-
-    nutrition = "nutrition"
-    personal_hygiene = "personal_hygiene"
-    toilet_needs = "toilet_needs"
-    being_clothed = "being_clothed"
-    home_safety = "home_safety"
-    habitable_home = "habitable_home"
-    relationships = "relationships"
-    work_training_education_volunteering = "work_training_education_volunteering"
-    community_facilities = "community_facilities"
-    caring_for_child = "caring_for_child"
-
-
-class CarerOutcome(str, Enum):
-    """SI 2015/313 reg 3(2)(b)(i)-(viii): the outcomes for a carer."""
-
-    caring_for_child = "caring_for_child"
-    caring_for_others = "caring_for_others"
-    habitable_home = "habitable_home"
-    nutrition = "nutrition"
-    relationships = "relationships"
-    work_training_education_volunteering = "work_training_education_volunteering"
-    community_facilities = "community_facilities"
-    recreation = "recreation"
-
-
-class Way(str, Enum):
-    """SI 2015/313 reg 2(3)(a)-(d): the four ways of being unable to achieve an outcome."""
-
-    needs_assistance = "needs_assistance"
-    significant_pain_distress_anxiety = "significant_pain_distress_anxiety"
-    endangers_health_safety = "endangers_health_safety"
-    takes_significantly_longer = "takes_significantly_longer"
-
-
-class WellbeingImpact(str, Enum):
-    significant = "significant"
-    not_significant = "not_significant"
-
-
-class Setting(str, Enum):
-    home = "home"
-    care_home = "care_home"
-
-
-class Premium(str, Enum):
-    disability = "disability"
-    enhanced_disability = "enhanced_disability"
 
 
 def _distinct_ways(ways: list[Way]) -> list[Way]:
@@ -148,6 +98,8 @@ class CaseFacts(Strict):
 
 
 class PlanItem(Strict):
+    """An item of a plan as first written (free text): kept so saved cases read back."""
+
     need: Outcome
     provision: str = Field(min_length=1)
     weekly_cost: Money
@@ -159,6 +111,8 @@ class Plan(Strict):
 
 
 class Justification(Strict):
+    """A justification as first written (free text): kept so saved cases read back."""
+
     need: Outcome
     provision: str
     weekly_cost: Money
@@ -170,12 +124,105 @@ class Proposal(Strict):
     justifications: list[Justification] = Field(default_factory=list)
 
 
-class CounterProposalFacts(Strict):
-    """Input of `counter-proposal`: the signed-off plan, the predicted needs, the lower proposal."""
+# --- the priced, need-by-need forms (issue 9): the council's rate card prices every line -------
 
-    plan: Plan
-    predicted_needs: list[Outcome]
-    proposal: Proposal
+OTHER_PROVISION = "other"  # support the rate card does not list: priced by hand, always flagged
+
+# Units of support a week: hours, sessions, nights, weeks or items, to two places.
+Units = Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=2)]
+ProvisionId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SupportItem(Strict):
+    """Support a need requires each week: units of a rate-card provision, or `other` priced by hand."""
+
+    provision: ProvisionId
+    units: Units
+    unit_cost: Money | None = None
+    description: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _other_is_priced_and_described(self) -> SupportItem:
+        if self.provision == OTHER_PROVISION:
+            if self.unit_cost is None or not (self.description or "").strip():
+                raise ValueError("support of provision 'other' needs a description and a unit_cost")
+        elif self.unit_cost is not None:
+            raise ValueError(f"unit_cost: {self.provision} is priced by the council's rate card")
+        return self
+
+
+class AssessedNeed(Strict):
+    """One outcome the person is unable to achieve now, or predicted to be within 12 months."""
+
+    outcome: Outcome
+    when: Literal["current", "predicted"]
+    support: list[SupportItem] = Field(min_length=1)
+
+
+class PricedPlanItem(Strict):
+    """A plan item: the outcome(s) it meets, the provision, units a week and the unit cost."""
+
+    outcomes: list[Outcome] = Field(min_length=1)
+    provision: ProvisionId
+    units: Units
+    unit_cost: Money
+    description: str | None = Field(None, max_length=500)
+
+    @property
+    def weekly_cost(self) -> Decimal:
+        return pennies(self.units * self.unit_cost)
+
+
+class PricedPlan(Strict):
+    weekly_total: Money
+    items: list[PricedPlanItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _total_is_sum_of_items(self) -> PricedPlan:
+        total = sum((i.weekly_cost for i in self.items), Decimal(0))
+        if self.items and total != self.weekly_total:
+            raise ValueError(f"weekly_total: {self.weekly_total:.2f} is not the sum of the items ({total:.2f})")
+        return self
+
+
+class CostedJustification(Strict):
+    """How the lower amount meets one need: the provision, units a week, unit cost and why."""
+
+    outcome: Outcome
+    provision: ProvisionId
+    units: Annotated[Decimal, Field(ge=0, le=1000, max_digits=8, decimal_places=2)]
+    unit_cost: Money
+    reason: str = Field(max_length=2000)
+
+    @property
+    def weekly_cost(self) -> Decimal:
+        return pennies(self.units * self.unit_cost)
+
+
+class CostedProposal(Strict):
+    weekly_amount: Money
+    justifications: list[CostedJustification] = Field(default_factory=list)
+
+
+class CounterProposalFacts(Strict):
+    """Input of `counter-proposal`: the assessed support per need, the priced plan, the lower proposal."""
+
+    needs: list[AssessedNeed] = Field(min_length=1)
+    plan: PricedPlan
+    proposal: CostedProposal
+
+    @field_validator("needs")
+    @classmethod
+    def _one_entry_per_outcome(cls, v: list[AssessedNeed]) -> list[AssessedNeed]:
+        outcomes = [n.outcome.value for n in v]
+        twice = sorted({o for o in outcomes if outcomes.count(o) > 1})
+        if twice:
+            raise ValueError(f"each outcome is listed once; listed twice: {', '.join(twice)}")
+        return v
+
+
+def pennies(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 Kind = Literal[

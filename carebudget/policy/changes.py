@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from carebudget.policy.versions import registry_for
 from carebudget.rulebook.library import Library, UnknownCouncil, load_library
 from carebudget.rulebook.registry import layer_folder
+from carebudget.rulebook.vetting import vet_in_subprocess
 from carebudget.rulebook.yamlsource import RuleFileError
 
 SAFE_PATH = re.compile(r"^(?:[a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_.-]*\.yaml$")
@@ -179,14 +180,18 @@ def _retroactive(day: date, today: date) -> str:
     )
 
 
-def _candidate(registry: Any, council: str, path: str, content: str, into: Path) -> Library:
-    """The rules in force with one file replaced or added, loaded from a folder of its own."""
+def _candidate_folder(registry: Any, council: str, path: str, content: str, into: Path) -> Path:
+    """The rules in force with one file replaced or added, in a folder of its own."""
     work = into / "rules"
     shutil.copytree(registry.effective_root, work, ignore=shutil.ignore_patterns(".*"))
     target = layer_folder(work, council) / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(content, encoding="utf-8")
-    return load_library(work)
+    return work
+
+
+def _candidate(registry: Any, council: str, path: str, content: str, into: Path) -> Library:
+    return load_library(_candidate_folder(registry, council, path, content, into))
 
 
 def _relative(exc: RuleFileError, folder: Path) -> str:
@@ -216,7 +221,7 @@ def caseload(
             number += 1
     if cases:
         return cases[:limit], "the current caseload"
-    from carebudget.rulebook.ruletests import discover
+    from carebudget.policy.ruletests import discover
 
     tests = [
         t
@@ -247,9 +252,9 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
             role: str = "policy_admin") -> Proposal:
     """Check an uploaded file against the rules in force; keep it as a draft (or refused) change."""
     from carebudget.decisions.indicative_budget import check_bands
+    from carebudget.policy.ruletests import discover, run_test
+    from carebudget.policy.whatif import run_whatif
     from carebudget.rulebook.diff import diff_two
-    from carebudget.rulebook.ruletests import discover, run_test
-    from carebudget.rulebook.whatif import run_whatif
 
     registry = registry_for(settings.rules_dir, store)
     current = registry.library
@@ -279,8 +284,18 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
     today = date.today()
     folder = Path(tempfile.mkdtemp(prefix="carebudget-proposal-"))
     try:
+        work = _candidate_folder(registry, change.council, change.path, change.content, folder)
+        # Issue 10 point 3: the candidate is first loaded and run in a child process under
+        # limits; only rules that passed there are ever compiled in this (serving) process.
+        vetted = vet_in_subprocess(work, change.council, timeout_s=settings.vetting_timeout_s,
+                                   memory_mb=settings.vetting_memory_mb)
+        if vetted:
+            proposal.problems = [p.replace(str(work), "rules") for p in vetted]
+            proposal.status = "refused"
+            save(store, proposal)
+            return proposal
         try:
-            candidate = _candidate(registry, change.council, change.path, change.content, folder)
+            candidate = load_library(work)
         except RuleFileError as exc:
             proposal.problems = [_relative(exc, folder)]
             proposal.status = "refused"
@@ -335,6 +350,13 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
             ],
             "errors_sample": [{"case": c.case_id, "error": c.error} for c in report.errors[:5]],
         }
+        from carebudget.policy import rate_review
+
+        if rate_review.rate_card_changed(current, candidate, change.council, on):
+            budgets = rate_review.active_budgets(store, change.council)
+            proposal.whatif["sufficiency"] = rate_review.below_sufficiency(
+                current, candidate, change.council, budgets, on
+            )
         if proposal.problems or failures:
             proposal.status = "refused"
     finally:

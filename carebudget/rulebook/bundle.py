@@ -96,7 +96,7 @@ class Bundle:
         for rule_file in self.rule_files:
             for name in sorted(rule_file.params_used()):
                 resolved = self.parameters.get(name)
-                if resolved is not None and resolved.unit == "table":
+                if resolved is not None and resolved.unit in ("table", "rate_card"):
                     raise RuleFileError(rule_file.path, None, f"parameter {name!r} is a table; conditions need a single value")
         for stage in vocab.STAGES:
             try:

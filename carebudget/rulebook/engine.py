@@ -7,8 +7,10 @@ What this module guarantees, so nothing else has to know about the engine:
   most 1024 live session states per ruleset and raises MemoryError past that);
 - one lock serialises every call into the host (its Python host has no locks of its own), and the
   host's unlocked background dispatch threads are never started;
-- messages are flat and carry only the fields the rules read (at most 255 fields per message);
-- a ruleset with 512 or more equality tests on one field hangs the engine: it is refused;
+- messages are flat and carry only the fields the rules read;
+- a stage is split into parts the engine can each run as one ruleset (alternatives that may hold
+  at once, equality tests on one field, fields per message: carebudget.rulebook.limits, with the
+  measured figures), and a rule no part could hold is refused before anything is registered;
 - MessageNotHandledException ("no rule matched") is an ordinary empty result.
 Workflow code never imports this module (durable_rules is not deterministic-sandbox safe).
 """
@@ -19,28 +21,34 @@ import hashlib
 import itertools
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import durable_rules_engine as _native
 from durable import engine as _durable
 
+from carebudget.rulebook.limits import (
+    RulesetLimitError,
+    fields_read,
+    left_field,
+    param_field,
+    partition,
+)
 from carebudget.rulebook.rules import Condition, FactRef, Group, ParamRef, Rule
 
+__all__ = [
+    "CompiledRuleset", "EngineError", "RulesEngine", "RulesetLimitError", "get_engine", "param_field",
+]
+
 SENTINEL = "cb__evaluation"
-MAX_FIELDS = 250  # the engine's limit is 255 per message; keep room for sid and id
-MAX_EQUALITY_TESTS_PER_FIELD = 500  # the engine hangs at 512
+
+
+
+class EngineError(RuntimeError):
+    """durable_rules failed an evaluation (its own errors carry only a code, such as 303)."""
+
 
 _OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-
-
-class RulesetLimitError(ValueError):
-    """A set of rules the engine cannot run safely."""
-
-
-def param_field(name: str) -> str:
-    return "p__" + name.replace(".", "__")
 
 
 def _operand(value: Any) -> Any:
@@ -51,42 +59,32 @@ def _operand(value: Any) -> Any:
     return value
 
 
-def _left(fact: str) -> str:
-    return param_field(fact[len("param."):]) if fact.startswith("param.") else fact
-
-
 def _expression(cond: Condition) -> dict[str, Any]:
     if isinstance(cond, Group):
         return {"$and" if cond.kind == "all" else "$or": [_expression(c) for c in cond.items]}
     if cond.op == "==":
-        return {_left(cond.fact): _operand(cond.value)}
-    return {_OPS[cond.op]: {_left(cond.fact): _operand(cond.value)}}
+        return {left_field(cond.fact): _operand(cond.value)}
+    return {_OPS[cond.op]: {left_field(cond.fact): _operand(cond.value)}}
 
 
-def _fields(cond: Condition) -> set[str]:
-    if isinstance(cond, Group):
-        return {f for c in cond.items for f in _fields(c)}
-    extra = set()
-    if isinstance(cond.value, ParamRef):
-        extra = {param_field(cond.value.name)}
-    elif isinstance(cond.value, FactRef):
-        extra = {cond.value.name}
-    return {_left(cond.fact)} | extra
+class Part:
+    """Some of a stage's rules, registered as one engine ruleset."""
 
-
-def _equalities(cond: Condition) -> list[str]:
-    if isinstance(cond, Group):
-        return [f for c in cond.items for f in _equalities(c)]
-    return [_left(cond.fact)] if cond.op == "==" else []
+    def __init__(self, name: str, indices: tuple[int, ...], fields: frozenset[str]) -> None:
+        self.name = name
+        self.indices = indices  # positions in the stage's rules, in order
+        self.fields = fields
 
 
 class CompiledRuleset:
-    """A stage's rules registered in the engine; `evaluate` returns the indices of rules that fired."""
+    """A stage's rules registered in the engine (in one or more parts); `evaluate` returns the
+    indices of rules that fired."""
 
-    def __init__(self, name: str, rules: tuple[Rule, ...], fields: frozenset[str]) -> None:
+    def __init__(self, name: str, rules: tuple[Rule, ...], fields: frozenset[str], parts: tuple[Part, ...]) -> None:
         self.name = name
         self.rules = rules
         self.fields = fields
+        self.parts = parts
 
 
 class _QuietHost(_durable.Host):
@@ -117,33 +115,27 @@ class RulesEngine:
         with self._lock:
             if name in self._compiled:
                 return self._compiled[name]
-            fields: set[str] = set()
-            equalities: Counter[str] = Counter()
-            for rule in rules:
-                fields |= _fields(rule.when)
-                equalities.update(_equalities(rule.when))
-            if len(fields) > MAX_FIELDS:
-                raise RulesetLimitError(
-                    f"stage {label!r} reads {len(fields)} facts and parameters; the engine allows {MAX_FIELDS}"
-                )
-            for field, count in equalities.items():
-                if count >= MAX_EQUALITY_TESTS_PER_FIELD:
-                    raise RulesetLimitError(
-                        f"stage {label!r} has {count} equality tests on {field!r}; the engine hangs at 512"
-                    )
-            definition = {
-                f"r{index}": {"all": [{"m": _expression(rule.when)}], "run": self._action(index)}
-                for index, rule in enumerate(rules)
-            }
-            # A rule that always matches: every evaluation then creates its session state and
-            # has at least one action, so the engine never takes its "message not handled" path.
-            # Together with writing the state back before completing each action (below), this
-            # stopped the SIGSEGVs seen in delete_state (durable_rules 2.0.28; either change alone
-            # removed them in our stress runs, so both are kept).
-            definition[f"r{len(rules)}"] = {"all": [{"m": {"$gte": {SENTINEL: 0}}}], "run": self._action(len(rules))}
-            if rules:
-                self._host.register_rulesets({name: definition})
-            compiled = CompiledRuleset(name, rules, frozenset(fields))
+            # Split and counted before registering: a ruleset beyond the limits can hang the
+            # process, and the engine can never unregister it.
+            parts = []
+            for number, indices in enumerate(partition(rules, label)):
+                part_name = f"{name}_p{number}"
+                definition = {
+                    f"r{local}": {"all": [{"m": _expression(rules[index].when)}], "run": self._action(local)}
+                    for local, index in enumerate(indices)
+                }
+                # A rule that always matches: every evaluation then creates its session state and
+                # has at least one action, so the engine never takes its "message not handled"
+                # path. Together with writing the state back before completing each action
+                # (below), this stopped the SIGSEGVs seen in delete_state (durable_rules 2.0.28;
+                # either change alone removed them in our stress runs, so both are kept).
+                definition[f"r{len(indices)}"] = {"all": [{"m": {"$gte": {SENTINEL: 0}}}],
+                                                  "run": self._action(len(indices))}
+                self._host.register_rulesets({part_name: definition})
+                part_fields = frozenset(f for i in indices for f in fields_read(rules[i].when))
+                parts.append(Part(part_name, indices, part_fields))
+            fields = frozenset(f for part in parts for f in part.fields)
+            compiled = CompiledRuleset(name, rules, fields, tuple(parts))
             self._compiled[name] = compiled
             return compiled
 
@@ -161,47 +153,58 @@ class RulesEngine:
         the whole state (our actions never change state). `evaluate_via_host` is the same
         evaluation through the public host API; a test keeps the two in agreement.
         """
-        if not compiled.rules:
-            return []
         with self._lock:
-            sid = str(next(self._sids))
-            handle = self._host.get_ruleset(compiled.name)._handle
             fired: list[int] = []
+            for part in compiled.parts:
+                local = self._evaluate_part(part, {k: v for k, v in message.items() if k in part.fields})
+                fired.extend(part.indices[i] for i in local)
+            return sorted(fired)
+
+    def _evaluate_part(self, part: Part, message: dict[str, Any]) -> list[int]:
+        """One part, under the lock the caller holds."""
+        sid = str(next(self._sids))
+        handle = self._host.get_ruleset(part.name)._handle
+        fired: list[int] = []
+        try:
             result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
-            try:
-                if result[0] != 0:
-                    raise RuntimeError(f"durable_rules refused an evaluation (code {result[0]})")
-                state = result[1]
-                action = _native.start_action_for_state(handle, state)
-                if not action:
-                    raise RuntimeError("durable_rules started no action despite the sentinel rule")
-                document, pending = action[0], action[1]
-                while pending:
-                    # The action message is {"r<index>": {...}}: the rule name is all we need.
-                    fired.append(int(pending[3:pending.index('"', 2)]))
-                    # As the engine's own host does: write the (unchanged) state back, then
-                    # complete the action and take the next one.
-                    _native.update_state(handle, document)
-                    pending = _native.complete_and_start_action(handle, state)
-            finally:
-                _native.delete_state(handle, sid)
-            sentinel = len(compiled.rules)
-            return sorted(i for i in fired if i != sentinel)
+        except _native.error as exc:
+            raise EngineError(f"the rules engine refused the evaluation ({exc})") from None
+        try:
+            if result[0] != 0:
+                raise EngineError(f"the rules engine refused the evaluation (code {result[0]})")
+            state = result[1]
+            action = _native.start_action_for_state(handle, state)
+            if not action:
+                raise EngineError("the rules engine started no action despite the sentinel rule")
+            document, pending = action[0], action[1]
+            while pending:
+                # The action message is {"r<index>": {...}}: the rule name is all we need.
+                fired.append(int(pending[3:pending.index('"', 2)]))
+                # As the engine's own host does: write the (unchanged) state back, then
+                # complete the action and take the next one.
+                _native.update_state(handle, document)
+                pending = _native.complete_and_start_action(handle, state)
+        finally:
+            _native.delete_state(handle, sid)
+        sentinel = len(part.indices)
+        return [i for i in fired if i != sentinel]
 
     def evaluate_via_host(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]:
         """The same evaluation through durable_rules' public Host API (slower; the reference)."""
-        if not compiled.rules:
-            return []
         with self._lock:
-            sid = str(next(self._sids))
-            self._fired = []
-            try:
-                self._host.assert_fact(compiled.name, {"sid": sid, SENTINEL: 1, **message})
-            except _durable.MessageNotHandledException:
-                pass
-            finally:
-                self._host.delete_state(compiled.name, sid)
-            return sorted(i for i in self._fired if i != len(compiled.rules))
+            fired: list[int] = []
+            for part in compiled.parts:
+                sid = str(next(self._sids))
+                self._fired = []
+                part_message = {k: v for k, v in message.items() if k in part.fields}
+                try:
+                    self._host.assert_fact(part.name, {"sid": sid, SENTINEL: 1, **part_message})
+                except _durable.MessageNotHandledException:
+                    pass
+                finally:
+                    self._host.delete_state(part.name, sid)
+                fired.extend(part.indices[i] for i in self._fired if i != len(part.indices))
+            return sorted(fired)
 
 
 _ENGINE: RulesEngine | None = None

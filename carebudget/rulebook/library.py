@@ -12,7 +12,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from carebudget.rulebook import vocabulary as vocab
 from carebudget.rulebook.bundle import NATIONAL, Bundle
+from carebudget.rulebook.limits import overlay_problems, stage_problems
 from carebudget.rulebook.parameters import ParameterDef, parse_parameter_file, resolve
 from carebudget.rulebook.rules import RuleFile, parse_rule_file
 from carebudget.rulebook.yamlsource import RuleFileError, load_yaml
@@ -54,6 +56,9 @@ def load_layer(code: str, folder: Path) -> Layer:
         raw = load_yaml(path)
         if "parameters" in path.relative_to(folder).parts:
             for param in parse_parameter_file(raw, path):
+                if code == NATIONAL and param.unit == "rate_card":
+                    # CSSG 11.24-11.25: the cost of care is local; only a council publishes rates.
+                    raise RuleFileError(path, None, f"{param.name}: a rate card is a council's own; national rules have none")
                 if param.name in layer.parameters:
                     raise RuleFileError(path, None, f"parameter {param.name!r} is also defined in {layer.parameters[param.name].path}")
                 layer.parameters[param.name] = param
@@ -100,8 +105,12 @@ class Library:
 
     def check(self) -> None:
         """Checks across files: overlays do not redefine national rule sets, parameters exist,
-        and every bundle at every effective date compiles within the engine's limits."""
+        and every bundle at every effective date compiles within the engine's limits.
+
+        The limits are counted for every bundle before any of them is compiled: registering a
+        ruleset beyond them can hang the process, and the engine can never unregister one."""
         national_names = {f.name for f in self.national.rule_files}
+        self.check_engine_limits()
         for code in self.codes():
             layers = self.layers(code)
             params = self.parameters(code)
@@ -119,6 +128,26 @@ class Library:
                             raise RuleFileError(rule_file.path, None, f"unknown parameter {name!r}")
             for on in sorted(dates):
                 self.bundle(code, on).check()
+
+    def effective_dates(self, council: str) -> list[date]:
+        return sorted({f.effective_from for layer in self.layers(council) for f in layer.rule_files})
+
+    def check_engine_limits(self) -> None:
+        """Every rule of every bundle (national plus overlay, on each date a rule file takes
+        effect) within what the engine can run, and each council's own rules for a stage within
+        one engine part (carebudget.rulebook.limits); the error names the file."""
+        for code in self.codes():
+            for on in self.effective_dates(code):
+                layers = self.layers(code)
+                for stage in vocab.STAGES:
+                    for number, layer in enumerate(layers):
+                        in_stage = [f for f in layer.files_in_force(on) if f.stage == stage]
+                        rules = [r for f in in_stage for r in f.rules]
+                        problems = stage_problems(rules, stage)
+                        if number > 0:  # a council's overlay
+                            problems += overlay_problems(rules, stage)
+                        if problems:
+                            raise RuleFileError(in_stage[-1].path, None, f"from {on}: " + "; ".join(problems))
 
 
 def check_floors(national: dict[str, ParameterDef], overlay: dict[str, ParameterDef]) -> None:

@@ -18,10 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from carebudget.rulebook.rate_card import parse_rate_card
 from carebudget.rulebook.rules import parse_date
 from carebudget.rulebook.yamlsource import RuleFileError, line_of, strip_lines
 
-UNITS = ("GBP", "days", "weeks", "number", "share", "bool", "table")
+UNITS = ("GBP", "days", "weeks", "number", "share", "bool", "table", "rate_card")
 GRADES = ("P", "P*", "S", "D", "NC", "council")
 # Grades whose figure a decision must flag, naming the source to check it against.
 UNCONFIRMED_GRADES = ("P*", "S", "D", "council")
@@ -97,7 +98,12 @@ def _check_value(name: str, unit: str, value: Any, path: Path | str, line: int |
         if not isinstance(value, bool):
             raise RuleFileError(path, line, f"{name}: value must be true or false, got {value!r}")
         return value
-    return strip_lines(value)  # tables are checked by the code that reads them
+    if unit == "rate_card":
+        try:
+            parse_rate_card(strip_lines(value))
+        except ValueError as exc:
+            raise RuleFileError(path, line, f"{name}: {exc}") from None
+    return strip_lines(value)  # other tables are checked by the code that reads them
 
 
 def parse_parameter_file(raw: Any, path: Path | str) -> list[ParameterDef]:

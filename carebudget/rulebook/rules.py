@@ -4,7 +4,8 @@ A rule file holds one named set of rules in force from a date (a later file of t
 replaces it from its own date). Each rule has an `id` and a `reference` to the clause it models.
 Conditions are written `fact op value`, where value is a literal, `param.NAME` or `fact.NAME`,
 combined with `all:` / `any:`. Effects: `set` outputs, `add_points` (optionally `per` a count),
-`reason` (a sentence for the written record) and `fail` (a reason the proposal is refused).
+`reason` (a sentence for the written record) and `fail` (a reason the proposal is refused, with
+its `code` and, where it is about one need, the `outcome`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class Effects:
     per: str | None = None
     reason: str | None = None
     fail: str | None = None
+    code: str | None = None  # with `fail`: a short name for the failure, e.g. unit_cost_below_local_rate
+    outcome: str | None = None  # with `fail`: the reg 2(2) outcome the failure is about
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,9 @@ class _Parser:
         if not isinstance(raw, dict):
             raise self.error(line, "'then' must be a mapping of effects: set, add_points, per, reason, fail")
         line = line_of(raw, line)
-        unknown = set(raw) - {"set", "add_points", "per", "reason", "fail", "__line__"}
+        unknown = set(raw) - {"set", "add_points", "per", "reason", "fail", "code", "outcome", "__line__"}
         if unknown:
-            raise self.error(line, f"unknown effect(s) {sorted(unknown)}: use set, add_points, per, reason, fail")
+            raise self.error(line, f"unknown effect(s) {sorted(unknown)}: use set, add_points, per, reason, fail (with code, outcome)")
         sets: list[tuple[str, Any]] = []
         for key, value in (raw.get("set") or {}).items():
             if key == "__line__":
@@ -221,7 +224,14 @@ class _Parser:
                 raise self.error(line, f"'{key}' must be a sentence")
         if "fail" in raw and self.stage != "counter_proposal":
             raise self.error(line, "'fail' is only for counter_proposal rules")
-        effects = Effects(tuple(sets), points, per, raw.get("reason"), raw.get("fail"))
+        code, outcome = raw.get("code"), raw.get("outcome")
+        if ("code" in raw or "outcome" in raw) and "fail" not in raw:
+            raise self.error(line, "'code' and 'outcome' go with 'fail'")
+        if "fail" in raw and (not isinstance(code, str) or not _NAME.match(code)):
+            raise self.error(line, f"'fail' needs a 'code': a lower-case name for the failure, got {code!r}")
+        if outcome is not None and outcome not in vocab.OUTCOMES:
+            raise self.error(line, f"'outcome' must be one of {', '.join(vocab.OUTCOMES)}, got {outcome!r}")
+        effects = Effects(tuple(sets), points, per, raw.get("reason"), raw.get("fail"), code, outcome)
         if not (effects.set or effects.add_points or effects.reason or effects.fail):
             raise self.error(line, "'then' has no effect")
         return effects

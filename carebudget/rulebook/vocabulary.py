@@ -7,7 +7,7 @@ outcomes of reg 3(2)(b). Money facts are pounds; counts are whole numbers.
 
 from __future__ import annotations
 
-from carebudget.decisions.inputs import CarerOutcome, Outcome, Way
+from carebudget.law import CarerOutcome, Outcome, Way
 
 OUTCOMES: tuple[str, ...] = tuple(o.value for o in Outcome)
 CARER_OUTCOMES: tuple[str, ...] = tuple(o.value for o in CarerOutcome)
@@ -76,14 +76,20 @@ STAGE_FACTS: dict[str, dict[str, object]] = {
         "capital_assessable": NUMBER,
         "main_home_disregarded": BOOL,
     },
+    # Each need costed at the council's local rates (carebudget.decisions.sufficiency).
     "counter_proposal": {
         "plan_weekly_total": NUMBER,
         "proposal_weekly_amount": NUMBER,
         "justified_weekly_total": NUMBER,
-        **{f"predicted_{o}": BOOL for o in OUTCOMES},
+        "sufficiency_floor": NUMBER,
+        **{f"need_assessed_{o}": BOOL for o in OUTCOMES},
+        **{f"need_predicted_{o}": BOOL for o in OUTCOMES},
         **{f"justified_{o}": BOOL for o in OUTCOMES},
-        **{f"justification_has_provision_{o}": BOOL for o in OUTCOMES},
-        **{f"justification_has_reason_{o}": BOOL for o in OUTCOMES},
+        **{f"provisions_not_on_rate_card_{o}": NUMBER for o in OUTCOMES},
+        **{f"provisions_unable_to_meet_{o}": NUMBER for o in OUTCOMES},
+        **{f"local_rate_shortfall_{o}": NUMBER for o in OUTCOMES},
+        **{f"assessed_units_not_justified_{o}": NUMBER for o in OUTCOMES},
+        **{f"shortest_reason_words_{o}": NUMBER for o in OUTCOMES},
     },
 }
 

@@ -1,4 +1,10 @@
-"""Reading rule and parameter files as YAML while keeping the line of every mapping, for errors."""
+"""Reading rule and parameter files as YAML while keeping the line of every mapping, for errors.
+
+Files come from policy officers' uploads, so reading one must stay cheap whatever it holds: a file
+is refused above MAX_YAML_BYTES, and above MAX_ALIASES aliases (`*name`). Aliases are shared, not
+copied, when read, but everything after (hashing, JSON, the engine) walks them out in full: a
+574-byte file of nested aliases is a billion-element document (the "billion laughs").
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any
 import yaml
 
 LINE_KEY = "__line__"
+MAX_YAML_BYTES = 1_000_000  # the largest shipped file is 17 kB
+MAX_ALIASES = 20  # the shipped files use at most 4, for repeated test inputs
 
 
 class RuleFileError(ValueError):
@@ -42,16 +50,38 @@ _LineLoader.yaml_implicit_resolvers = {
 }
 
 
+def _too_big(size: int) -> str:
+    return f"is {size:,} bytes; a rule, parameter or test file may be at most {MAX_YAML_BYTES:,} bytes"
+
+
 def load_yaml(path: Path) -> Any:
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise RuleFileError(path, None, _too_big(size))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleFileError(path, None, f"cannot be read: {exc}") from exc
     return parse_yaml(text, path)
 
 
+def _count_aliases(text: str, path: Path | str) -> None:
+    aliases = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise RuleFileError(path, line, (
+                    f"more than {MAX_ALIASES} YAML aliases (*name); write the values out instead"))
+
+
 def parse_yaml(text: str, path: Path | str) -> Any:
+    size = len(text.encode("utf-8"))
+    if size > MAX_YAML_BYTES:
+        raise RuleFileError(path, None, _too_big(size))
     try:
+        _count_aliases(text, path)
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None

@@ -20,11 +20,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.decisions.inputs import Setting
+from carebudget.service.codec import data_converter
 from carebudget.settings import Settings, get_settings
 from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
 from workflows.models import (
@@ -71,7 +71,7 @@ async def get_client(settings: Settings | None = None) -> Client:
     return await Client.connect(
         settings.effective_temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings.payload_keys),
     )
 
 

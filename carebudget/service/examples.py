@@ -16,17 +16,23 @@ OUTCOMES = (
     "nutrition", "personal_hygiene", "toilet_needs", "being_clothed", "home_safety",
     "habitable_home", "relationships", "community_facilities",
 )
-PROVISIONS = {
-    "nutrition": "Meal preparation visits",
-    "personal_hygiene": "Morning personal care",
-    "toilet_needs": "Continence support",
-    "being_clothed": "Help dressing",
-    "home_safety": "Telecare and falls alarm",
-    "habitable_home": "Cleaning and laundry",
-    "relationships": "Support to visit family",
-    "community_facilities": "Community access support",
-    "work_training_education_volunteering": "Support at a day course",
-    "caring_for_child": "Help with school runs",
+# What each need is assessed as requiring, from the demo council's rate card (units a week, as a
+# range), and the cheaper alternative the card declares, as (provision, its units per assessed unit).
+SUPPORT = {
+    "nutrition": ("home_care_hour", (3, 6), ("personal_assistant_hour", Decimal(1))),
+    "personal_hygiene": ("home_care_hour", (3, 7), ("personal_assistant_hour", Decimal(1))),
+    "toilet_needs": ("home_care_hour", (2, 5), ("personal_assistant_hour", Decimal(1))),
+    "being_clothed": ("home_care_hour", (1, 3), ("personal_assistant_hour", Decimal(1))),
+    "home_safety": ("telecare_week", (1, 1), None),
+    "habitable_home": ("home_care_hour", (1, 3), ("domestic_support_hour", Decimal(1))),
+    "relationships": ("day_opportunity_session", (1, 2), ("community_activity_session", Decimal(2))),
+    "community_facilities": ("day_opportunity_session", (1, 2), ("community_activity_session", Decimal(2))),
+}
+REASONS = {
+    "personal_assistant_hour": "A personal assistant employed with a direct payment gives the same hours of help.",
+    "domestic_support_hour": "Domestic help gives the same hours of cleaning and laundry at the local rate.",
+    "community_activity_session": "Two supported community sessions meet the need a day session met.",
+    "telecare_week": "The telecare alarm is kept as assessed.",
 }
 FIRST = ("Ada", "Bill", "Cara", "Dev", "Ena", "Femi", "Gwen", "Hari", "Iris", "Joe")
 LAST = ("Lovelace", "Okafor", "Patel", "Smith", "Jones", "Nowak", "Hughes", "Khan")
@@ -78,8 +84,9 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
     chosen = path or paths[n % len(paths)]
     current = rng.sample(OUTCOMES, rng.randint(2, 4)) if chosen != "not_eligible" else ["nutrition"]
     predicted = [o for o in rng.sample(OUTCOMES, 1) if o not in current]
-    costs = {o: Decimal(rng.randrange(40, 120)) for o in current + predicted}
-    total = sum(costs.values(), Decimal(0))
+    card = _rate_card(council)
+    units = {o: rng.randint(*SUPPORT[o][1]) for o in current + predicted}
+    total = sum((units[o] * card[SUPPORT[o][0]] for o in units), Decimal(0))
     born = date(rng.randint(1935, 1990), rng.randint(1, 12), rng.randint(1, 28))
     person_user = f"person-{seed}-{n}"
     start = {
@@ -92,7 +99,7 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
         "person_user": person_user,
         "opened_by": "sw-amy",
     }
-    verification = {
+    verification: dict[str, Any] = {
         "needs": _needs(current),
         "predicted_needs": _needs(predicted) if predicted else None,
         "finances": {
@@ -106,23 +113,24 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
         "plan": {
             "weekly_total": f"{total:.2f}",
             "items": [
-                {"need": o, "provision": PROVISIONS[o], "weekly_cost": f"{c:.2f}"}
-                for o, c in costs.items()
+                {"outcomes": [o], "provision": SUPPORT[o][0], "units": str(u), "unit_cost": f"{card[SUPPORT[o][0]]:.2f}"}
+                for o, u in units.items()
             ],
         },
         "unmet_needs": ["A day centre nearer home"] if n % 3 == 0 else [],
     }
-    cheaper = {o: (c * Decimal("0.85")).quantize(Decimal("0.01")) for o, c in costs.items()}
+    verification["support"] = [
+        {"outcome": o, "when": "current" if o in current else "predicted",
+         "support": [{"provision": SUPPORT[o][0], "units": str(u)}]}
+        for o, u in units.items()
+    ]
+    lines = [_cheaper(o, u, card) for o, u in units.items()]
     counter = {
         "proposal": {
-            "weekly_amount": f"{sum(cheaper.values(), Decimal(0)):.2f}",
-            "justifications": [
-                {"need": o, "provision": f"{PROVISIONS[o]} (framework provider)",
-                 "weekly_cost": f"{c:.2f}", "reason": "Same outcome from the council's framework"}
-                for o, c in cheaper.items()
-            ],
+            "weekly_amount": f"{sum((Decimal(j['units']) * Decimal(j['unit_cost']) for j in lines), Decimal(0)):.2f}",
+            "justifications": lines,
         },
-        "note": "The framework provider meets each need at a lower rate",
+        "note": "A personal assistant, domestic help and community sessions meet each need at the council's rates",
     }
     return CaseScript(
         start=start,
@@ -134,6 +142,22 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
         path=chosen,
         appeal_outcome=("uphold", "part_uphold", "dismiss")[n % 3],
     )
+
+
+def _rate_card(council: str) -> dict[str, Decimal]:
+    """The council's local rates in force today (rules/councils/<code>/parameters/rates.yaml)."""
+    from carebudget.rulebook.registry import get_registry
+
+    card = get_registry().bundle(council, date.today()).param("rates.card")
+    return {p["id"]: Decimal(str(p["rate"])) for p in card}
+
+
+def _cheaper(outcome: str, units: int, card: dict[str, Decimal]) -> dict[str, Any]:
+    """A justification meeting the need through the cheaper alternative the card declares."""
+    provision, _, alternative = SUPPORT[outcome]
+    given, per = (provision, Decimal(1)) if alternative is None else alternative
+    return {"outcome": outcome, "provision": given, "units": str(units * per),
+            "unit_cost": f"{card[given]:.2f}", "reason": REASONS[given]}
 
 
 SOCIAL_WORKER = ("sw-amy", "social_worker")

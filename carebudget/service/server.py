@@ -76,6 +76,8 @@ def dev_server_command(settings: Settings) -> list[str]:
         "--namespace", settings.temporal_namespace,
         "--log-level", "error",
     ]
+    if not settings.is_development:
+        command.append("--headless")  # the UI would show case histories (sealed, but still: no)
     for key, kind in SEARCH_ATTRIBUTES.items():
         command += ["--search-attribute", f"{key}={kind}"]
     return command
@@ -92,7 +94,7 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
 async def wait_until_ready(
     address: str, namespace: str, process: subprocess.Popen[bytes] | None, timeout: float = 60
 ) -> Client:
-    from temporalio.contrib.pydantic import pydantic_data_converter
+    from carebudget.service.codec import data_converter
 
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -101,7 +103,7 @@ async def wait_until_ready(
                                "see var/temporal.log")
         try:
             client = await Client.connect(
-                address, namespace=namespace, data_converter=pydantic_data_converter
+                address, namespace=namespace, data_converter=data_converter()
             )
             await client.count_workflows()
             return client

@@ -18,18 +18,26 @@ Use::
                                         "jsmith", "social_worker")
     rows, total = store.list_cases({"stage": "assessment", "overdue": True},
                                    {"number": 1, "size": 50}, role="operations")
-    store.verify_chain().ok
+    store.verify_chain().ok                  # every chain
+    store.verify_chain(council="demo").ok    # one council's chain only
 
 Database: CAREBUDGET_DATABASE_URL, default SQLite at <data_dir>/carebudget.db; PostgreSQL with
 `postgresql+psycopg://...`. `Store(url).migrate()` applies the Alembic migrations in migrations/.
 
-Ledger: one row per event, `seq` 1, 2, 3 ... with no gaps, `hash` = sha256 of the canonical JSON of
-(seq, at, event_key, case_id, actor, role, action, payload, personal, prev_hash); `prev_hash` of
-row 1 is 64 zeros. Appends are serialised (PostgreSQL advisory transaction lock; SQLite
-BEGIN IMMEDIATE), so appends from many processes form one chain. Every write is idempotent on its
-key. Actions written by the store itself: case.opened, case.updated, decision.recorded,
-rules.<status>. Other writers choose their own dotted action names (update.accepted,
-update.refused, timer.fired, user.signed_in, ...).
+Ledger: one hash chain per council (councils are separate legal entities), plus "national"
+(national rules) and "service" (sign-ins, users). Each row is row `seq` (1, 2, 3 ... no gaps) of
+its `chain`; `hash` = sha256 of the canonical JSON of (chain, seq, at, event_key, case_id, actor,
+role, action, payload, personal, prev_hash); `prev_hash` of row 1 is 64 zeros. An event about a
+case goes on its council's chain; `append_event(..., chain=...)` names it otherwise (default
+"service"). Appends to one chain are serialised (PostgreSQL advisory lock per chain, so councils
+never wait for each other; SQLite BEGIN IMMEDIATE, one writer for everything). Each chain's head
+is HMAC-signed with CAREBUDGET_LEDGER_KEY and checkpointed every N rows; `export_anchor()` gives
+a document to keep elsewhere, and `verify_chain(council=..., anchor=...)` checks one chain (or
+all) against its rows, head, checkpoints, that anchor, and the case list and personal rows derived
+from it. Every write is idempotent on its key. Actions written by the store itself: case.opened,
+case.updated, decision.recorded, rules.<status>, policy.published, user.created, user.updated.
+Other writers choose their own dotted action names (update.accepted, update.refused, timer.fired,
+user.signed_in, ...).
 
 Personal data (name, date of birth, the ledger's `personal` column, the date of birth inside a
 decision's input) is returned only to roles in PERSONAL_DATA_ROLES: every read takes `role`, and
@@ -53,6 +61,7 @@ from carebudget.store.errors import (
     UnknownCase,
     UnknownDecision,
     UnknownUser,
+    UnsafeLedgerKey,
 )
 from carebudget.store.roles import (
     LEDGER_ROLES,
@@ -68,6 +77,7 @@ from carebudget.store.schemas import (
     CaseFilters,
     CaseRow,
     CaseUpdate,
+    ChainHead,
     DecisionRecord,
     Difference,
     LedgerEntry,
@@ -105,6 +115,7 @@ __all__ = [
     "CaseFilters",
     "CaseRow",
     "CaseUpdate",
+    "ChainHead",
     "DecisionRecord",
     "Difference",
     "DuplicateEvent",
@@ -119,6 +130,7 @@ __all__ = [
     "UnknownCase",
     "UnknownDecision",
     "UnknownUser",
+    "UnsafeLedgerKey",
     "UserPublic",
     "UserRecord",
     "VerifyReport",

@@ -68,11 +68,13 @@ def save(engine: Engine, hash: str, council: str, content: Any, effective_from: 
     actor = approved_by if status == "approved" and approved_by else published_by
     payload = {"hash": hash, "council": council, "effective_from": effective_from.isoformat(),
                "status": status, "published_by": published_by, "approved_by": approved_by}
-    with write(engine) as conn:
+    chain = ledger.chain_for_council(council)
+    with write(engine, ledger.chain_lock(chain)) as conn:
         row = conn.execute(select(BUNDLES).where(BUNDLES.c.hash == hash)).first()
         if row is not None and row._mapping["council"] != council:
             raise DuplicateEvent(f"bundle {hash} is stored for council {row._mapping['council']!r}", "council")
-        ledger.append(conn, f"bundle:{hash}:{status}", None, actor, "policy_admin", f"rules.{status}", payload)
+        ledger.append(conn, f"bundle:{hash}:{status}", None, actor, "policy_admin", f"rules.{status}", payload,
+                      chain=chain)
         if not store_content(conn, hash, text, council, effective_from, published_by, approved_by, status):
             conn.execute(BUNDLES.update().where(BUNDLES.c.hash == hash).values(
                 status=status, approved_by=approved_by, published_by=published_by,
@@ -87,7 +89,8 @@ def keep(engine: Engine, hash: str, council: str, content: Any, effective_from: 
     with read(engine) as conn:
         if conn.execute(select(BUNDLES.c.hash).where(BUNDLES.c.hash == hash)).first():
             return False
-    with write(engine) as conn:
+    # The council's chain lock also serialises decisions.record storing the same bundle.
+    with write(engine, ledger.chain_lock(ledger.chain_for_council(council))) as conn:
         return store_content(conn, hash, text, council, effective_from, "rule-files", None, "published")
 
 
@@ -107,9 +110,10 @@ def list_all(engine: Engine, council: str | None) -> list[BundleRecord]:
         return [to_record(r._mapping) for r in conn.execute(q)]
 
 
-def check_contents(conn: Connection) -> str | None:
-    """Bundles are content-addressed: each must still hash to its own key."""
-    for hash, text in conn.execute(select(BUNDLES.c.hash, BUNDLES.c.content).order_by(BUNDLES.c.hash)):
+def check_contents(conn: Connection, council: str) -> str | None:
+    """Bundles are content-addressed: each of the council's must still hash to its own key."""
+    for hash, text in conn.execute(select(BUNDLES.c.hash, BUNDLES.c.content).where(BUNDLES.c.council == council)
+                                   .order_by(BUNDLES.c.hash)):
         if hashlib.sha256(text.encode()).hexdigest() != hash:
             return f"rule bundle {hash} was altered: its content no longer hashes to its key"
     return None

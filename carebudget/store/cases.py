@@ -1,4 +1,5 @@
-"""The operations case list: one row per case, kept current at each stage change, rebuildable.
+"""The operations case list: one row per case, kept current at each stage change, derived from
+the ledger (case.opened / case.updated rows), so it can be rebuilt and checked against it.
 
 Name and date of birth live in case_person and are joined only for roles that need them
 (UK GDPR art 5(1)(c), data minimisation).
@@ -17,8 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, and_, delete, func, or_, select
 
 from carebudget.store import ledger
-from carebudget.store.db import aware, read, utcnow, write
-from carebudget.store.errors import InvalidInput, UnknownCase
+from carebudget.store.db import aware, read, write
+from carebudget.store.errors import DuplicateEvent, InvalidInput, UnknownCase
 from carebudget.store.models import CASES, LEDGER, PERSONS
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import CaseFilters, CaseRow, CaseUpdate, Page
@@ -26,6 +27,9 @@ from carebudget.store.schemas import CaseFilters, CaseRow, CaseUpdate, Page
 LIST_FIELDS = ("council", "stage", "opened", "due", "amounts", "assigned_to")
 PERSON_FIELDS = ("name", "date_of_birth")
 MONEY = re.compile(r"^-?\d+(\.\d+)?$")
+LIST_ACTIONS = frozenset({"case.opened", "case.updated"})
+# A case as its ledger rows say it is: list fields, personal fields, last row's seq and time.
+Folded = dict[str, tuple[dict[str, Any], dict[str, Any], int, str]]
 
 
 def parse_model(model: Any, value: Any, field: str) -> Any:
@@ -91,8 +95,22 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
     ledger.check_text(case_id, "case_id", 100)
     parsed: CaseUpdate = parse_model(CaseUpdate, update, "update")
     listed, personal = _changes(parsed)
-    with write(engine) as conn:
-        exists = conn.execute(select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first()
+    if "council" in listed and listed["council"] in ledger.RESERVED:
+        raise InvalidInput(f"{listed['council']!r} is not a council: it names a chain of the service", "council")
+    with read(engine) as conn:
+        council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if council is not None and listed.get("council", council) != council:
+        raise InvalidInput(f"case {case_id!r} belongs to council {council!r}; a case cannot move to "
+                           f"{listed['council']!r} (each council keeps its own record)", "council")
+    council = council or listed.get("council")
+    if council is None:
+        raise InvalidInput(f"opening case {case_id!r} needs council", "council")
+    chain = ledger.chain_for_council(council)
+    # Only this council's chain is locked: other councils' cases are written meanwhile.
+    with write(engine, ledger.chain_lock(chain)) as conn:
+        exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+        if exists is not None and exists != council:
+            raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
         prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
         if not exists and prior is None:
             missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
@@ -101,10 +119,10 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
         action = "case.updated" if exists or prior is not None else "case.opened"
         if prior is not None:  # a retry: ledger.append returns the earlier row or refuses
             ledger.append(conn, event_key, case_id, actor, role, _first_action(conn, event_key),
-                          {"case": listed}, personal or None, case_must_exist=False)
+                          {"case": listed}, personal or None, chain=chain, case_must_exist=False)
         else:
             entry = ledger.append(conn, event_key, case_id, actor, role, action,
-                                  {"case": listed}, personal or None, case_must_exist=False)
+                                  {"case": listed}, personal or None, chain=chain, case_must_exist=False)
             _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
         return _get(conn, case_id, role)
 
@@ -179,24 +197,90 @@ def list_page(engine: Engine, filters: Any, page: Any, role: str | None) -> tupl
     return rows, total
 
 
+def fold(state: Folded, case_id: str, payload: str, personal: str | None, seq: int, at: str) -> None:
+    """Apply one case.opened / case.updated row to the case's state, as upsert applied it.
+
+    Only rows upsert wrote (payload {"case": ...}) change the list: a workflow may record its own
+    `case.opened` event through append_event, which never touched the list.
+    """
+    changes = json.loads(payload).get("case")
+    if not isinstance(changes, dict):
+        return
+    listed, person, _, _ = state.get(case_id, ({}, {}, 0, at))
+    state[case_id] = ({**listed, **changes}, {**person, **json.loads(personal or "{}")}, seq, at)
+
+
+def derived_row(listed: dict[str, Any]) -> dict[str, Any] | None:
+    """The case-list fields a case's ledger rows give it (None: it was never fully opened)."""
+    if not all(listed.get(k) is not None for k in ("council", "stage", "opened")):
+        return None
+    return {"council": listed["council"], "stage": listed["stage"], "opened": listed["opened"],
+            "due": listed.get("due"), "amounts": listed.get("amounts") or {},
+            "assigned_to": listed.get("assigned_to")}
+
+
 def reindex(engine: Engine, progress: ledger.Progress | None = None) -> int:
     """Fold every case.opened / case.updated row of the ledger, in order, into a fresh list."""
-    with write(engine) as conn:
+    with read(engine) as conn:
+        chains = ledger.chains(conn)
+    with write(engine, *[ledger.chain_lock(c) for c in chains]) as conn:  # sorted: no lock cycles
         conn.execute(delete(PERSONS))
         conn.execute(delete(CASES))
-        events = list(ledger.rows_by_action(conn, ("case.opened", "case.updated")))
-        state: dict[str, tuple[dict[str, Any], dict[str, Any], int, datetime]] = {}
+        events = list(ledger.rows_by_action(conn, LIST_ACTIONS))
+        state: Folded = {}
         for done, row in enumerate(events, 1):
             m = row._mapping
-            listed, personal, _, _ = state.get(m["case_id"], ({}, {}, 0, utcnow()))
-            listed = {**listed, **json.loads(m["payload"]).get("case", {})}
-            personal = {**personal, **json.loads(m["personal"] or "{}")}
-            state[m["case_id"]] = (listed, personal, m["seq"], datetime.fromisoformat(m["at"]))
+            fold(state, m["case_id"], m["payload"], m["personal"], m["seq"], m["at"])
             if progress and done % 1000 == 0:
                 progress(done, len(events))
         for case_id, (listed, personal, seq, at) in state.items():
-            if all(listed.get(k) is not None for k in ("council", "stage", "opened")):
-                _apply(conn, case_id, listed, personal, seq, at, exists=False)
+            if derived_row(listed) is not None:
+                _apply(conn, case_id, listed, personal, seq, datetime.fromisoformat(at), exists=False)
         if progress:
             progress(len(events), len(events))
         return len(state)
+
+
+def check_list(conn: Connection, chain: str, folded: Folded) -> tuple[int, str] | None:
+    """The council's case-list and personal rows must be exactly what its chain's rows say.
+
+    Returns (row of the chain to look at, what differs in plain words), or None.
+    """
+    rows = conn.execute(_query(True).where(CASES.c.council == chain).order_by(CASES.c.case_id))
+    listed_ids = set()
+    for row in rows:
+        m = row._mapping
+        case_id = m["case_id"]
+        listed_ids.add(case_id)
+        state = folded.get(case_id)
+        expected = None if state is None else derived_row(state[0])
+        if state is None or expected is None:
+            return 0, (f"case {case_id!r} is on the case list of council {chain!r} but no ledger row of that "
+                       "chain opened it: the case list was edited outside the service")
+        listed, personal, seq, at = state
+        if problem := _differs(m, expected, personal, seq, at):
+            return seq, (f"the case-list record of case {case_id!r} was edited outside the service: {problem} "
+                         f"(its last ledger row is row {seq})")
+    for case_id, (listed, _, seq, _) in sorted(folded.items()):
+        if case_id not in listed_ids and derived_row(listed) is not None:
+            return seq, (f"case {case_id!r} was opened on the {chain!r} chain (last row {seq}) but is missing "
+                         f"from council {chain!r}'s case list: its case-list record was deleted or moved")
+    return None
+
+
+def _differs(m: Mapping[Any, Any], expected: dict[str, Any], personal: dict[str, Any], seq: int,
+             at: str) -> str | None:
+    actual = {"council": m["council"], "stage": m["stage"], "opened": m["opened"].isoformat(),
+              "due": None if m["due"] is None else m["due"].isoformat(),
+              "amounts": json.loads(m["amounts"]), "assigned_to": m["assigned_to"]}
+    for name, value in expected.items():
+        if actual[name] != value:
+            return f"{name} is {actual[name]!r} but the ledger says {value!r}"
+    if m["last_seq"] != seq or aware(m["updated_at"]) != datetime.fromisoformat(at):
+        return f"its last change is recorded as row {m['last_seq']} at {aware(m['updated_at']).isoformat()}"
+    dob = m["date_of_birth"]
+    person = {"name": m["name"], "date_of_birth": None if dob is None else dob.isoformat()}
+    for name in PERSON_FIELDS:
+        if person[name] != personal.get(name):
+            return f"the person's {name.replace('_', ' ')} differs from the ledger's"
+    return None

@@ -1,7 +1,8 @@
-"""Connections: SQLite (one writer, BEGIN IMMEDIATE, WAL) or PostgreSQL (advisory write lock)."""
+"""Connections: SQLite (one writer, BEGIN IMMEDIATE, WAL) or PostgreSQL (advisory locks per chain)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +15,18 @@ from sqlalchemy.pool import StaticPool
 
 from carebudget.store.errors import InvalidInput
 
-# Every write takes this lock (PostgreSQL), so ledger appends from any number of processes are
-# serialised into one chain. SQLite gets the same effect from BEGIN IMMEDIATE.
+# PostgreSQL: a write names what it serialises on (a ledger chain, "policy", "users"), and takes
+# one advisory transaction lock per name, so appends to one council's chain never wait for
+# another's. SQLite has one writer per database (BEGIN IMMEDIATE): every write queues behind every
+# other there, whatever the names.
 WRITE_LOCK_KEY = 0x4361726542756467  # "CareBudg"
 MIGRATE_LOCK_KEY = WRITE_LOCK_KEY + 1
+
+
+def lock_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for a name, stable across processes and releases."""
+    digest = hashlib.sha256(f"carebudget-lock:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def make_engine(url: str) -> Engine:
@@ -59,14 +68,26 @@ def is_postgres(engine: Engine) -> bool:
 
 
 @contextmanager
-def write(engine: Engine, lock_key: int = WRITE_LOCK_KEY) -> Iterator[Connection]:
-    """One serialised write transaction: committed on success, rolled back on any error."""
+def write(engine: Engine, *locks: str | int) -> Iterator[Connection]:
+    """One write transaction, serialised with every other write naming one of the same `locks`
+    (names, or raw keys): committed on success, rolled back on any error.
+
+    Take locks in a fixed order (a general one like "policy" before any chain; several chains
+    sorted) so two writers never wait on each other in a cycle.
+    """
     with engine.connect() as conn:
         conn = conn.execution_options(carebudget_write=True)
         with conn.begin():
-            if is_postgres(engine):
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+            for lock in locks:
+                take_lock(conn, lock)
             yield conn
+
+
+def take_lock(conn: Connection, lock: str | int) -> None:
+    """Hold `lock` until the transaction ends (PostgreSQL; SQLite's BEGIN IMMEDIATE covers it)."""
+    if conn.dialect.name == "postgresql":
+        key = lock if isinstance(lock, int) else lock_key(lock)
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, select
 
 from carebudget.store import bundles, ledger
 from carebudget.store.db import aware, canonical_json, read, utcnow, write
@@ -20,7 +20,7 @@ from carebudget.store.errors import (
     UnknownCase,
     UnknownDecision,
 )
-from carebudget.store.models import BUNDLES, CASES, DECISIONS, LEDGER
+from carebudget.store.models import BUNDLES, DECISIONS, LEDGER
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import DecisionRecord, Difference, ReplayResult
 
@@ -81,26 +81,27 @@ def record(engine: Engine, decision_key: str, case_id: str | None, kind: str, re
         return done
     content = _bundle_text(engine, bundle_hash, council, on, bundle_content)
     effective = (record.get("rules") or {}).get("effective_from") or on.isoformat()
-    with write(engine) as conn:
+    with read(engine) as conn:
+        chain = ledger.chain_for_council(council) if case_id is None else ledger.case_chain(conn, case_id)
+    if chain is None:
+        raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
+    with write(engine, ledger.chain_lock(chain)) as conn:
         done = _existing(conn, decision_key, case_id, kind, text, actor, role)
         if done is not None:
             return done
-        if case_id is not None and not conn.execute(
-                select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first():
-            raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
         if content is not None:
             bundles.store_content(conn, bundle_hash, content, council, date.fromisoformat(effective),
                                   "rule-files", None, "published")
         result = conn.execute(DECISIONS.insert().values(
             decision_key=decision_key, case_id=case_id, kind=kind, council=council, on_date=on,
             bundle_hash=bundle_hash, record=text, actor=actor, role=role, recorded_at=utcnow(),
-            ledger_seq=0))
+            ledger_chain=chain, ledger_seq=0))
         inserted = result.inserted_primary_key
         assert inserted is not None
         decision_id = int(inserted[0])
         entry = ledger.append(conn, event_key, case_id, actor, role, "decision.recorded", {
             "decision_id": decision_id, "kind": kind, "council": council, "date": on.isoformat(),
-            "bundle": bundle_hash, "record_sha256": record_sha})
+            "bundle": bundle_hash, "record_sha256": record_sha}, chain=chain)
         conn.execute(DECISIONS.update().where(DECISIONS.c.id == decision_id)
                      .values(ledger_seq=entry.seq))
         return decision_id
@@ -179,10 +180,12 @@ def differences(stored: Any, replayed: Any, path: str = "") -> list[Difference]:
     return [] if stored == replayed else [Difference(path=path or "$", stored=stored, replayed=replayed)]
 
 
-def check_records(conn: Connection) -> tuple[int, str] | None:
-    """Each stored decision must still hash to the record_sha256 its ledger row holds."""
+def check_records(conn: Connection, chain: str) -> tuple[int, str] | None:
+    """Each decision on this chain must still hash to the record_sha256 its ledger row holds."""
     rows = conn.execute(select(DECISIONS.c.id, DECISIONS.c.record, DECISIONS.c.ledger_seq, LEDGER.c.payload)
-                        .outerjoin(LEDGER, LEDGER.c.seq == DECISIONS.c.ledger_seq)
+                        .outerjoin(LEDGER, and_(LEDGER.c.chain == DECISIONS.c.ledger_chain,
+                                                LEDGER.c.seq == DECISIONS.c.ledger_seq))
+                        .where(DECISIONS.c.ledger_chain == chain)
                         .order_by(DECISIONS.c.id))
     for decision_id, text, seq, payload in rows:
         if payload is None:

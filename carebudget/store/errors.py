@@ -45,3 +45,7 @@ class UnknownUser(StoreError):
 
 class DuplicateUser(StoreError):
     """The username is taken."""
+
+
+class UnsafeLedgerKey(StoreError):
+    """Outside development, the ledger key is the default or too weak to sign the ledger with."""

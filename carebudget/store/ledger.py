@@ -1,4 +1,10 @@
-"""The append-only ledger: a sha256 hash chain over canonical JSON rows, idempotent on event key."""
+"""The append-only ledger: sha256 hash chains over canonical JSON rows, one chain per council.
+
+Councils are separate legal entities, so each keeps its own chain ("demo", ...), with its own
+signed head and checkpoints; events about no council (sign-ins, user admin) go on the "service"
+chain and national rule publications on the "national" chain. Appends to different chains never
+wait for each other on PostgreSQL; verifying one chain reads no other.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +16,51 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, func, select
 
-from carebudget.store.db import canonical_json, is_postgres, utcnow
+from carebudget.store.db import canonical_json, take_lock, utcnow
 from carebudget.store.errors import DuplicateEvent, InvalidInput, UnknownCase
-from carebudget.store.models import CASES, HEAD, LEDGER
+from carebudget.store.models import CASES, CHECKPOINTS, HEAD, LEDGER
 from carebudget.store.roles import LEDGER_ROLES
-from carebudget.store.schemas import BrokenRow, LedgerEntry, VerifyReport
+from carebudget.store.schemas import LedgerEntry
+from carebudget.store.signing import Keyring
 
 GENESIS = "0" * 64
 ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_<>-]+)*$")
-COLUMNS = "seq, at, event_key, case_id, actor, role, action, payload, personal, prev_hash, hash"
+CHAIN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+SERVICE = "service"  # sign-ins, user administration: events of the service, not of a council
+NATIONAL = "national"  # the national rules and figures (published by national rules officers)
+NATIONAL_COUNCIL = "england"  # the rule tree's name for the national rules (carebudget.rulebook)
+RESERVED = (SERVICE, NATIONAL)
 Progress = Callable[[int, int], None]
+KEYS_OPTION = "carebudget_ledger_keys"
 
 
-def row_document(seq: int, at: str, event_key: str, case_id: str | None, actor: str, role: str,
-                 action: str, payload: str, personal: str | None, prev_hash: str) -> str:
+def chain_for_council(council: str) -> str:
+    """The chain a council's events go on: its own, or the national chain for the national rules."""
+    return NATIONAL if council == NATIONAL_COUNCIL else check_chain(council)
+
+
+def check_chain(chain: Any) -> str:
+    if not isinstance(chain, str) or not CHAIN.match(chain):
+        raise InvalidInput(f"chain {chain!r} must be a council code (lower-case letters, digits, - or _), "
+                           f"{SERVICE!r} or {NATIONAL!r}", "chain")
+    return chain
+
+
+def chain_lock(chain: str) -> str:
+    return f"chain:{chain}"
+
+
+def keys_of(conn: Connection) -> Keyring:
+    keys = conn.get_execution_options().get(KEYS_OPTION)
+    if not isinstance(keys, Keyring):
+        raise TypeError("this connection has no ledger key: open the database through Store")
+    return keys
+
+
+def row_document(chain: str, seq: int, at: str, event_key: str, case_id: str | None, actor: str,
+                 role: str, action: str, payload: str, personal: str | None, prev_hash: str) -> str:
     """Canonical JSON of a row (sorted keys), built from the stored canonical payload texts.
 
     Equal to canonical_json of the same row as a dict when payload/personal are canonical, and
@@ -34,7 +69,7 @@ def row_document(seq: int, at: str, event_key: str, case_id: str | None, actor: 
     e = encode_basestring
     return (
         f'{{"action":{e(action)},"actor":{e(actor)},"at":{e(at)},'
-        f'"case_id":{"null" if case_id is None else e(case_id)},"event_key":{e(event_key)},'
+        f'"case_id":{"null" if case_id is None else e(case_id)},"chain":{e(chain)},"event_key":{e(event_key)},'
         f'"payload":{payload},"personal":{"null" if personal is None else personal},'
         f'"prev_hash":{e(prev_hash)},"role":{e(role)},"seq":{seq}}}'
     )
@@ -91,7 +126,7 @@ def check_event(event_key: str, case_id: str | None, actor: str, role: str, acti
 def to_entry(row: Any) -> LedgerEntry:
     m = row._mapping
     return LedgerEntry(
-        seq=m["seq"], at=datetime.fromisoformat(m["at"]), event_key=m["event_key"],
+        chain=m["chain"], seq=m["seq"], at=datetime.fromisoformat(m["at"]), event_key=m["event_key"],
         case_id=m["case_id"], actor=m["actor"], role=m["role"], action=m["action"],
         payload=json.loads(m["payload"]),
         personal=None if m["personal"] is None else json.loads(m["personal"]),
@@ -99,111 +134,101 @@ def to_entry(row: Any) -> LedgerEntry:
     )
 
 
+def case_chain(conn: Connection, case_id: str) -> str | None:
+    """The chain of a case on the case list (its council's), or None if it is not listed.
+
+    A case's council never changes (cases.upsert refuses), so this may be read before any lock.
+    """
+    council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    return None if council is None else chain_for_council(council)
+
+
+def resolve_chain(conn: Connection, case_id: str | None, chain: str | None, case_must_exist: bool) -> str:
+    """The chain an event goes on: its case's council's; else as given; else the service chain."""
+    listed = None if case_id is None else case_chain(conn, case_id)
+    if listed is not None:
+        if chain is not None and chain != listed:
+            raise InvalidInput(f"case {case_id!r} is on the {listed!r} chain, not {chain!r}", "chain")
+        return listed
+    if case_id is not None and case_must_exist:
+        raise UnknownCase(f"case {case_id!r} is not on the case list; open it with upsert_case first", "case_id")
+    return SERVICE if chain is None else check_chain(chain)
+
+
 def append(conn: Connection, event_key: str, case_id: str | None, actor: str, role: str,
-           action: str, payload: Any, personal: Any = None, *, case_must_exist: bool = True) -> LedgerEntry:
-    """Append inside a write transaction (see db.write); the caller's transaction commits it."""
+           action: str, payload: Any, personal: Any = None, *, chain: str | None = None,
+           case_must_exist: bool = True) -> LedgerEntry:
+    """Append inside a write transaction (see db.write); the caller's transaction commits it.
+
+    Takes the chain's lock itself (re-entrant), before reading anything the append depends on.
+    """
     payload_text, personal_text = check_event(event_key, case_id, actor, role, action, payload, personal)
+    chain = resolve_chain(conn, case_id, chain, case_must_exist)
+    take_lock(conn, chain_lock(chain))
     existing = conn.execute(select(LEDGER).where(LEDGER.c.event_key == event_key)).first()
     if existing is not None:
         m = existing._mapping
-        same = (m["case_id"], m["actor"], m["role"], m["action"], m["payload"], m["personal"]) == (
-            case_id, actor, role, action, payload_text, personal_text)
+        same = (m["chain"], m["case_id"], m["actor"], m["role"], m["action"], m["payload"], m["personal"]) == (
+            chain, case_id, actor, role, action, payload_text, personal_text)
         if not same:
             raise DuplicateEvent(
                 f"event key {event_key!r} was already used for a different event "
-                f"(ledger row {m['seq']}, action {m['action']!r}); nothing written", "event_key")
+                f"(row {m['seq']} of the {m['chain']!r} chain, action {m['action']!r}); nothing written",
+                "event_key")
         return to_entry(existing)
-    if case_id is not None and case_must_exist:
-        known = conn.execute(select(CASES.c.case_id).where(CASES.c.case_id == case_id)).first()
-        if known is None:
-            raise UnknownCase(f"case {case_id!r} is not on the case list; open it with upsert_case first", "case_id")
-    head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).first()
+    head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.chain == chain)).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     at = format_at(utcnow())
-    digest = row_hash(seq, at, event_key, case_id, actor, role, action, payload_text, personal_text, prev)
+    digest = row_hash(chain, seq, at, event_key, case_id, actor, role, action, payload_text, personal_text, prev)
     conn.execute(LEDGER.insert().values(
-        seq=seq, at=at, event_key=event_key, case_id=case_id, actor=actor, role=role,
+        chain=chain, seq=seq, at=at, event_key=event_key, case_id=case_id, actor=actor, role=role,
         action=action, payload=payload_text, personal=personal_text, prev_hash=prev, hash=digest))
+    keys = keys_of(conn)
+    key_id, mac = keys.sign("head", chain, seq, digest, at)
+    values = {"seq": seq, "hash": digest, "at": at, "key_id": key_id, "mac": mac}
     if head:
-        conn.execute(HEAD.update().where(HEAD.c.id == 1)
-                     .values(seq=seq, hash=digest))
+        conn.execute(HEAD.update().where(HEAD.c.chain == chain).values(**values))
     else:
-        conn.execute(HEAD.insert().values(id=1, seq=seq, hash=digest))
-    return LedgerEntry(seq=seq, at=datetime.fromisoformat(at), event_key=event_key, case_id=case_id,
-                       actor=actor, role=role, action=action, payload=json.loads(payload_text),
+        conn.execute(HEAD.insert().values(chain=chain, **values))
+    every = conn.get_execution_options().get("carebudget_checkpoint_every", 1000)
+    if seq % every == 0:
+        write_checkpoint(conn, chain, seq, digest, keys)
+    return LedgerEntry(chain=chain, seq=seq, at=datetime.fromisoformat(at), event_key=event_key,
+                       case_id=case_id, actor=actor, role=role, action=action,
+                       payload=json.loads(payload_text),
                        personal=None if personal_text is None else json.loads(personal_text),
                        prev_hash=prev, hash=digest)
 
 
-def count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(LEDGER)).scalar_one())
+def write_checkpoint(conn: Connection, chain: str, seq: int, digest: str, keys: Keyring) -> dict[str, Any]:
+    """Sign (chain, seq, hash) into ledger_checkpoint, once per row; returns it as an anchor."""
+    row = conn.execute(select(CHECKPOINTS).where(CHECKPOINTS.c.chain == chain, CHECKPOINTS.c.seq == seq)).first()
+    if row is not None:
+        return dict(row._mapping)
+    at = format_at(utcnow())
+    key_id, mac = keys.sign("checkpoint", chain, seq, digest, at)
+    values = {"chain": chain, "seq": seq, "hash": digest, "at": at, "key_id": key_id, "mac": mac}
+    conn.execute(CHECKPOINTS.insert().values(**values))
+    return values
+
+
+def chains(conn: Connection) -> list[str]:
+    return [str(c) for c in conn.execute(select(HEAD.c.chain).order_by(HEAD.c.chain)).scalars()]
+
+
+def count(conn: Connection, chain: str | None = None) -> int:
+    query = select(func.count()).select_from(LEDGER)
+    if chain is not None:
+        query = query.where(LEDGER.c.chain == chain)
+    return int(conn.execute(query).scalar_one())
 
 
 def trail(conn: Connection, case_id: str) -> list[LedgerEntry]:
-    rows = conn.execute(select(LEDGER).where(LEDGER.c.case_id == case_id).order_by(LEDGER.c.seq))
+    rows = conn.execute(select(LEDGER).where(LEDGER.c.case_id == case_id).order_by(LEDGER.c.chain, LEDGER.c.seq))
     return [to_entry(r) for r in rows]
 
 
 def rows_by_action(conn: Connection, actions: Iterable[str]) -> Iterable[Any]:
+    """Rows with these actions, every chain, each chain in its own order."""
     return conn.execute(select(LEDGER).where(LEDGER.c.action.in_(list(actions)))
-                        .order_by(LEDGER.c.seq))
-
-
-def verify(engine: Engine, progress: Progress | None = None, batch: int = 20_000) -> VerifyReport:
-    """Re-hash every row in order from one consistent snapshot; stop at the first broken row."""
-    raw = engine.raw_connection()
-    try:
-        dbapi: Any = raw.driver_connection
-        if is_postgres(engine):
-            dbapi.rollback()
-            dbapi.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            cursor = dbapi.cursor(name="carebudget_verify")
-            cursor.itersize = batch
-        else:
-            dbapi.execute("BEGIN")
-            cursor = dbapi.cursor()
-        head_cursor = dbapi.cursor()
-        head_cursor.execute("SELECT seq, hash FROM ledger_head WHERE id = 1")
-        head = head_cursor.fetchone() or (0, GENESIS)
-        head_cursor.execute("SELECT count(*) FROM ledger")
-        total = int(head_cursor.fetchone()[0])
-        head_cursor.close()
-        cursor.execute(f"SELECT {COLUMNS} FROM ledger ORDER BY seq")
-        report = _walk(cursor, head, total, progress, batch)
-        cursor.close()
-        dbapi.rollback()
-        return report
-    finally:
-        raw.close()
-
-
-def _walk(cursor: Any, head: tuple[int, str], total: int, progress: Progress | None, batch: int) -> VerifyReport:
-    expected, prev = 1, GENESIS
-    sha256, document = hashlib.sha256, row_document
-
-    def broken(seq: int, reason: str) -> VerifyReport:
-        return VerifyReport(ok=False, rows=expected - 1, head_seq=head[0], head_hash=head[1],
-                            first_broken=BrokenRow(seq=seq, reason=reason))
-
-    while rows := cursor.fetchmany(batch):
-        for seq, at, key, case_id, actor, role, action, payload, personal, prev_hash, digest in rows:
-            if seq != expected:
-                what = "missing (deleted)" if seq > expected else "out of order"
-                return broken(expected, f"row {expected} is {what}: the next row in sequence is {seq}")
-            if prev_hash != prev:
-                return broken(seq, f"row {seq} does not link to row {seq - 1}: prev_hash differs from that row's hash")
-            fresh = sha256(document(seq, at, key, case_id, actor, role, action, payload, personal,
-                                    prev_hash).encode()).hexdigest()
-            if fresh != digest:
-                return broken(seq, f"row {seq} was altered: its content no longer matches its hash")
-            prev = digest
-            expected += 1
-        if progress:
-            progress(expected - 1, total)
-    last = expected - 1
-    if last < head[0]:
-        return broken(last + 1, f"rows {last + 1}..{head[0]} are missing: the recorded head is row {head[0]}")
-    if last > head[0] or (last and prev != head[1]):
-        return broken(head[0] + 1 if last > head[0] else last,
-                      f"the chain ends at row {last} but the recorded head is row {head[0]}")
-    return VerifyReport(ok=True, rows=last, head_seq=head[0], head_hash=head[1])
+                        .order_by(LEDGER.c.chain, LEDGER.c.seq))

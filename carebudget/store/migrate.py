@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -19,9 +20,11 @@ def config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, keys: Any = None, revision: str = "head") -> None:
+    """`keys` (a signing.Keyring) signs the chain heads a migration writes; default: settings."""
     # One transaction under the write lock: two processes starting at once cannot both create tables.
     with write(engine, MIGRATE_LOCK_KEY) as conn:
         cfg = config()
         cfg.attributes["connection"] = conn
+        cfg.attributes["ledger_keys"] = keys
         command.upgrade(cfg, revision)

@@ -12,8 +12,13 @@ from sqlmodel import Field, SQLModel
 
 
 class LedgerRow(SQLModel, table=True):
-    __tablename__ = "ledger"
+    """One event on one chain: a council's (a separate legal entity), "national" or "service"."""
 
+    __tablename__ = "ledger"
+    # The council reports (issue 14) read one action of a chain, per case in order.
+    __table_args__ = (Index("ix_ledger_chain_action_case", "chain", "action", "case_id", "seq"),)
+
+    chain: str = Field(primary_key=True, max_length=60)
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     at: str = Field(max_length=32)  # ISO 8601 UTC, microseconds, "Z"
     event_key: str = Field(max_length=200, unique=True)
@@ -28,13 +33,31 @@ class LedgerRow(SQLModel, table=True):
 
 
 class LedgerHead(SQLModel, table=True):
-    """The last row written; lets verify notice rows cut from the end of the chain."""
+    """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
+    cut from the end needs a signature only the key holder can make."""
 
     __tablename__ = "ledger_head"
 
-    id: int = Field(default=1, primary_key=True)
+    chain: str = Field(primary_key=True, max_length=60)
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     hash: str = Field(max_length=64)
+    at: str = Field(max_length=32)
+    key_id: str = Field(max_length=16)
+    mac: str = Field(max_length=64)
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """A signed (chain, row, hash) taken every N rows and on demand; exported as an anchor a
+    council keeps elsewhere. Rows cut from before a checkpoint are found from it alone."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    chain: str = Field(primary_key=True, max_length=60)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    hash: str = Field(max_length=64)
+    at: str = Field(max_length=32)
+    key_id: str = Field(max_length=16)
+    mac: str = Field(max_length=64)
 
 
 class CaseListRow(SQLModel, table=True):
@@ -45,7 +68,7 @@ class CaseListRow(SQLModel, table=True):
     )
 
     case_id: str = Field(primary_key=True, max_length=100)
-    council: str = Field(max_length=60)
+    council: str = Field(max_length=60, index=True)
     stage: str = Field(max_length=60)
     opened: date = Field(sa_column=Column(Date, nullable=False))
     due: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
@@ -67,6 +90,7 @@ class CasePersonRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_council_on_date", "council", "on_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     decision_key: str = Field(max_length=200, unique=True)
@@ -79,6 +103,7 @@ class DecisionRow(SQLModel, table=True):
     actor: str = Field(max_length=200)
     role: str = Field(max_length=40)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_chain: str = Field(max_length=60, index=True)
     ledger_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
@@ -113,6 +138,7 @@ def _table(model: type[SQLModel]) -> Table:
 # Core handles for queries: the store speaks SQLAlchemy Core to keep hashing byte-exact and fast.
 LEDGER = _table(LedgerRow)
 HEAD = _table(LedgerHead)
+CHECKPOINTS = _table(LedgerCheckpoint)
 CASES = _table(CaseListRow)
 PERSONS = _table(CasePersonRow)
 DECISIONS = _table(DecisionRow)
@@ -154,8 +180,27 @@ class PolicyVersionRow(SQLModel, table=True):
     checks: str = Field(sa_column=Column(Text, nullable=False))  # problems, tests, what-if: JSON
     bundle_hash: str = Field(max_length=64)
     published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ledger_chain: str = Field(max_length=60, index=True)
     ledger_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 POLICY_CHANGES = _table(PolicyChangeRow)
 POLICY_VERSIONS = _table(PolicyVersionRow)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in session (page or API token), kept server-side so sign-out really ends it.
+    Only the sha256 of the session's secret is stored."""
+
+    __tablename__ = "web_session"
+
+    sid_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=100, index=True)
+    role: str = Field(max_length=40)
+    kind: str = Field(max_length=10)  # page | api
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+SESSIONS = _table(WebSessionRow)

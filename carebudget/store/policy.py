@@ -13,12 +13,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from carebudget.store import ledger
 from carebudget.store.db import aware, canonical_json, read, utcnow, write
 from carebudget.store.errors import DuplicateEvent, InvalidInput
-from carebudget.store.models import POLICY_CHANGES, POLICY_VERSIONS
+from carebudget.store.models import LEDGER, POLICY_CHANGES, POLICY_VERSIONS
+
+# Version numbers run across every council (national and council files are checked together), so
+# publications take this lock first, then the council's chain lock (always in that order).
+POLICY_LOCK = "policy"
 
 
 def save_change(engine: Engine, change: Mapping[str, Any]) -> None:
@@ -29,7 +33,7 @@ def save_change(engine: Engine, change: Mapping[str, Any]) -> None:
         "status": change["status"], "document": document,
         "proposed_at": datetime.fromisoformat(str(change["proposed_at"])),
     }
-    with write(engine) as conn:
+    with write(engine, POLICY_LOCK) as conn:
         exists = conn.execute(select(POLICY_CHANGES.c.id).where(POLICY_CHANGES.c.id == change["id"])).first()
         if exists:
             conn.execute(POLICY_CHANGES.update().where(POLICY_CHANGES.c.id == change["id"]).values(**values))
@@ -71,7 +75,8 @@ def publish(
         raise InvalidInput("a second policy officer must approve: you proposed this change", "approver")
     content = str(change["content"])
     now = utcnow()
-    with write(engine) as conn:
+    chain = ledger.chain_for_council(str(change["council"]))
+    with write(engine, POLICY_LOCK, ledger.chain_lock(chain)) as conn:
         newest = int(conn.execute(select(func.max(POLICY_VERSIONS.c.seq))).scalar() or 0)
         if newest != base_seq:
             raise DuplicateEvent(
@@ -94,13 +99,14 @@ def publish(
         entry = ledger.append(
             conn, f"policy:{change['id']}:published", None, approver, role,
             "policy.correction_published" if change.get("kind") == "correction" else "policy.published", payload,
+            chain=chain,
         )
-        conn.execute(POLICY_VERSIONS.insert().values(**version, ledger_seq=entry.seq))
+        conn.execute(POLICY_VERSIONS.insert().values(**version, ledger_chain=chain, ledger_seq=entry.seq))
         document = {**dict(change), "status": "published", "approved_by": approver,
                     "decided_at": now.isoformat(), "version": seq, "bundle": bundle_hash}
         conn.execute(POLICY_CHANGES.update().where(POLICY_CHANGES.c.id == change["id"]).values(
             status="published", document=canonical_json(document, "change")))
-    return version_json({**version, "ledger_seq": entry.seq})
+    return version_json({**version, "ledger_chain": chain, "ledger_seq": entry.seq})
 
 
 def version_json(row: Mapping[Any, Any], with_content: bool = True) -> dict[str, Any]:
@@ -111,7 +117,7 @@ def version_json(row: Mapping[Any, Any], with_content: bool = True) -> dict[str,
         "approved_by": row["approved_by"], "note": row["note"],
         "checks": json.loads(row["checks"]) if isinstance(row["checks"], str) else row["checks"],
         "bundle": row["bundle_hash"], "published_at": aware(row["published_at"]).isoformat(),
-        "ledger_seq": row["ledger_seq"],
+        "ledger_chain": row["ledger_chain"], "ledger_seq": row["ledger_seq"],
     }
     if with_content:
         out["content"] = row["content"]
@@ -139,12 +145,18 @@ def files_in_force(engine: Engine, up_to_seq: int | None = None) -> list[tuple[s
     return [(council, path, content) for (council, path), content in sorted(latest.items())]
 
 
-def check_versions(engine: Engine) -> str | None:
-    """Each version's content still hashes to its recorded sha256."""
-    with read(engine) as conn:
-        for seq, content, digest in conn.execute(
-            select(POLICY_VERSIONS.c.seq, POLICY_VERSIONS.c.content, POLICY_VERSIONS.c.sha256)
-        ):
-            if hashlib.sha256(content.encode()).hexdigest() != digest:
-                return f"policy version {seq} was altered: its content no longer hashes to its sha256"
+def check_versions(conn: Connection, chain: str) -> tuple[int, str] | None:
+    """Each version published on this chain still hashes to its recorded sha256 (the sha256 is
+    in the version's ledger row, so it cannot be changed to match)."""
+    rows = conn.execute(
+        select(POLICY_VERSIONS.c.seq, POLICY_VERSIONS.c.content, POLICY_VERSIONS.c.sha256,
+               POLICY_VERSIONS.c.ledger_seq, LEDGER.c.payload)
+        .outerjoin(LEDGER, and_(LEDGER.c.chain == POLICY_VERSIONS.c.ledger_chain,
+                                LEDGER.c.seq == POLICY_VERSIONS.c.ledger_seq))
+        .where(POLICY_VERSIONS.c.ledger_chain == chain).order_by(POLICY_VERSIONS.c.seq))
+    for seq, content, digest, ledger_seq, payload in rows:
+        if payload is None:
+            return ledger_seq, f"policy version {seq} points at ledger row {ledger_seq}, which does not exist"
+        if hashlib.sha256(content.encode()).hexdigest() != digest or json.loads(payload).get("sha256") != digest:
+            return ledger_seq, f"policy version {seq} was altered: its content no longer matches ledger row {ledger_seq}"
     return None

@@ -15,8 +15,10 @@ class Public(BaseModel):
 
 
 class LedgerEntry(Public):
-    """One ledger row. `hash` is sha256 over the canonical JSON of every other field."""
+    """One ledger row: row `seq` of chain `chain`. `hash` is sha256 over the canonical JSON of
+    every other field."""
 
+    chain: str
     seq: int
     at: datetime
     event_key: str
@@ -34,18 +36,37 @@ class LedgerEntry(Public):
 
 
 class BrokenRow(Public):
+    """The first thing found wrong: row `seq` of `chain` (0 when no row is to blame), and why."""
+
     seq: int
     reason: str
+    chain: str | None = None
+
+
+class ChainHead(Public):
+    chain: str
+    rows: int
+    head_seq: int
+    head_hash: str
 
 
 class VerifyReport(Public):
-    """Result of checking the whole chain; `first_broken` is None when the chain is intact."""
+    """Result of checking one chain (`chain`) or every chain (`chain` None); `first_broken` is
+    None when everything checked is intact.
+
+    For one chain, head_seq / head_hash are its head. For every chain, `rows` and `head_seq` are
+    the total row count and `head_hash` is sha256 over the sorted "chain seq hash" lines of the
+    heads in `chains`: one value that changes whenever any chain grows.
+    """
 
     ok: bool
     rows: int
     head_seq: int
     head_hash: str
     first_broken: BrokenRow | None = None
+    chain: str | None = None
+    chains: list[ChainHead] = []
+    anchors_checked: int = 0
 
 
 class CaseUpdate(BaseModel):

@@ -6,11 +6,21 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from carebudget.store import bundles, cases, decisions, ledger, migrate, policy, users
+from carebudget.store import (
+    anchors,
+    bundles,
+    cases,
+    decisions,
+    ledger,
+    migrate,
+    policy,
+    sessions,
+    users,
+    verify,
+)
 from carebudget.store.db import make_engine, read, write
 from carebudget.store.roles import redact
 from carebudget.store.schemas import (
-    BrokenRow,
     BundleRecord,
     CaseFilters,
     CaseRow,
@@ -23,6 +33,7 @@ from carebudget.store.schemas import (
     UserRecord,
     VerifyReport,
 )
+from carebudget.store.signing import Keyring
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
 
@@ -32,14 +43,23 @@ BUNDLE_STATUSES = bundles.STATUSES
 class Store:
     """SQLite or PostgreSQL behind SQLModel. Thread-safe; one per process is enough."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: Keyring | None = None, checkpoint_every: int | None = None) -> None:
+        """`keys` sign chain heads and checkpoints; default: CAREBUDGET_LEDGER_KEY from settings
+        (refused outside development if it is the default or weak). A checkpoint is written
+        every `checkpoint_every` rows of a chain (default: settings, 1000)."""
+        from carebudget.settings import get_settings
+
         self.url = url
-        self.engine = make_engine(url)
+        self.keys = keys or Keyring.from_settings()
+        every = checkpoint_every or get_settings().ledger_checkpoint_every
+        # The key travels with every connection of this store, to wherever a row is appended.
+        self.engine = make_engine(url).execution_options(
+            **{ledger.KEYS_OPTION: self.keys, "carebudget_checkpoint_every": every})
 
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:
         """Apply every Alembic migration (migrations/) not yet applied. Safe to call twice."""
-        migrate.upgrade(self.engine)
+        migrate.upgrade(self.engine, self.keys)
 
     def close(self) -> None:
         """Dispose of the connection pool."""
@@ -48,47 +68,62 @@ class Store:
     # --- ledger -----------------------------------------------------------------------------
     def append_event(
         self, event_key: str, case_id: str | None, actor: str, role: str, action: str,
-        payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
+        payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None, *, chain: str | None = None,
     ) -> LedgerEntry:
-        """Append one event to the chain; idempotent on `event_key`.
+        """Append one event to its chain; idempotent on `event_key`.
 
+        The chain is the case's council's when `case_id` is given (`chain`, if also given, must
+        agree); else `chain` (a council code, "national"), default "service" (sign-ins, users).
+        Only that chain is locked: appends to other chains go ahead meanwhile (PostgreSQL).
         The same key with the same content returns the row already written (a retried activity
         writes once); the same key with different content raises DuplicateEvent. `case_id` must
-        be on the case list (UnknownCase) or None for events about no case (sign-in, rule
-        publication). `payload` / `personal` must be JSON objects (InvalidInput). `personal`
-        holds identifying data, hidden by `redact` from roles that do not need it.
+        be on the case list (UnknownCase). `payload` / `personal` must be JSON objects
+        (InvalidInput). `personal` holds identifying data, hidden by `redact` from roles that do
+        not need it.
         """
         with write(self.engine) as conn:
-            return ledger.append(conn, event_key, case_id, actor, role, action, payload, personal)
+            return ledger.append(conn, event_key, case_id, actor, role, action, payload, personal, chain=chain)
 
-    def verify_chain(self, progress: Progress | None = None) -> VerifyReport:
-        """Recompute every row's hash in sequence order; report the first broken row.
+    def verify_chain(
+        self, progress: Progress | None = None, *, council: str | None = None,
+        anchor: Mapping[str, Any] | None = None,
+    ) -> VerifyReport:
+        """Check one council's chain (`council`: a council code, "national" or "service") or
+        every chain; report the first broken row in plain words.
 
-        Then check that each decision record still matches the record_sha256 of its ledger row
-        and each stored rule bundle still hashes to its key.
+        Each chain: every row re-hashed in order; its head's and checkpoints' signatures; the
+        rows the exported `anchor` (from export_anchor) recorded still there, unchanged; the
+        council's case list and personal rows equal to what its rows say; each decision record,
+        policy version and rule bundle still matching its ledger row or hash.
         """
-        report = ledger.verify(self.engine, progress)
-        if not report.ok:
-            return report
+        points = anchors.entries(anchor) if anchor is not None else []
+        chain = None if council is None else ledger.chain_for_council(council)
+        return verify.verify(self.engine, self.keys, chain, progress, points)
+
+    def checkpoint(self, council: str | None = None) -> list[dict[str, Any]]:
+        """Sign every chain's head (or one council's) into ledger_checkpoint now; the anchors."""
+        return anchors.checkpoint(self.engine, self.keys, None if council is None else ledger.chain_for_council(council))
+
+    def export_anchor(self, council: str | None = None) -> dict[str, Any]:
+        """Checkpoint now and return the anchor document a council keeps away from this database
+        (a JSON object); pass it back to verify_chain(anchor=...) to prove nothing was cut or
+        rewritten since."""
+        return anchors.export(self.checkpoint(council))
+
+    def chains(self) -> list[str]:
         with read(self.engine) as conn:
-            decision = decisions.check_records(conn)
-            bundle = None if decision else bundles.check_contents(conn)
-        if not decision and not bundle:
-            bundle = policy.check_versions(self.engine)
-        if decision:
-            return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=decision[0], reason=decision[1])})
-        if bundle:
-            return report.model_copy(update={"ok": False, "first_broken": BrokenRow(seq=0, reason=bundle)})
-        return report
+            return ledger.chains(conn)
 
     def ledger_events(self, action: str) -> list[LedgerEntry]:
-        """Every ledger event with this action, in chain order (events about no case included)."""
+        """Every ledger event with this action, every chain, in time order."""
         with read(self.engine) as conn:
-            return [ledger.to_entry(row) for row in ledger.rows_by_action(conn, (action,))]
+            entries = [ledger.to_entry(row) for row in ledger.rows_by_action(conn, (action,))]
+        return sorted(entries, key=lambda e: (e.at, e.chain, e.seq))
 
-    def ledger_count(self) -> int:
+    def ledger_count(self, council: str | None = None) -> int:
+        """Rows on every chain, or on one council's."""
         with read(self.engine) as conn:
-            return ledger.count(conn)
+            return ledger.count(conn, None if council is None else ledger.chain_for_council(council))
 
     def case_trail(self, case_id: str, role: str | None = None) -> list[LedgerEntry]:
         """Every ledger row of a case, in order; personal data redacted unless `role` needs it."""
@@ -205,6 +240,21 @@ class Store:
     def policy_files_in_force(self, up_to_seq: int | None = None) -> list[tuple[str, str, str]]:
         """(council, path, content) of the newest published version of every file."""
         return policy.files_in_force(self.engine, up_to_seq)
+
+    # --- web sessions -----------------------------------------------------------------------
+    def create_session(self, username: str, role: str, kind: str, ttl_seconds: int) -> str:
+        """A new session's secret (only its sha256 is stored)."""
+        return sessions.create(self.engine, username, role, kind, ttl_seconds)
+
+    def session_user(self, sid: str) -> tuple[str, str] | None:
+        """(username, role) of a live session; None if unknown, expired or revoked."""
+        return sessions.active(self.engine, sid)
+
+    def revoke_session(self, sid: str) -> None:
+        sessions.revoke(self.engine, sid)
+
+    def revoke_user_sessions(self, username: str) -> None:
+        sessions.revoke_user(self.engine, username)
 
     # --- users ------------------------------------------------------------------------------
     def create_user(

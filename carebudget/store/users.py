@@ -48,7 +48,7 @@ def create(engine: Engine, username: str, display_name: str, role: str, password
     ledger.check_text(display_name, "display_name", 200)
     _check_role(role)
     ledger.check_text(password_hash, "password_hash", 500)
-    with write(engine) as conn:
+    with write(engine, ledger.chain_lock(ledger.SERVICE)) as conn:
         if conn.execute(select(USERS.c.username).where(USERS.c.username == username)).first():
             raise DuplicateUser(f"username {username!r} is taken", "username")
         values = {"username": username, "display_name": display_name, "role": role,
@@ -79,7 +79,7 @@ def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) 
         ledger.check_text(values["password_hash"], "password_hash", 500)
     if "active" in values:
         values["active"] = bool(values["active"])
-    with write(engine) as conn:
+    with write(engine, ledger.chain_lock(ledger.SERVICE)) as conn:
         if not conn.execute(select(USERS.c.username).where(USERS.c.username == username)).first():
             raise UnknownUser(f"no user {username!r}", "username")
         if values:

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carebudget.policy import changes as policy_changes
 from carebudget.web import cases as case_access
@@ -29,6 +30,7 @@ from carebudget.web.auth import (
     record_sign_in,
     require_roles,
 )
+from carebudget.web.passwords import password_problem
 
 router = APIRouter(prefix="/api")
 
@@ -85,14 +87,34 @@ class UserIn(Strict):
     username: str = Field(min_length=2, max_length=60, pattern=r"^[a-z0-9][a-z0-9._-]*$")
     display_name: str = Field(min_length=1, max_length=120)
     role: RoleName
-    password: str = Field(min_length=10, max_length=500, description="At least 10 characters")
+    password: str = Field(
+        min_length=1, max_length=500, description="At least 12 characters, not a common password"
+    )
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: str, info: ValidationInfo) -> str:
+        problem = password_problem(value, str(info.data.get("username", "")))
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class UserChange(Strict):
     display_name: str | None = Field(None, min_length=1, max_length=120)
     role: RoleName | None = None
-    password: str | None = Field(None, min_length=10, max_length=500)
+    password: str | None = Field(
+        None, min_length=1, max_length=500, description="At least 12 characters, not a common password"
+    )
     active: bool | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: str | None) -> str | None:
+        problem = password_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Health(BaseModel):
@@ -100,7 +122,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, tags=["service"])
-def health() -> Health:
+async def health() -> Health:
     """Liveness: answers without touching the database or Temporal."""
     return Health()
 
@@ -112,17 +134,41 @@ def health() -> Health:
     responses={401: {"description": "Wrong username or password"}},
 )
 def token(request: Request, body: TokenRequest) -> Token:
-    """Exchange a username and password for a bearer token (valid 8 hours)."""
+    """Exchange a username and password for a bearer token (valid 8 hours; DELETE /api/token
+    signs it out). Repeated failures lock the username and the address out for a while (429)."""
+    from carebudget.web.security import client_address, too_many_attempts
+
+    throttle, address = request.app.state.throttle, client_address(request)
+    wait = throttle.attempt(body.username, address)
+    if wait:
+        raise too_many_attempts(wait)
     user = authenticate(request.app.state.store, body.username, body.password)
     if user is None:
         raise HTTPException(401, "The username or password is not right")
+    throttle.succeeded(body.username, address)
     record_sign_in(request.app.state.store, user, "api")
+    sid = request.app.state.store.create_session(user.username, user.role, "api", TOKEN_MAX_AGE_SECONDS)
     return Token(
-        access_token=issue_token(request.app.state.settings.secret_key, user),
+        access_token=issue_token(request.app.state.settings.secret_key, user, sid),
         expires_in=TOKEN_MAX_AGE_SECONDS,
         username=user.username,
         role=user.role,
     )
+
+
+@router.delete("/token", status_code=204, tags=["sign-in"])
+def sign_out_token(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+) -> Response:
+    """Sign this token out: it is refused from now on."""
+    from carebudget.web.auth import token_serializer
+
+    assert credentials is not None  # require_roles admitted it
+    data = token_serializer(request.app.state.settings.secret_key).loads(credentials.credentials)
+    request.app.state.store.revoke_session(str(data.get("s")))
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, tags=["sign-in"])

@@ -19,8 +19,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from carebudget.settings import DEFAULT_SECRET, Settings, get_settings
+from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_settings
 from carebudget.web.auth import NotSignedIn
+from carebudget.web.body_limit import BodyLimit
 from carebudget.web.forms import field_path, plain_message
 from carebudget.web.temporal import TemporalAccess
 
@@ -41,8 +42,20 @@ def check_safe_to_start(settings: Settings, store: Any) -> None:
         problems.append(
             "CAREBUDGET_SECRET_KEY is the default development secret; set a long random value"
         )
+    elif len(settings.secret_key) < 32 or len(set(settings.secret_key)) < 10:
+        problems.append(
+            "CAREBUDGET_SECRET_KEY is too weak; use at least 32 random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
     if settings.create_demo_users:
         problems.append("CAREBUDGET_CREATE_DEMO_USERS is on; set it to false")
+    ledger_problem = settings.ledger_key_problem()
+    if ledger_problem:
+        problems.append(ledger_problem)
+    if settings.payload_keys == DEV_PAYLOAD_KEYS:
+        problems.append(
+            "CAREBUDGET_PAYLOAD_KEYS is the development key; set your own (carebudget keys-new)"
+        )
     if store is not None:
         demo = [
             u.username
@@ -95,6 +108,10 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.temporal = TemporalAccess(settings, temporal_client)
+    from carebudget.web.security import SignInThrottle, add_security_headers
+
+    app.state.throttle = SignInThrottle()
+    add_security_headers(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -103,6 +120,8 @@ def create_app(
         https_only=not settings.is_development,
         max_age=8 * 3600,
     )
+    # Outermost, so nothing (session, routing, form parsing) reads an oversized body first.
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     from carebudget.web import api, pages
@@ -130,9 +149,13 @@ def _store_for(settings: Settings) -> Any:
 
     if settings is get_settings():
         return get_store()
+    from carebudget.store.signing import Keyring
+
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
+    # The app's own settings sign the ledger (a weak key is refused by check_safe_to_start).
+    keys = Keyring.from_text(settings.ledger_key, settings.ledger_previous_keys)
+    store = Store(settings.effective_database_url, keys=keys)
     store.migrate()
     return store
 

@@ -73,8 +73,18 @@ def token_serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
 
 
-def issue_token(secret: str, user: CurrentUser) -> str:
-    return token_serializer(secret).dumps({"u": user.username, "r": user.role})
+def issue_token(secret: str, user: CurrentUser, sid: str) -> str:
+    """A bearer token naming its server-side session, so signing out (DELETE /api/token) ends it."""
+    return token_serializer(secret).dumps({"u": user.username, "r": user.role, "s": sid})
+
+
+def _live_session(request: Request, sid: object, username: str, role: str) -> bool:
+    if not isinstance(sid, str):
+        return False
+    try:
+        return request.app.state.store.session_user(sid) == (username, role)
+    except StoreError:
+        return False
 
 
 def _user_from_store(request: Request, username: str, role: str) -> CurrentUser | None:
@@ -122,6 +132,12 @@ def api_user(
             "The token's user no longer exists or has another role",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if not _live_session(request, data.get("s"), user.username, user.role):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "This token was signed out; ask for a new one",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return user
 
 
@@ -132,7 +148,7 @@ def page_user(request: Request) -> CurrentUser:
     if not username or not role:
         raise NotSignedIn()
     user = _user_from_store(request, str(username), str(role))
-    if user is None:
+    if user is None or not _live_session(request, session.get("sid"), user.username, user.role):
         session.clear()
         raise NotSignedIn()
     return user
@@ -229,13 +245,43 @@ def record_sign_in(store: Any, user: CurrentUser, via: str) -> None:
         )
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A real argon2 hash of nothing anyone knows: an unknown user costs one verification too,
+    so the time of a failed sign-in does not tell whether the username exists."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(uuid.uuid4().hex))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(store: Any, username: str, password: str) -> CurrentUser | None:
+    from carebudget.web.security import HASHING
+
     try:
         record = store.get_user(username)
     except StoreError:  # a malformed username is a failed sign-in
         record = None
-    if record is None or not getattr(record, "active", True):
+    known = record is not None and getattr(record, "active", True)
+    stored = getattr(record, "password_hash", "") if known else _dummy_hash()
+    with HASHING:
+        matches = verify_password(password, stored)
+    if not known or not matches:
         return None
-    if not verify_password(password, getattr(record, "password_hash", "")):
-        return None
+    assert record is not None
     return CurrentUser(record.username, record.role, record.display_name)
+
+
+def start_session(request: Request, user: CurrentUser) -> None:
+    """Sign a page user in: a fresh session (no fixation), recorded server-side."""
+    sid = request.app.state.store.create_session(user.username, user.role, "page", 8 * 3600)
+    request.session.clear()
+    request.session.update({"username": user.username, "role": user.role, "sid": sid})
+
+
+def end_session(request: Request) -> None:
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        request.app.state.store.revoke_session(sid)
+    request.session.clear()

@@ -1,8 +1,10 @@
 """The forms of a case, in plain words, turned into the decision contract's input models.
 
 Needs follow SI 2015/313 reg 2: the ten outcomes of reg 2(2) and the four ways of being unable
-of reg 2(3); the plan follows Care Act 2014 s25 (items that meet named needs, and needs left
-unmet for commissioning); a counter-proposal follows s26 and CSSG 11.24 (sufficiency, need by need).
+of reg 2(3); each need records the support it requires from the council's rate card; the plan
+follows Care Act 2014 s25 (priced items that meet named needs, and needs left unmet for
+commissioning); a counter-proposal follows s26 and CSSG 11.24-11.25 (sufficiency at local rates,
+need by need).
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from carebudget.decisions.inputs import Needs, Outcome, Plan, Proposal, Way
+from carebudget.decisions.inputs import (
+    OTHER_PROVISION,
+    CostedProposal,
+    Needs,
+    Outcome,
+    PricedPlan,
+    Way,
+    pennies,
+)
 from carebudget.web.forms import errors_by_field
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -81,118 +91,185 @@ def _money(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[str], dict[str, str]]:
-    """Plan items (need, provision, weekly cost) from numbered rows, and the unmet-need notes."""
-    items, errors = [], {}
-    for i in range(int(form.get("rows") or PLAN_ROWS)):
-        need = (form.get(f"item-{i}-need") or "").strip()
-        provision = (form.get(f"item-{i}-provision") or "").strip()
-        cost = (form.get(f"item-{i}-weekly_cost") or "").strip()
-        if not (need or provision or cost):
-            continue
-        if need not in OUTCOME_LABELS:
-            errors[f"item-{i}-need"] = "Choose the need this item meets"
+def rate_card_options(registry: Any, council: str, on: date) -> list[dict[str, Any]]:
+    """The council's rate card in force on `on` (with its published versions), for the forms'
+    provision lists (empty if none)."""
+    from carebudget.rulebook import RuleFileError, UnknownCouncil
+
+    try:
+        bundle = registry.bundle(council, on)
+    except (UnknownCouncil, RuleFileError):
+        return []
+    card = bundle.parameters.get("rates.card")
+    return list(card.value) if card is not None and card.value else []
+
+
+def provision_choices(card: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(p["id"], f"{p['label']} (£{Decimal(str(p['rate'])):.2f} a {p['unit']})") for p in card] + [
+        (OTHER_PROVISION, "Other: describe it and give its cost")
+    ]
+
+
+def _units(text: str) -> Decimal | None:
+    value = _money(text)
+    return value if value is not None and value > 0 else None
+
+
+def support_from_form(form: Any, needs: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """For each need ({outcome: current|predicted}), the support it requires a week."""
+    support, errors = [], {}
+    for outcome, when in needs.items():
+        key = f"support-{outcome}"
+        provision = (form.get(f"{key}-provision") or "").strip()
+        units = _units(form.get(f"{key}-units") or "")
         if not provision:
-            errors[f"item-{i}-provision"] = "Say what the provision is"
-        amount = _money(cost)
-        if amount is None or amount < 0:
-            errors[f"item-{i}-weekly_cost"] = "Enter the weekly cost in pounds, like 85.50"
-        items.append(
-            {
-                "need": need,
-                "provision": provision,
-                "weekly_cost": str(amount) if amount is not None else cost,
-            }
-        )
+            errors[f"{key}-provision"] = "Choose the support this need requires from the rate card"
+        if units is None:
+            errors[f"{key}-units"] = "Enter how many units a week, like 4 or 3.5"
+        item: dict[str, Any] = {"provision": provision, "units": str(units)}
+        if provision == OTHER_PROVISION:
+            item["description"] = (form.get(f"{key}-description") or "").strip()
+            cost = _money(form.get(f"{key}-unit_cost") or "")
+            if not item["description"]:
+                errors[f"{key}-description"] = "Describe the support the rate card does not list"
+            if cost is None or cost < 0:
+                errors[f"{key}-unit_cost"] = "Enter its cost per unit in pounds, like 15.00"
+            item["unit_cost"] = str(cost)
+        support.append({"outcome": outcome, "when": when, "support": [item]})
+    return support, errors
+
+
+def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[str], dict[str, str]]:
+    """Priced plan items (the need met, a rate-card provision, units, unit cost) from numbered
+    rows, any number of them, and the unmet-need notes."""
+    items, errors = [], {}
+    try:
+        rows = max(1, min(int(form.get("rows") or PLAN_ROWS), 200))
+    except ValueError:
+        rows = PLAN_ROWS
+    for i in range(rows):
+        fields = {k: (form.get(f"item-{i}-{k}") or "").strip() for k in ("outcome", "provision", "units", "unit_cost", "description")}
+        if not any(fields.values()):
+            continue
+        if fields["outcome"] not in OUTCOME_LABELS:
+            errors[f"item-{i}-outcome"] = "Choose the need this item meets"
+        if not fields["provision"]:
+            errors[f"item-{i}-provision"] = "Choose the provision from the rate card, or other"
+        if fields["provision"] == OTHER_PROVISION and not fields["description"]:
+            errors[f"item-{i}-description"] = "Describe the provision the rate card does not list"
+        units, cost = _units(fields["units"]), _money(fields["unit_cost"])
+        if units is None:
+            errors[f"item-{i}-units"] = "Enter the units a week, like 4 or 3.5"
+        if cost is None or cost < 0:
+            errors[f"item-{i}-unit_cost"] = "Enter the cost per unit in pounds, like 27.40"
+        item: dict[str, Any] = {"outcomes": [fields["outcome"]], "provision": fields["provision"],
+                                "units": str(units), "unit_cost": str(cost)}
+        if fields["description"]:
+            item["description"] = fields["description"]
+        items.append(item)
     if not items and not errors:
-        errors["item-0-need"] = "Add at least one item that meets a need"
+        errors["item-0-outcome"] = "Add at least one item that meets a need"
     unmet = [line.strip() for line in (form.get("unmet_needs") or "").splitlines() if line.strip()]
     if errors:
         return None, unmet, errors
-    total = sum((Decimal(i["weekly_cost"]) for i in items), Decimal(0))
+    total = sum((pennies(Decimal(i["units"]) * Decimal(i["unit_cost"])) for i in items), Decimal(0))
     try:
-        plan = Plan.model_validate({"weekly_total": total, "items": items}).model_dump(mode="json")
+        plan = PricedPlan.model_validate({"weekly_total": total, "items": items}).model_dump(mode="json")
     except ValidationError as exc:
         return None, unmet, errors_by_field(exc)
     return plan, unmet, {}
 
 
+JUSTIFICATION_LINES = 2  # lines per need on the form (the API takes any number)
+
+
 def proposal_from_form(form: Any, needs: list[str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The lower amount and, for each predicted need, how it is met within it and why."""
+    """The lower amount and, for each assessed need, how it is met within it, at what cost, and why."""
     errors: dict[str, str] = {}
     amount = _money(form.get("weekly_amount") or "")
     if amount is None or amount < 0:
         errors["weekly_amount"] = "Enter the proposed weekly amount in pounds, like 240.00"
     justifications = []
     for need in needs:
-        provision = (form.get(f"just-{need}-provision") or "").strip()
-        cost_text = (form.get(f"just-{need}-weekly_cost") or "").strip()
-        reason = (form.get(f"just-{need}-reason") or "").strip()
-        if not (provision or cost_text or reason):
-            continue  # left blank: the check will say the need is not covered
-        cost = _money(cost_text)
-        if cost is None or cost < 0:
-            errors[f"just-{need}-weekly_cost"] = "Enter the weekly cost in pounds, like 60.00"
-            continue
-        justifications.append(
-            {"need": need, "provision": provision, "weekly_cost": str(cost), "reason": reason}
-        )
+        for k in range(JUSTIFICATION_LINES):
+            key = f"just-{need}-{k}"
+            fields = {f: (form.get(f"{key}-{f}") or "").strip() for f in ("provision", "units", "unit_cost", "reason")}
+            if not any(fields.values()):
+                continue  # left blank: the check will say the need is not covered
+            units, cost = _money(fields["units"]), _money(fields["unit_cost"])
+            if units is None or units < 0:
+                errors[f"{key}-units"] = "Enter the units a week, like 4 or 3.5"
+            if cost is None or cost < 0:
+                errors[f"{key}-unit_cost"] = "Enter the cost per unit in pounds, like 16.80"
+            if not fields["provision"]:
+                errors[f"{key}-provision"] = "Choose the provision from the rate card"
+            justifications.append({"outcome": need, "provision": fields["provision"], "units": str(units),
+                                   "unit_cost": str(cost), "reason": fields["reason"]})
     if errors:
         return None, errors
     try:
-        proposal = Proposal.model_validate(
-            {"weekly_amount": amount, "justifications": justifications}
-        )
+        proposal = CostedProposal.model_validate({"weekly_amount": amount, "justifications": justifications})
     except ValidationError as exc:
         return None, errors_by_field(exc)
     return proposal.model_dump(mode="json"), {}
 
 
 def check_counter_proposal(
-    rules_dir: Any,
+    registry: Any,
     council: str,
     on: date,
+    needs: list[dict[str, Any]],
     plan: dict[str, Any],
-    predicted_needs: list[str],
     proposal: dict[str, Any],
 ) -> dict[str, Any]:
     """The `counter-proposal` decision, and need by need whether the lower amount covers it."""
     from carebudget.decisions import decide_with_bundle
-    from carebudget.rulebook import get_registry
 
-    bundle = get_registry(rules_dir).bundle(council, on)
-    record = decide_with_bundle(
-        "counter-proposal",
-        bundle,
-        on,
-        {"plan": plan, "predicted_needs": predicted_needs, "proposal": proposal},
-    )
+    bundle = registry.bundle(council, on)
+    record = decide_with_bundle("counter-proposal", bundle, on, {"needs": needs, "plan": plan, "proposal": proposal})
     result = record["counter_proposal"]
-    fired = [r["id"] for r in record.get("fired_rules", [])]
-    planned: dict[str, Decimal] = {}
-    for item in plan.get("items", []):
-        planned[item["need"]] = planned.get(item["need"], Decimal(0)) + Decimal(
-            str(item["weekly_cost"])
-        )
     rows = []
     for entry in result.get("needs", []):
-        need = entry["need"]
-        label = OUTCOME_LABELS.get(need, need).lower()
-        problems = [
-            f
-            for f in result.get("failures", [])
-            if label in f.lower() or need.replace("_", " ") in f.lower()
-        ]
-        failed_rule = any(rule.endswith(f".{need}") for rule in fired)
-        rows.append(
-            {
-                "need": need,
-                "label": OUTCOME_LABELS.get(need, need),
-                "planned_weekly": f"{planned.get(need, Decimal(0)):.2f}",
-                "justified_weekly": entry["justified_weekly"],
-                "covered": bool(entry["covered"]) and not failed_rule and not problems,
-                "problems": problems,
-            }
-        )
-    general = [f for f in result.get("failures", []) if not any(f in r["problems"] for r in rows)]
-    return {"record": record, "valid": bool(result["valid"]), "needs": rows, "general": general}
+        need = entry["outcome"]
+        rows.append({
+            "need": need,
+            "label": OUTCOME_LABELS.get(need, need),
+            "when": entry.get("when"),
+            "assessed_cost": entry["assessed_cost"],
+            "justified_cost": entry["justified_cost"],
+            "covered": bool(entry["covered"]),
+            "problems": [f["message"] for f in result.get("failures", []) if f["outcome"] == need],
+        })
+    listed = {r["need"] for r in rows}
+    general = [f["message"] for f in result.get("failures", []) if f["outcome"] not in listed]
+    return {"record": record, "valid": bool(result["valid"]), "needs": rows, "general": general,
+            "floor": result["floor"]}
+
+
+def plan_warnings(
+    plan: dict[str, Any] | None, support: list[dict[str, Any]], card: list[dict[str, Any]],
+    indicative: dict[str, Any] | None,
+) -> list[str]:
+    """What the plan page warns of: a need with no item, an item below the local rate, a total
+    outside the indicative range (CSSG 11.24: the range can move, but the person is told why)."""
+    items = [i for i in (plan or {}).get("items", []) if i.get("outcomes")]
+    if not items:
+        return []
+    warnings = []
+    met = {o for i in items for o in i["outcomes"]}
+    for need in support:
+        if need["outcome"] not in met:
+            warnings.append(f"No item meets {OUTCOME_LABELS.get(need['outcome'], need['outcome']).lower()}.")
+    rates = {p["id"]: Decimal(str(p["rate"])) for p in card}
+    for i in items:
+        rate = rates.get(i["provision"])
+        if rate is not None and Decimal(str(i["unit_cost"])) < rate:
+            warnings.append(f"{i['provision'].replace('_', ' ').capitalize()} is priced at £{Decimal(str(i['unit_cost'])):.2f}, "
+                            f"below the council's local rate of £{rate:.2f}.")
+    if indicative:
+        total = Decimal(str((plan or {}).get("weekly_total") or 0))
+        low, high = Decimal(str(indicative["weekly_low"])), Decimal(str(indicative["weekly_high"]))
+        if not low <= total <= high:
+            warnings.append(f"The plan's total of £{total:.2f} is outside the indicative range of £{low:.2f} to £{high:.2f}: "
+                            "say why in the plan (statutory guidance 11.24).")
+    return warnings

@@ -103,6 +103,7 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "due": _get(state, "due_at", "due"),
         "due_for": _get(state, "due_for") or "",
         "overdue": bool(_get(state, "overdue")),
+        "needs_attention": str(_get(state, "needs_attention") or ""),
         "person": _get(state, "person") or {},
         "self_needs": needs_rows(_get(state, "self_assessment.needs")),
         "self_predicted": needs_rows(_get(state, "self_assessment.predicted_needs")),
@@ -127,4 +128,5 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "reviews": _get(state, "reviews") or [],
         "timeline": timeline,
         "predicted_outcomes": predicted_outcomes(state),
+        "support": _get(state, "assessment.support") or [],
     }

@@ -14,12 +14,18 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from carebudget.store.errors import StoreError
+from carebudget.store.roles import can_read_personal
 from carebudget.web.auth import CurrentUser
 
 log = logging.getLogger(__name__)
 
 # Roles that take steps on a case; which step each may take is the workflow's rule.
 ACTORS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer")
+
+# What a role without access to personal data (operations) sees of a case: where it is and what
+# is due. No name, birth date, needs, finances, or decision summaries (they quote amounts).
+PROCESS_FIELDS = ("case_id", "council", "stage", "due_at", "due_for", "overdue", "opened_at",
+                  "opened_by", "pending_step", "generation")
 
 
 def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
@@ -116,16 +122,50 @@ async def describe(request: Request, case_id: str, user: CurrentUser) -> dict[st
     state = dict(state)
     if user.role == "person" and not owns_case(state, user):
         raise refuse_foreign_case(request, case_id, user)
+    if not can_read_personal(user.role):
+        return process_view(state)
+    if user.role != "person":
+        _record_view(request, case_id, user)
     return state
+
+
+def process_view(state: dict[str, Any]) -> dict[str, Any]:
+    """A case as operations see it (UK GDPR art 5(1)(c), data minimisation)."""
+    view = {k: state.get(k) for k in PROCESS_FIELDS if k in state}
+    view["timeline"] = [
+        {"seq": e.get("seq"), "at": e.get("at"), "stage": e.get("stage"), "action": e.get("action"),
+         "actor": {"role": (e.get("actor") or {}).get("role")}}
+        for e in state.get("timeline") or []
+    ]
+    return view
+
+
+def _record_view(request: Request, case_id: str, user: CurrentUser) -> None:
+    """Every view of a person's details by staff is on the ledger (who, which case, when)."""
+    store = request.app.state.store
+    try:
+        store.append_event(f"view:{case_id}:{uuid.uuid4().hex}", case_id, user.username, user.role,
+                           "person.viewed", {"case_id": case_id})
+    except StoreError as exc:  # a case not yet on the case list: nothing personal recorded yet
+        log.info("view of %s not recorded: %s", case_id, exc)
 
 
 async def start_case(request: Request, payload: dict[str, Any], user: CurrentUser) -> str:
     service = _service()
     client = await request.app.state.temporal.client()
     payload = dict(payload)
+    if "case_id" in payload:
+        raise HTTPException(422, {"error": "invalid input", "field": "case_id",
+                                  "message": "case_id: the service gives each case its reference; leave it out"})
+    if "opened_by" in payload and payload["opened_by"] != user.username:
+        raise HTTPException(422, {"error": "invalid input", "field": "opened_by",
+                                  "message": "opened_by: a case is opened by whoever is signed in; leave it out"})
     if user.role == "person":
-        payload.setdefault("person_user", user.username)
-    payload.setdefault("opened_by", user.username)
+        if payload.get("person_user", user.username) != user.username:
+            raise HTTPException(422, {"error": "invalid input", "field": "person_user",
+                                      "message": "person_user: you can ask for an assessment for yourself only"})
+        payload["person_user"] = user.username
+    payload["opened_by"] = user.username
     try:
         return str(
             await service.start_case(

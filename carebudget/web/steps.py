@@ -125,8 +125,12 @@ def parse_verification(
         or "0.00",
     }
     care = {"weekly_cost": _money(form, "care_weekly_cost", errors, "the weekly cost of care")}
-    payload.update(finances=finances, care=care, notes=_text(form, "notes"))
-    return payload, errors
+    needs = {o: "current" for o in ((payload.get("needs") or {}).get("outcomes") or {})}
+    for o in (payload.get("predicted_needs") or {}).get("outcomes") or {}:
+        needs.setdefault(o, "predicted")
+    support, more = case_forms.support_from_form(form, needs)
+    payload.update(finances=finances, care=care, notes=_text(form, "notes"), support=support)
+    return payload, {**errors, **more}
 
 
 def parse_plan(

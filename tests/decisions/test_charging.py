@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from carebudget.decisions import DecisionError, decide
+from carebudget.decisions import DecisionError
 from carebudget.decisions.charging import reached_pension_credit_age, tariff_income
+from carebudget.policy.decide import decide
 from carebudget.rulebook import get_registry
 
 ON = date(2025, 6, 1)

@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from carebudget.decisions import DecisionError, decide
+from carebudget.decisions import DecisionError
+from carebudget.policy.decide import decide
 
 ON = date(2025, 6, 1)
 PERSON = {"date_of_birth": "1980-01-01", "setting": "home"}

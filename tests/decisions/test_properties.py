@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carebudget.decisions import decide
+from carebudget.policy.decide import decide
 from carebudget.rulebook.vocabulary import OUTCOMES, WAYS
 
 ON = date(2025, 9, 1)

@@ -244,8 +244,10 @@ def test_any_two_versions_compare_with_each_rules_condition_and_effect_before_an
 def _signed_in(policy: dict[str, Any], username: str) -> Any:
     from fastapi.testclient import TestClient as Fresh
 
+    from tests.web.conftest import sign_in
+
     with Fresh(policy["client"].app) as browser:
-        browser.post("/sign-in", data={"username": username, "password": DEMO_PASSWORD}, follow_redirects=False)
+        assert sign_in(browser, username).status_code == 303
         return dict(browser.cookies)
 
 

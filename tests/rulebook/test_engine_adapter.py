@@ -11,7 +11,7 @@ from carebudget.decisions.facts import assess_facts
 from carebudget.decisions.inputs import CaseFacts
 from carebudget.rulebook import get_registry
 from carebudget.rulebook.engine import RulesEngine, RulesetLimitError, get_engine
-from carebudget.rulebook.rules import Compare, Effects, Rule
+from carebudget.rulebook.rules import Compare, Effects, Group, Rule
 from carebudget.rulebook.vocabulary import OUTCOMES, WAYS
 
 ON = date(2025, 6, 1)
@@ -50,15 +50,41 @@ def rule(i: int, fact: str, value: object, op: str = "==") -> Rule:
     return Rule(f"r{i}", "test", Compare(fact, op, value), Effects(add_points=1))
 
 
-def test_a_ruleset_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
-    rules = tuple(rule(i, "age_years", i) for i in range(520))
-    with pytest.raises(RulesetLimitError, match="hangs at 512"):
+def test_a_rule_with_too_many_equality_tests_on_one_field_is_refused_before_it_can_hang() -> None:
+    tests = tuple(Compare("age_years", "==", i) for i in range(490))
+    rules = (Rule("wide", "test", Group("any", tests), Effects(add_points=1)),)
+    with pytest.raises(RulesetLimitError, match="'age_years' for equality in 490 alternatives"):
+        RulesEngine().compile(rules, "assess")
+
+
+def test_a_stage_of_490_equality_rules_on_one_field_runs_split_into_parts() -> None:
+    engine = RulesEngine()
+    compiled = engine.compile(tuple(rule(i, "age_years", i) for i in range(490)), "assess")
+    assert len(compiled.parts) == 9 and all(len(p.indices) <= 55 for p in compiled.parts)
+    assert engine.evaluate(compiled, {"age_years": 312}) == [312]
+    assert engine.evaluate(compiled, {"age_years": 312}) == engine.evaluate_via_host(compiled, {"age_years": 312})
+
+
+def test_seventy_rules_that_all_hold_are_split_so_none_reaches_error_303() -> None:
+    """70 rules `capital > N` firing at once made the engine fail with error 303 as one ruleset."""
+    engine = RulesEngine()
+    compiled = engine.compile(tuple(rule(i, "capital", i * 1000, ">") for i in range(70)), "charge")
+    assert [len(p.indices) for p in compiled.parts] == [55, 15]
+    assert engine.evaluate(compiled, {"capital": 10**9}) == list(range(70))
+    assert engine.evaluate(compiled, {"capital": 2500}) == [0, 1, 2]
+
+
+def test_one_rule_with_more_alternatives_than_the_engine_runs_at_once_is_refused() -> None:
+    tests = tuple(Compare("age_years", ">", i) for i in range(60))
+    rules = (Rule("wide", "test", Group("any", tests), Effects(add_points=1)),)
+    with pytest.raises(RulesetLimitError, match="makes 60 'any:' alternatives"):
         RulesEngine().compile(rules, "assess")
 
 
 def test_a_ruleset_reading_more_fields_than_a_message_holds_is_refused() -> None:
-    rules = tuple(rule(i, f"f{i}", 1, ">") for i in range(260))
-    with pytest.raises(RulesetLimitError, match="allows"):
+    reads = Group("all", tuple(Compare(f"f{i}", ">", 1) for i in range(260)))
+    rules = (Rule("wide", "test", reads, Effects(add_points=1)),)
+    with pytest.raises(RulesetLimitError, match="reads 260 facts"):
         RulesEngine().compile(rules, "assess")
 
 

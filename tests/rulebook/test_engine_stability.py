@@ -11,7 +11,7 @@ from carebudget.settings import REPO_ROOT
 SCRIPT = """
 from carebudget.decisions.contract import decide_with_bundle
 from carebudget.rulebook.library import load_library
-from carebudget.rulebook.ruletests import discover, run_test
+from carebudget.policy.ruletests import discover, run_test
 from carebudget.settings import REPO_ROOT
 lib = load_library(REPO_ROOT / "rules")
 for t in discover(lib):

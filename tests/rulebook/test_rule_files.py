@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from carebudget.policy.ruletests import discover, run_test
 from carebudget.rulebook.library import load_library
-from carebudget.rulebook.ruletests import discover, run_test
 from carebudget.settings import REPO_ROOT
 
 LIBRARY = load_library(REPO_ROOT / "rules")

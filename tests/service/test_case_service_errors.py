@@ -5,17 +5,17 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from carebudget.service import cases
+from carebudget.service.codec import data_converter
 from carebudget.settings import REPO_ROOT
 
 
 async def test_reading_a_case_while_temporal_is_unreachable_is_a_busy_error_not_a_stack_trace() -> None:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=shutil.which("temporal") or str(REPO_ROOT / ".venv/bin/temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     client = env.client
     await env.shutdown()

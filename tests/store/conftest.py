@@ -88,6 +88,7 @@ def tamper(store: Store, sql: str, **params: object) -> None:
             conn.execute(text("SET LOCAL session_replication_role = replica"))  # skip the append-only trigger
             conn.execute(text(sql), params)
         else:
-            conn.execute(text("DROP TRIGGER IF EXISTS ledger_no_update"))
-            conn.execute(text("DROP TRIGGER IF EXISTS ledger_no_delete"))
+            for trigger in ("ledger_no_update", "ledger_no_delete", "ledger_checkpoint_no_update",
+                            "ledger_checkpoint_no_delete"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
             conn.execute(text(sql), params)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from carebudget.decisions import decide
+from carebudget.policy.decide import decide
 from carebudget.store import Store
 from tests.store.conftest import tamper
 
@@ -86,3 +86,41 @@ def test_cases_reindex_and_list(filled: tuple[Store, int], store_url: str, tmp_p
     assert result.returncode == 0 and "reindexed: 1 cases" in result.stdout
     listed = carebudget(store_url, "cases", "list", "--stage", "assessment", "--overdue")
     assert listed.returncode == 0 and "C-7" in listed.stdout and "Ada" not in listed.stdout
+
+
+def test_verify_checks_one_councils_chain(filled: tuple[Store, int], store_url: str) -> None:
+    filled[0].append_event("signin-1", None, "cora", "compliance", "user.signed_in", {})
+    tamper(filled[0], "UPDATE ledger SET actor = 'mallory' WHERE chain = 'service'")
+    demo = carebudget(store_url, "audit", "verify", "--council", "demo")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "intact: 3 rows" in demo.stdout and "demo (3)" in demo.stdout and "service" not in demo.stdout
+    whole = carebudget(store_url, "audit", "verify")
+    assert whole.returncode == 1 and "broken at row 1 of the 'service' chain" in whole.stdout
+
+
+def test_an_anchor_kept_elsewhere_shows_rows_cut_from_the_end(
+    filled: tuple[Store, int], store_url: str, tmp_path: Path,
+) -> None:
+    anchor = tmp_path / "anchor.json"
+    made = carebudget(store_url, "audit", "anchor", "--out", str(anchor))
+    assert made.returncode == 0, made.stderr
+    assert "anchored demo: row 3" in made.stdout
+    assert carebudget(store_url, "audit", "verify", "--anchor", str(anchor)).returncode == 0
+    tamper(filled[0], "DELETE FROM ledger WHERE chain = 'demo' AND seq = 3")
+    tamper(filled[0], "DELETE FROM decision")
+    tamper(filled[0], "UPDATE ledger_head SET seq = 2, hash = (SELECT hash FROM ledger WHERE chain = 'demo' AND seq = 2)")
+    result = carebudget(store_url, "audit", "verify", "--council", "demo", "--anchor", str(anchor))
+    assert result.returncode == 1
+    assert "broken at row 2 of the 'demo' chain" in result.stdout and "cut from the end" in result.stdout
+
+
+def test_a_missing_or_malformed_anchor_file_is_a_clear_error(
+    filled: tuple[Store, int], store_url: str, tmp_path: Path,
+) -> None:
+    missing = carebudget(store_url, "audit", "verify", "--anchor", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "cannot read the anchor file" in missing.stderr
+    (tmp_path / "bad.json").write_text('{"format": "something else"}')
+    bad = carebudget(store_url, "audit", "verify", "--anchor", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and "not a ledger anchor" in bad.stderr
+    unknown = carebudget(store_url, "audit", "anchor", "--out", str(tmp_path / "a.json"), "--council", "nowhere")
+    assert unknown.returncode == 2 and "no 'nowhere' chain" in unknown.stderr

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from carebudget.decisions import decide, decide_with_bundle
+from carebudget.decisions import decide_with_bundle
+from carebudget.policy.decide import decide
 from carebudget.rulebook import Registry
 from carebudget.settings import REPO_ROOT
 from carebudget.store import DuplicateEvent, Store

@@ -35,15 +35,17 @@ def test_appended_rows_form_a_chain_that_verifies(store: Store) -> None:
     assert [e.seq for e in trail] == [1, 2, 3, 4, 5]
     assert trail[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(trail))
-    report = store.verify_chain()
+    report = store.verify_chain(council="demo")
     assert report.ok and report.rows == 5 and report.head_hash == trail[-1].hash
+    whole = store.verify_chain()
+    assert whole.ok and [(h.chain, h.head_seq, h.head_hash) for h in whole.chains] == [("demo", 5, trail[-1].hash)]
 
 
 def test_each_hash_is_sha256_of_the_canonical_json_of_the_row(store: Store) -> None:
     fill(store, 2)
     entry = store.case_trail("C-1", role="compliance")[1]
     document = {
-        "seq": entry.seq, "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "event_key": entry.event_key,
+        "chain": entry.chain, "seq": entry.seq, "at": entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "event_key": entry.event_key,
         "case_id": entry.case_id, "actor": entry.actor, "role": entry.role, "action": entry.action,
         "payload": entry.payload, "personal": entry.personal, "prev_hash": entry.prev_hash,
     }
@@ -97,7 +99,7 @@ def test_a_rehashed_forgery_still_breaks_the_link_to_the_next_row(store: Store) 
     forged = entry.model_copy(update={"payload": {"step": "forged"}})
     from carebudget.store.ledger import row_hash
 
-    digest = row_hash(forged.seq, forged.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), forged.event_key,
+    digest = row_hash(forged.chain, forged.seq, forged.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), forged.event_key,
                       forged.case_id, forged.actor, forged.role, forged.action,
                       '{"step":"forged"}', json.dumps(forged.personal, separators=(",", ":")),
                       forged.prev_hash)

@@ -36,7 +36,7 @@ def test_any_json_payload_round_trips_and_the_chain_verifies(store: Store, paylo
 @given(payload=payloads, actor=names)
 def test_the_fast_row_document_is_the_canonical_json_of_the_row(payload: dict, actor: str) -> None:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    row = {"seq": 7, "at": "2026-01-01T00:00:00.000000Z", "event_key": "k", "case_id": None, "actor": actor,
+    row = {"chain": "demo", "seq": 7, "at": "2026-01-01T00:00:00.000000Z", "event_key": "k", "case_id": None, "actor": actor,
            "role": "system", "action": "a.b", "payload": payload, "personal": None, "prev_hash": "0" * 64}
     expected = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert row_document(7, row["at"], "k", None, actor, "system", "a.b", text, None, "0" * 64) == expected
+    assert row_document("demo", 7, row["at"], "k", None, actor, "system", "a.b", text, None, "0" * 64) == expected

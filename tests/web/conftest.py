@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import warnings
 from collections.abc import Iterator
@@ -11,13 +12,14 @@ from typing import Any
 
 import pytest
 
+# Starlette warns on import that its test client wraps httpx: filtered before the import.
 warnings.filterwarnings("ignore", message="Using `httpx`", category=Warning)
-from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient  # noqa: E402
 
-from carebudget.settings import REPO_ROOT, Settings
-from carebudget.store.roles import ROLES
-from carebudget.web.app import create_app
-from carebudget.web.demo_users import DEMO_PASSWORD, demo_username
+from carebudget.settings import REPO_ROOT, Settings  # noqa: E402
+from carebudget.store.roles import ROLES  # noqa: E402
+from carebudget.web.app import create_app  # noqa: E402
+from carebudget.web.demo_users import DEMO_PASSWORD, demo_username  # noqa: E402
 
 ASSESSMENT_FACTS: dict[str, Any] = {
     "person": {"date_of_birth": "1950-03-01", "setting": "home"},
@@ -79,17 +81,35 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(client: Any) -> str:
+    """The CSRF token of the client's session, as a page form carries it."""
+    found = CSRF.search(client.get("/sign-in").text)
+    assert found, "the sign-in page carries no CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: Any, username: str, password: str = DEMO_PASSWORD, **kwargs: Any) -> Any:
+    """Sign a page client in through the form; its later form posts carry the new session's
+    token in the X-CSRF-Token header."""
+    response = client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": csrf_of(client)},
+        follow_redirects=False, **kwargs,
+    )
+    client.headers["X-CSRF-Token"] = csrf_of(client)
+    return response
+
+
 @pytest.fixture(scope="session")
 def browsers(app: Any, client: TestClient) -> dict[str, TestClient]:
     """One signed-in page session per role."""
     sessions = {}
     for role in ROLES:
         session = TestClient(app)
-        response = session.post(
-            "/sign-in",
-            data={"username": demo_username(role), "password": DEMO_PASSWORD},
-            follow_redirects=False,
-        )
+        response = sign_in(session, demo_username(role))
         assert response.status_code == 303, response.text
         sessions[role] = session
     return sessions

@@ -17,13 +17,13 @@ def temporal_binary() -> str:
 
 @asynccontextmanager
 async def temporal_dev_server() -> AsyncIterator[Any]:
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
+    from carebudget.service.codec import data_converter
     from workflows.case import COUNCIL, DUE_AT, OVERDUE, STAGE
 
     async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         search_attributes=[STAGE, COUNCIL, DUE_AT, OVERDUE],
         dev_server_existing_path=temporal_binary(),
         ui=False,

@@ -1,6 +1,6 @@
 """In a real browser, across five people: a person self-assesses, a social worker verifies and
-plans, an approver counter-proposes (the justification is checked need by need before it can be
-sent), the person appeals, an appeals officer part-upholds, and the person sees their budget."""
+plans at the council's rates, an approver counter-proposes (a nonsense justification is refused
+need by need; a genuine cheaper alternative at local rates is accepted), the person appeals, an appeals officer part-upholds, and the person sees their budget."""
 
 from __future__ import annotations
 
@@ -76,51 +76,73 @@ def test_a_case_walks_from_self_assessment_through_counter_proposal_and_appeal_t
             ).is_checked()  # the person's answers
             worker.get_by_label("Savings and capital (£)").fill("9000")
             worker.get_by_label("Weekly income after disregards (£)").fill("240")
-            worker.get_by_label("Weekly cost of the care needed (£)").fill("260")
+            worker.get_by_label("Weekly cost of the care needed (£)").fill("252.35")
+            for need, provision, units in (("nutrition", "home_care_hour", "4"),
+                                           ("personal_hygiene", "home_care_hour", "5"),
+                                           ("home_safety", "telecare_week", "1")):
+                worker.locator("#" + field_id(f"support-{need}-provision")).select_option(provision)
+                worker.locator("#" + field_id(f"support-{need}-units")).fill(units)
             worker.get_by_role("button", name="Verify and decide").click()
             assert "verified" in worker.content(), worker.locator("main").inner_text()[:1500]
             open_case(worker, base, case_id, "Support planning (s25)")
             assert "Indicative budget" in worker.content()
             rows = [
-                ("nutrition", "Meal preparation visits", "80"),
-                ("personal_hygiene", "Morning personal care", "140"),
-                ("home_safety", "Telecare and falls alarm", "40"),
+                ("nutrition", "home_care_hour", "4", "27.40"),
+                ("personal_hygiene", "home_care_hour", "5", "27.40"),
+                ("home_safety", "telecare_week", "1", "5.75"),
             ]
-            for i, (need, provision, cost) in enumerate(rows):
-                worker.locator("#" + field_id(f"item-{i}-need")).select_option(need)
-                worker.locator("#" + field_id(f"item-{i}-provision")).fill(provision)
-                worker.locator("#" + field_id(f"item-{i}-weekly_cost")).fill(cost)
+            for i, (need, provision, units, cost) in enumerate(rows):
+                worker.locator("#" + field_id(f"item-{i}-outcome")).select_option(need)
+                worker.locator("#" + field_id(f"item-{i}-provision")).select_option(provision)
+                worker.locator("#" + field_id(f"item-{i}-units")).fill(units)
+                worker.locator("#" + field_id(f"item-{i}-unit_cost")).fill(cost)
             worker.get_by_label("Unmet needs (one per line)").fill("A day centre nearer home")
             shot(worker, "social-worker-plan")
             worker.get_by_role("button", name="Send the plan for sign-off").click()
 
             approver = sign_in(browser, base, "demo-approver")
             open_case(approver, base, case_id, "Sign-off (s24-26)")
+            assert "252.35" in approver.content()
+
+            def justify(amount: str, lines: list[tuple[str, str, str, str, str]]) -> None:
+                approver.get_by_label("Proposed weekly amount (£)").fill(amount)
+                for need, provision, units, cost, reason in lines:
+                    key = f"just-{need}-0"
+                    approver.locator("#" + field_id(f"{key}-provision")).select_option(provision)
+                    approver.locator("#" + field_id(f"{key}-units")).fill(units)
+                    approver.locator("#" + field_id(f"{key}-unit_cost")).fill(cost)
+                    approver.locator("#" + field_id(f"{key}-reason")).fill(reason)
+                approver.get_by_role("button", name="Check the justification").click()
+
+            # Three pounds, telecare "for" nutrition, one pound a unit, reason "x": refused, need by need.
             approver.get_by_text("Set a lower amount, need by need").click()
-            approver.get_by_label("Proposed weekly amount (£)").fill("230")
-            for need, provision, cost in (
-                ("nutrition", "Framework meals", "70"),
-                ("personal_hygiene", "Framework care", "125"),
-            ):
-                approver.locator("#" + field_id(f"just-{need}-provision")).fill(provision)
-                approver.locator("#" + field_id(f"just-{need}-weekly_cost")).fill(cost)
-                approver.locator("#" + field_id(f"just-{need}-reason")).fill(
-                    "Framework rate for the same outcome"
-                )
-            approver.get_by_role("button", name="Check the justification").click()
+            justify("3", [("nutrition", "telecare_week", "1", "1", "x")])
             assert approver.get_by_role("button", name="Send the counter-proposal").count() == 0
+            check = approver.locator("#counter-check ~ table").first.inner_text()
+            assert "does not list as meeting it" in check
+            assert "below the council's own local rate" in check
+            assert "no written reason" in check
+            assert "maintaining personal hygiene has no justification" in check
+            assert "predicted within the next 12 months, has no justification" in check
             assert "It cannot be sent until every need is covered" in approver.content()
-            approver.locator("#" + field_id("just-home_safety-provision")).fill("Telecare")
-            approver.locator("#" + field_id("just-home_safety-weekly_cost")).fill("35")
-            approver.locator("#" + field_id("just-home_safety-reason")).fill(
-                "Council contract price"
-            )
-            approver.get_by_role("button", name="Check the justification").click()
+            # A genuine cheaper alternative at the card's rates: a personal assistant.
+            reason = "A personal assistant employed with a direct payment gives the same hours."
+            justify("156.95", [
+                ("nutrition", "personal_assistant_hour", "4", "16.80", reason),
+                ("personal_hygiene", "personal_assistant_hour", "5", "16.80", reason),
+                ("home_safety", "telecare_week", "1", "5.75", "The telecare alarm is kept as assessed."),
+            ])
+            assert "Every need is covered" in approver.content(), approver.locator("main").inner_text()[:2000]
             shot(approver, "approver-counter-proposal")
             approver.get_by_role("button", name="Send the counter-proposal").click()
 
             open_case(person, base, case_id, "Counter-proposal (s26)")
-            assert "£230.00" in person.content()
+            assert "£156.95" in person.content()
+            letter = person.locator("#counter-letter").inner_text()
+            assert "A personal assistant employed with a direct payment" in letter
+            assert "£27.40" in letter and "£16.80" in letter
+            person.get_by_text("The council's rate card: what support costs locally").click()
+            assert "Telecare alarm and monitoring" in person.locator("#rate-card").inner_text()
             person.get_by_label("Reasons").fill(
                 "The framework provider cannot visit in the mornings"
             )

@@ -13,7 +13,7 @@ import pytest
 
 from carebudget.web.app import create_app
 from carebudget.web.demo_users import DEMO_PASSWORD, ensure_demo_users
-from tests.web.conftest import make_settings
+from tests.web.conftest import CSRF, make_settings
 from tests.web.temporal_support import case_worker, temporal_dev_server, with_queue
 
 NEEDS = {
@@ -30,53 +30,40 @@ VERIFIED = {
     "needs": NEEDS,
     "predicted_needs": PREDICTED,
     "finances": {"capital": "9000", "weekly_income": "240"},
-    "care": {"weekly_cost": "260.00"},
+    "care": {"weekly_cost": "252.35"},
     "notes": "Seen at home",
+    "support": [
+        {"outcome": "nutrition", "when": "current", "support": [{"provision": "home_care_hour", "units": "4"}]},
+        {"outcome": "personal_hygiene", "when": "current",
+         "support": [{"provision": "home_care_hour", "units": "5"}]},
+        {"outcome": "home_safety", "when": "predicted",
+         "support": [{"provision": "telecare_week", "units": "1"}]},
+    ],
 }
 PLAN = {
     "plan": {
-        "weekly_total": "260.00",
+        "weekly_total": "252.35",
         "items": [
-            {"need": "nutrition", "provision": "Meal preparation visits", "weekly_cost": "80.00"},
-            {
-                "need": "personal_hygiene",
-                "provision": "Morning personal care",
-                "weekly_cost": "140.00",
-            },
-            {
-                "need": "home_safety",
-                "provision": "Telecare and falls alarm",
-                "weekly_cost": "40.00",
-            },
+            {"outcomes": ["nutrition"], "provision": "home_care_hour", "units": "4", "unit_cost": "27.40"},
+            {"outcomes": ["personal_hygiene"], "provision": "home_care_hour", "units": "5", "unit_cost": "27.40"},
+            {"outcomes": ["home_safety"], "provision": "telecare_week", "units": "1", "unit_cost": "5.75"},
         ],
     },
     "unmet_needs": ["A day centre nearer home"],
 }
 COUNTER = {
     "proposal": {
-        "weekly_amount": "230.00",
+        "weekly_amount": "156.95",
         "justifications": [
-            {
-                "need": "nutrition",
-                "provision": "Framework meals",
-                "weekly_cost": "70.00",
-                "reason": "Framework rate",
-            },
-            {
-                "need": "personal_hygiene",
-                "provision": "Framework care",
-                "weekly_cost": "125.00",
-                "reason": "Framework rate",
-            },
-            {
-                "need": "home_safety",
-                "provision": "Telecare",
-                "weekly_cost": "35.00",
-                "reason": "Council contract",
-            },
+            {"outcome": "nutrition", "provision": "personal_assistant_hour", "units": "4",
+             "unit_cost": "16.80", "reason": "A personal assistant does the same shopping and cooking."},
+            {"outcome": "personal_hygiene", "provision": "personal_assistant_hour", "units": "5",
+             "unit_cost": "16.80", "reason": "A personal assistant gives the same personal care."},
+            {"outcome": "home_safety", "provision": "telecare_week", "units": "1",
+             "unit_cost": "5.75", "reason": "The telecare alarm is kept as assessed."},
         ],
     },
-    "note": "Framework providers meet each need",
+    "note": "A personal assistant meets each need at the council's rates",
 }
 START = {
     "council": "demo",
@@ -230,10 +217,18 @@ async def test_a_bad_start_is_refused_naming_the_field_and_opens_nothing(
 async def page_session(app: Any, username: str) -> AsyncIterator[httpx.AsyncClient]:
     async with api(app) as client:
         response = await client.post(
-            "/sign-in", data={"username": username, "password": DEMO_PASSWORD}
+            "/sign-in", data={"username": username, "password": DEMO_PASSWORD,
+                              "csrf_token": await _csrf(client)}
         )
         assert response.status_code == 303
+        client.headers["X-CSRF-Token"] = await _csrf(client)
         yield client
+
+
+async def _csrf(client: httpx.AsyncClient) -> str:
+    found = CSRF.search((await client.get("/sign-in")).text)
+    assert found
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -388,7 +383,7 @@ async def test_changes_asked_for_then_approved_give_the_plans_budget(live: dict[
             headers=who["approver-2"],
         )
         assert approved.status_code == 200, approved.text
-        assert approved.json()["personal_budget"]["weekly_cost"] == "260.00"
+        assert approved.json()["personal_budget"]["weekly_cost"] == "252.35"
 
 
 async def test_an_accepted_counter_proposal_gives_the_lower_budget(live: dict[str, Any]) -> None:
@@ -404,7 +399,7 @@ async def test_an_accepted_counter_proposal_gives_the_lower_budget(live: dict[st
         )
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["stage"] == "active_budget"
-        assert accepted.json()["personal_budget"]["weekly_cost"] == "230.00"
+        assert accepted.json()["personal_budget"]["weekly_cost"] == "156.95"
 
 
 async def test_a_counter_proposal_that_leaves_a_need_unmet_is_refused_and_nothing_changes(
@@ -444,7 +439,10 @@ async def test_needs_met_only_under_the_prevention_policy_move_the_case_on_in_pl
         await wait_for_stage(client, case_id, "assessment", sw)
         for name, headers, payload in (
             ("self_assess", person, {"needs": one_now, "predicted_needs": two_predicted}),
-            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted}),
+            ("verify_assessment", sw, {**VERIFIED, "needs": one_now, "predicted_needs": two_predicted, "support": [
+                {"outcome": o, "when": when, "support": [{"provision": "home_care_hour", "units": "3"}]}
+                for o, when in (("nutrition", "current"), ("personal_hygiene", "predicted"),
+                                ("toilet_needs", "predicted"))]}),
         ):
             response = await client.post(f"/api/cases/{case_id}/steps/{name}", json=payload, headers=headers)
             assert response.status_code == 200, response.text
@@ -474,3 +472,42 @@ async def test_a_care_home_case_without_the_admission_date_is_refused_naming_the
             "council": "demo", "name": "Ena Khan", "date_of_birth": "1940-02-02", "setting": "care_home"})
     assert page.status_code == 400
     assert 'id="f-care-home-admission-date-error"' in page.text
+
+
+async def test_identity_comes_from_sign_in_a_forged_opener_or_case_id_is_refused(live: dict[str, Any]) -> None:
+    """Issue 11: a person could set opened_by (the ledger then named a social worker) or reuse
+    another case's id; the service now gives ids and the opener is whoever is signed in."""
+    async with api(live["app"]) as client:
+        person, sw = await token(client, "demo-person"), await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        forged = await client.post("/api/cases", json={**START, "opened_by": "demo-social-worker"}, headers=person)
+        assert (forged.status_code, forged.json()["field"]) == (422, "opened_by")
+        reused = await client.post("/api/cases", json={**START, "case_id": "C-20260101-deadbeef"}, headers=person)
+        assert (reused.status_code, reused.json()["field"]) == (422, "case_id")
+        other = await client.post("/api/cases", json={**START, "person_user": "demo-someone-else"}, headers=person)
+        assert (other.status_code, other.json()["field"]) == (422, "person_user")
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+        own = await client.post("/api/cases", json=START, headers=person)
+        assert own.status_code == 201, own.text
+        state = await wait_for_stage(client, own.json()["case_id"], "assessment", sw)
+    assert state["opened_by"] == "demo-person"
+    assert state["timeline"][0]["actor"]["id"] == "demo-person"
+
+
+async def test_operations_see_where_a_case_is_but_no_personal_details_and_staff_views_are_logged(
+    live: dict[str, Any], open_case: str
+) -> None:
+    async with api(live["app"]) as client:
+        ops, sw = await token(client, "demo-operations"), await token(client, "demo-social-worker")
+        seen = (await client.get(f"/api/cases/{open_case}", headers=ops)).json()
+        assert seen["stage"] and seen["case_id"] == open_case
+        text = str(seen)
+        assert START["person"]["name"] not in text and START["person"]["date_of_birth"] not in text
+        assert "person" not in seen and "assessment" not in seen and "decisions" not in seen
+        store = live["app"].state.store
+        views_before = len([e for e in store.ledger_events("person.viewed") if e.case_id == open_case])
+        full = (await client.get(f"/api/cases/{open_case}", headers=sw)).json()
+        assert full["person"]["name"] == START["person"]["name"]
+        views = [e for e in store.ledger_events("person.viewed") if e.case_id == open_case]
+        assert len(views) == views_before + 1
+        assert (views[-1].actor, views[-1].role) == ("demo-social-worker", "social_worker")

@@ -13,13 +13,17 @@ from carebudget.web.case_forms import (
     needs_from_form,
     plan_from_form,
     proposal_from_form,
+    support_from_form,
 )
 
+NEEDS = [
+    {"outcome": "nutrition", "when": "current", "support": [{"provision": "home_care_hour", "units": "4"}]},
+    {"outcome": "personal_hygiene", "when": "predicted", "support": [{"provision": "home_care_hour", "units": "5"}]},
+]
 PLAN = {
-    "weekly_total": "300.00",
+    "weekly_total": "246.60",
     "items": [
-        {"need": "nutrition", "provision": "Meals delivered", "weekly_cost": "100.00"},
-        {"need": "personal_hygiene", "provision": "Carer visits", "weekly_cost": "200.00"},
+        {"outcomes": ["nutrition", "personal_hygiene"], "provision": "home_care_hour", "units": "9", "unit_cost": "27.40"},
     ],
 }
 
@@ -63,68 +67,83 @@ def test_an_unknown_way_of_being_unable_is_refused() -> None:
     assert needs is None and any(k.startswith("now.outcomes.nutrition") for k in errors)
 
 
-def test_plan_rows_become_items_tied_to_needs_with_a_total_and_unmet_needs() -> None:
+def test_plan_rows_become_priced_items_tied_to_needs_with_a_total_and_unmet_needs() -> None:
     plan, unmet, errors = plan_from_form(
         form(
             [
-                ("item-0-need", "nutrition"),
-                ("item-0-provision", "Meals"),
-                ("item-0-weekly_cost", "£100"),
-                ("item-1-need", "personal_hygiene"),
-                ("item-1-provision", "Carer"),
-                ("item-1-weekly_cost", "200.50"),
+                ("item-0-outcome", "nutrition"),
+                ("item-0-provision", "meals_delivered"),
+                ("item-0-units", "7"),
+                ("item-0-unit_cost", "£6.20"),
+                ("item-1-outcome", "personal_hygiene"),
+                ("item-1-provision", "home_care_hour"),
+                ("item-1-units", "3.5"),
+                ("item-1-unit_cost", "27.40"),
                 ("unmet_needs", "Swimming club with a hoist\n\n"),
             ]
         )
     )
     assert errors == {}
-    assert plan == {
-        "weekly_total": "300.50",
-        "items": [
-            {"need": "nutrition", "provision": "Meals", "weekly_cost": "100.00"},
-            {"need": "personal_hygiene", "provision": "Carer", "weekly_cost": "200.50"},
-        ],
-    }
+    assert plan is not None and plan["weekly_total"] == "139.30"
+    assert [(i["outcomes"], i["provision"], i["units"], i["unit_cost"]) for i in plan["items"]] == [
+        (["nutrition"], "meals_delivered", "7", "6.20"),
+        (["personal_hygiene"], "home_care_hour", "3.5", "27.40"),
+    ]
     assert unmet == ["Swimming club with a hoist"]
+
+
+def test_any_number_of_plan_rows_are_read() -> None:
+    rows = [(f"item-{i}-{k}", v) for i in range(9) for k, v in
+            (("outcome", "nutrition"), ("provision", "meals_delivered"), ("units", "1"), ("unit_cost", "6.20"))]
+    plan, _, errors = plan_from_form(form([("rows", "9"), *rows]))
+    assert errors == {} and plan is not None and len(plan["items"]) == 9
 
 
 def test_a_plan_row_without_a_need_or_a_cost_is_refused_at_that_row() -> None:
     plan, _, errors = plan_from_form(
-        form([("item-2-provision", "Meals"), ("item-2-weekly_cost", "lots")])
+        form([("item-2-provision", "meals_delivered"), ("item-2-units", "7"), ("item-2-unit_cost", "lots")])
     )
     assert plan is None
     assert errors == {
-        "item-2-need": "Choose the need this item meets",
-        "item-2-weekly_cost": "Enter the weekly cost in pounds, like 85.50",
+        "item-2-outcome": "Choose the need this item meets",
+        "item-2-unit_cost": "Enter the cost per unit in pounds, like 27.40",
     }
 
 
 def test_an_empty_plan_asks_for_one_item() -> None:
     plan, _, errors = plan_from_form(form([]))
-    assert plan is None and "item-0-need" in errors
+    assert plan is None and "item-0-outcome" in errors
+
+
+def test_support_for_each_ticked_need_is_read_and_a_missing_one_named() -> None:
+    support, errors = support_from_form(
+        form([("support-nutrition-provision", "home_care_hour"), ("support-nutrition-units", "4")]),
+        {"nutrition": "current", "home_safety": "predicted"},
+    )
+    assert support[0] == {"outcome": "nutrition", "when": "current",
+                          "support": [{"provision": "home_care_hour", "units": "4"}]}
+    assert errors == {
+        "support-home_safety-provision": "Choose the support this need requires from the rate card",
+        "support-home_safety-units": "Enter how many units a week, like 4 or 3.5",
+    }
 
 
 def _check(proposal: dict[str, Any]) -> dict[str, Any]:
-    return check_counter_proposal(
-        REPO_ROOT / "rules",
-        "demo",
-        date(2025, 6, 2),
-        PLAN,
-        ["nutrition", "personal_hygiene"],
-        proposal,
-    )
+    from carebudget.rulebook import get_registry
+
+    return check_counter_proposal(get_registry(REPO_ROOT / "rules"), "demo", date(2025, 6, 2), NEEDS, PLAN, proposal)
+
+
+def _line(need: str, k: int, provision: str, units: str, cost: str, reason: str) -> list[tuple[str, str]]:
+    key = f"just-{need}-{k}"
+    return [(f"{key}-provision", provision), (f"{key}-units", units), (f"{key}-unit_cost", cost),
+            (f"{key}-reason", reason)]
 
 
 def test_a_lower_amount_that_leaves_a_need_unjustified_shows_that_need_not_covered() -> None:
     proposal, errors = proposal_from_form(
-        form(
-            [
-                ("weekly_amount", "250"),
-                ("just-nutrition-provision", "Frozen meals"),
-                ("just-nutrition-weekly_cost", "60"),
-                ("just-nutrition-reason", "Cheaper supplier"),
-            ]
-        ),
+        form([("weekly_amount", "200"),
+              *_line("nutrition", 0, "personal_assistant_hour", "4", "16.80", "A personal assistant cooks the same meals.")]),
         ["nutrition", "personal_hygiene"],
     )
     assert errors == {} and proposal is not None
@@ -132,49 +151,33 @@ def test_a_lower_amount_that_leaves_a_need_unjustified_shows_that_need_not_cover
     assert check["valid"] is False
     covered = {n["need"]: n["covered"] for n in check["needs"]}
     assert covered == {"nutrition": True, "personal_hygiene": False}
-    assert "no justification" in check["needs"][1]["problems"][0]
+    assert "predicted within the next 12 months, has no justification" in check["needs"][1]["problems"][0]
 
 
-def test_a_lower_amount_justified_need_by_need_is_valid() -> None:
+def test_a_lower_amount_justified_need_by_need_at_local_rates_is_valid() -> None:
     proposal, _ = proposal_from_form(
-        form(
-            [
-                ("weekly_amount", "250"),
-                ("just-nutrition-provision", "Frozen meals"),
-                ("just-nutrition-weekly_cost", "60"),
-                ("just-nutrition-reason", "Cheaper supplier, same meals"),
-                ("just-personal_hygiene-provision", "Carer visits"),
-                ("just-personal_hygiene-weekly_cost", "180"),
-                ("just-personal_hygiene-reason", "Framework rate"),
-            ]
-        ),
+        form([("weekly_amount", "160"),
+              *_line("nutrition", 0, "online_grocery_delivery", "1", "3.50", "A weekly grocery delivery replaces the shopping trip."),
+              *_line("nutrition", 1, "meals_delivered", "6", "6.20", "Six meals delivered replace three hours of cooking."),
+              *_line("personal_hygiene", 0, "personal_assistant_hour", "5", "16.80", "A personal assistant gives the same care.")]),
         ["nutrition", "personal_hygiene"],
     )
     assert proposal is not None
     check = _check(proposal)
     assert check["valid"] is True and all(n["covered"] for n in check["needs"])
+    assert check["floor"] == "124.70"
 
 
 def test_a_justification_whose_costs_exceed_the_amount_is_not_valid() -> None:
     proposal, _ = proposal_from_form(
-        form(
-            [
-                ("weekly_amount", "150"),
-                ("just-nutrition-provision", "Meals"),
-                ("just-nutrition-weekly_cost", "100"),
-                ("just-nutrition-reason", "r"),
-                ("just-personal_hygiene-provision", "Carer"),
-                ("just-personal_hygiene-weekly_cost", "100"),
-                ("just-personal_hygiene-reason", "r"),
-            ]
-        ),
+        form([("weekly_amount", "130"),
+              *_line("nutrition", 0, "home_care_hour", "4", "27.40", "Agency home care as assessed for meals."),
+              *_line("personal_hygiene", 0, "personal_assistant_hour", "5", "16.80", "A personal assistant gives the same care.")]),
         ["nutrition", "personal_hygiene"],
     )
     assert proposal is not None
     check = _check(proposal)
     assert check["valid"] is False and any("add up to more" in g for g in check["general"])
-
-
 def test_a_proposal_without_an_amount_says_so_beside_it() -> None:
     proposal, errors = proposal_from_form(form([]), ["nutrition"])
     assert proposal is None and errors == {

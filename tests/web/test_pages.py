@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from carebudget.settings import DEFAULT_SECRET
 from carebudget.store.roles import ROLES
 from carebudget.web.app import UnsafeConfiguration, create_app
-from tests.web.conftest import make_settings
+from tests.web.conftest import csrf_of, make_settings, sign_in
 
 CASE = "WEB-SEEDED-1"
 PAGES: list[tuple[str, str, tuple[str, ...]]] = [
@@ -75,7 +75,7 @@ def test_signing_in_takes_each_role_to_its_own_start_page(browsers: dict[str, Te
 
 
 def test_a_wrong_password_is_shown_beside_the_password_field(app: Any, client: TestClient) -> None:
-    response = TestClient(app).post("/sign-in", data={"username": "demo-admin", "password": "nope"})
+    response = sign_in(TestClient(app), "demo-admin", "nope")
     assert response.status_code == 400
     assert (
         'id="f-password-error"' in response.text
@@ -84,14 +84,17 @@ def test_a_wrong_password_is_shown_beside_the_password_field(app: Any, client: T
 
 
 def test_an_empty_sign_in_form_names_both_fields(app: Any, client: TestClient) -> None:
-    response = TestClient(app).post("/sign-in", data={})
+    fresh = TestClient(app)
+    response = fresh.post("/sign-in", data={"csrf_token": csrf_of(fresh)})
     assert "Enter your username" in response.text and "Enter your password" in response.text
 
 
 def test_sign_in_never_redirects_off_site(app: Any, client: TestClient) -> None:
-    response = TestClient(app).post(
+    fresh = TestClient(app)
+    response = fresh.post(
         "/sign-in",
-        data={"username": "demo-admin", "password": "demo-password", "next": "//evil.example/"},
+        data={"username": "demo-admin", "password": "demo-password", "next": "//evil.example/",
+              "csrf_token": csrf_of(fresh)},
         follow_redirects=False,
     )
     assert response.headers["location"] == "/admin/users"
@@ -99,9 +102,14 @@ def test_sign_in_never_redirects_off_site(app: Any, client: TestClient) -> None:
 
 def test_signing_out_ends_the_session(app: Any, client: TestClient) -> None:
     session = TestClient(app)
-    session.post("/sign-in", data={"username": "demo-operations", "password": "demo-password"})
+    sign_in(session, "demo-operations")
+    assert session.get("/operations", follow_redirects=False).status_code == 200
+    stolen = dict(session.cookies)
     session.post("/sign-out")
     assert session.get("/operations", follow_redirects=False).status_code == 303
+    # The cookie from before signing out no longer opens anything: the session ended server-side.
+    replay = TestClient(app, cookies=stolen)
+    assert replay.get("/operations", follow_redirects=False).status_code == 303
 
 
 def test_the_operations_list_shows_counts_by_stage_and_overdue_cases(
@@ -200,6 +208,10 @@ def test_every_asset_is_served_by_the_app_itself(
         (
             {"secret_key": "a-long-random-production-secret", "create_demo_users": True},
             "CAREBUDGET_CREATE_DEMO_USERS",
+        ),
+        (
+            {"secret_key": "a-long-random-production-secret", "create_demo_users": False},
+            "CAREBUDGET_PAYLOAD_KEYS is the development key",
         ),
     ],
 )

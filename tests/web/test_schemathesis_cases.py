@@ -42,7 +42,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
 def test_no_generated_case_request_causes_a_server_error(served: tuple[str, Any]) -> None:
     base, app = served
     tokens = {
-        r: issue_token(app.state.settings.secret_key, CurrentUser(demo_username(r), r))
+        r: issue_token(app.state.settings.secret_key, CurrentUser(demo_username(r), r),
+                       app.state.store.create_session(demo_username(r), r, "api", 3600))
         for r in ROLES_TRIED
     }
     schema = schemathesis.openapi.from_url(f"{base}/api/openapi.json").include(

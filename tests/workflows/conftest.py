@@ -15,10 +15,10 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from carebudget.service.codec import data_converter
 from carebudget.settings import REPO_ROOT
 from carebudget.store import Store
 from workflows.case import COUNCIL, DUE_AT, OVERDUE, STAGE
@@ -37,7 +37,7 @@ def test_server_binary() -> str:
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_existing_path=temporal_binary(),
         ui=False,
@@ -48,7 +48,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         test_server_existing_path=test_server_binary(),
     ) as environment:
         await environment.client.operator_service.add_search_attributes(

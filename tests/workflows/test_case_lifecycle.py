@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from carebudget.decisions import decide
+from carebudget.policy.decide import decide
 from carebudget.service import cases, examples
 from carebudget.store import Store
 

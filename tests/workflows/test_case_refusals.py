@@ -6,6 +6,7 @@ A refused step changes nothing in the case and is written to the store for compl
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -38,10 +39,25 @@ async def case_at(client: Client, queue: str, stage: str) -> tuple[str, examples
 
 
 def _bad_items(script: examples.CaseScript) -> dict[str, Any]:
-    plan = {**script.plan["plan"], "items": [{**script.plan["plan"]["items"][0],
-                                              "need": "caring_for_child"}]}
-    plan["weekly_total"] = plan["items"][0]["weekly_cost"]
-    return {"plan": plan}
+    item = {**script.plan["plan"]["items"][0], "outcomes": ["caring_for_child"]}
+    total = Decimal(item["units"]) * Decimal(item["unit_cost"])
+    return {"plan": {"weekly_total": f"{total:.2f}", "items": [item]}}
+
+
+def _free_text_plan(script: examples.CaseScript) -> dict[str, Any]:
+    need = script.plan["plan"]["items"][0]["outcomes"][0]
+    return {"plan": {"weekly_total": "100.00",
+                     "items": [{"need": need, "provision": "Care", "weekly_cost": "100.00"}]}}
+
+
+def _free_text_counter(script: examples.CaseScript) -> dict[str, Any]:
+    need = script.plan["plan"]["items"][0]["outcomes"][0]
+    return {"proposal": {"weekly_amount": "3.00", "justifications": [
+        {"need": need, "provision": "x", "weekly_cost": "1.00", "reason": "x"}]}}
+
+
+def _unsupported_need(script: examples.CaseScript) -> dict[str, Any]:
+    return {**script.verification, "support": script.verification["support"][1:]}
 
 
 def _higher(script: examples.CaseScript) -> dict[str, Any]:
@@ -56,6 +72,8 @@ REFUSALS: list[tuple[str, str, str, tuple[str, str], Any, str]] = [
      lambda s: s.verification, "role person may not verify_assessment"),
     ("someone else self-assesses", "assessment", "self_assess", ("person-9", "person"),
      lambda s: s.self_assessment, "is not the person this case is about"),
+    ("a need without assessed support", "assessment", "verify_assessment", SW, _unsupported_need,
+     "record the support each assessed need requires"),
     ("no finances", "assessment", "verify_assessment", SW,
      lambda s: {k: v for k, v in s.verification.items() if k != "finances"}, "finances"),
     ("bad wellbeing", "assessment", "self_assess", PERSON,
@@ -63,12 +81,16 @@ REFUSALS: list[tuple[str, str, str, tuple[str, str], Any, str]] = [
      "needs.wellbeing_impact"),
     ("plan for a need not assessed", "support_planning", "submit_plan", SW, _bad_items,
      "not an assessed need"),
+    ("free-text plan", "support_planning", "submit_plan", SW, _free_text_plan,
+     "give the outcomes the item meets"),
     ("plan total wrong", "support_planning", "submit_plan", SW,
      lambda s: {"plan": {**s.plan["plan"], "weekly_total": "1.00"}}, "plan.weekly_total"),
     ("approver drafted the plan", "sign_off", "approve", ("sw-amy", "approver"), {},
      "drafted this plan"),
     ("counter-proposal not lower", "sign_off", "counter_propose", APPROVER, _higher,
      "is not lower than"),
+    ("free-text counter-proposal", "sign_off", "counter_propose", APPROVER, _free_text_counter,
+     "each justification gives the outcome, the provision, the units"),
     ("changes without reasons", "sign_off", "request_changes", APPROVER, {"reasons": "  "},
      "reasons"),
     ("approver accepts for the person", "counter_proposal", "accept_counter_proposal", APPROVER,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from carebudget.service import cases, examples
+from carebudget.service.codec import data_converter
 from carebudget.store import Store
 from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
@@ -33,8 +33,9 @@ STAGES = (
 
 
 # Histories written by each earlier version of the workflow code, kept so cases still running on
-# it keep replaying: v1 ran decisions and records as ordinary activities (before LOCAL_ACTIVITIES).
-VERSIONS = ("v1", ".")
+# it keep replaying: v1 ran decisions and records as ordinary activities (before LOCAL_ACTIVITIES);
+# v2 sent free-text plans and counter-proposals (before the rate card, issue 9).
+VERSIONS = ("v1", "v2", ".")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -50,7 +51,7 @@ async def test_a_saved_history_replays_with_the_current_workflow_code(
     text = (HISTORIES / version / f"{name}.json").read_text()
     history = WorkflowHistory.from_json(f"replay-{name}", text)
     replayer = Replayer(
-        workflows=[CaseWorkflow, RecordRefusalWorkflow], data_converter=pydantic_data_converter
+        workflows=[CaseWorkflow, RecordRefusalWorkflow], data_converter=data_converter()
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -22,7 +22,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from carebudget.decisions import decide
+from carebudget.policy.decide import decide
 from carebudget.service import cases, examples
 from carebudget.settings import REPO_ROOT
 from carebudget.store import Store

@@ -161,6 +161,7 @@ async def _case_page(
     case["case_id"] = case["case_id"] or case_id
     actions = steps_for(case.get("stage"), user.role)
     extra["values"] = {**prefill(state), **extra.get("values", {})}
+    card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     return render(
         request,
         "case.html",
@@ -174,9 +175,21 @@ async def _case_page(
         ways=WAY_LABELS,
         stage_label=stage_label,
         temporal_url=temporal_link(request.app.state.settings, case_id),
-        plan_rows=range(case_forms.PLAN_ROWS),
+        plan_rows=range(max(case_forms.PLAN_ROWS, len((case.get("plan") or {}).get("items") or []) + 2,
+                            _int(extra.get("values", {}).get("rows")))),
+        card=card,
+        provisions=case_forms.provision_choices(card),
+        justification_lines=range(case_forms.JUSTIFICATION_LINES),
+        plan_warnings=case_forms.plan_warnings(case.get("plan"), case["support"], card, case.get("indicative_budget")),
         **extra,
     )
+
+
+def _int(text: Any) -> int:
+    try:
+        return min(int(str(text)), 200)
+    except ValueError:
+        return 0
 
 
 def prefill(state: dict[str, Any]) -> dict[str, str]:
@@ -228,25 +241,25 @@ def counter_check(
     request: Request, state: dict[str, Any], form: Any
 ) -> tuple[dict[str, Any] | None, dict[str, str]]:
     case = view(state)
-    proposal, errors = case_forms.proposal_from_form(form, case["predicted_outcomes"])
+    needs = case["support"]
+    proposal, errors = case_forms.proposal_from_form(form, [n["outcome"] for n in needs])
     plan = case.get("plan") or {}
     if proposal is None:
         return None, errors
     if not plan.get("items"):
         return None, {"form": "There is no plan to compare the lower amount with"}
-    plan_input = {
-        "weekly_total": plan.get("weekly_total"),
-        "items": [{k: i[k] for k in ("need", "provision", "weekly_cost")} for i in plan["items"]],
-    }
+    if not needs:
+        return None, {"form": "The assessment records no support per need, so a lower amount cannot be checked"}
+    plan_input = {"weekly_total": plan.get("weekly_total"), "items": plan["items"]}
     from carebudget.decisions import DecisionError
 
     try:
         check = case_forms.check_counter_proposal(
-            request.app.state.settings.rules_dir,
+            _rules(request),
             case["council"] or "demo",
             date.today(),
+            needs,
             plan_input,
-            case["predicted_outcomes"],
             proposal,
         )
     except DecisionError as exc:
@@ -268,6 +281,9 @@ async def take_step(
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     state = await case_access.describe(request, case_id, user)
+    if step == "submit_plan" and "add_row" in form:  # any number of plan items
+        values["rows"] = str(_int(values.get("rows")) + 1)
+        return await _case_page(request, case_id, user, values=values, open_step=step)
     if step == "counter_propose":
         check, errors = counter_check(request, state, form)
         if check is not None and not check["valid"]:
@@ -313,3 +329,10 @@ async def take_step(
         )
     flash(request, spec.done_message)
     return redirect(f"/cases/{quote(case_id)}")
+
+
+def _rules(request: Request) -> Any:
+    """The rules in force for this service: shipped files with the published policy versions."""
+    from carebudget.policy.versions import registry_for
+
+    return registry_for(request.app.state.settings.rules_dir, request.app.state.store)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carebudget.policy import changes as policy_changes
@@ -136,8 +137,10 @@ async def upload(
             )
         return _home(request, user, status_code=400, values=values, errors=errors)
     try:
-        proposal = policy_changes.propose(
-            request.app.state.settings, request.app.state.store, change, user.username, user.role
+        # Off the event loop: checking a change takes seconds (a child process, the what-if).
+        proposal = await run_in_threadpool(
+            policy_changes.propose,
+            request.app.state.settings, request.app.state.store, change, user.username, user.role,
         )
     except policy_changes.PolicyChangeError as exc:
         return _home(

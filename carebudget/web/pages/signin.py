@@ -8,9 +8,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from carebudget.web.auth import CurrentUser, NotSignedIn, authenticate, page_user, record_sign_in
+from carebudget.web.auth import (
+    CurrentUser,
+    NotSignedIn,
+    authenticate,
+    end_session,
+    page_user,
+    record_sign_in,
+    start_session,
+)
 from carebudget.web.forms import parse
 from carebudget.web.pages.common import home_for, redirect, render
+from carebudget.web.security import client_address, too_many_attempts
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,10 +58,19 @@ def sign_in(
 ) -> Response:
     form, errors = parse(SignInForm, {"username": username.strip(), "password": password})
     user = None
+    throttle, address = request.app.state.throttle, client_address(request)
+    wait = throttle.attempt(username.strip(), address) if form is not None else 0
+    if wait:
+        exc = too_many_attempts(wait)
+        return render(request, "sign_in.html", None, status_code=429, title="Sign in",
+                      errors={"password": str(exc.detail)}, next=_safe_next(next),
+                      values={"username": username})
     if form is not None:
         user = authenticate(request.app.state.store, form.username, form.password)
         if user is None:
             errors = {"password": "The username or password is not right"}
+        else:
+            throttle.succeeded(form.username, address)
     if user is None:
         errors = {
             k: ("Enter your username" if k == "username" else "Enter your password")
@@ -70,13 +88,12 @@ def sign_in(
             next=_safe_next(next),
             values={"username": username},
         )
-    request.session.clear()
-    request.session.update({"username": user.username, "role": user.role})
+    start_session(request, user)
     record_sign_in(request.app.state.store, user, "web")
     return RedirectResponse(_safe_next(next) or home_for(user.role), status_code=303)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, user: Annotated[CurrentUser, Depends(page_user)]) -> Response:
-    request.session.clear()
+    end_session(request)
     return redirect("/sign-in")

@@ -4,6 +4,8 @@ Each test is a sentence as its name, a decision kind and date, the input, and th
 of the decision record as dotted paths (`eligibility.eligible: true`), or `expected_error` naming
 the field or parameter the decision must refuse on. `explanation_includes` lists words each of
 which some line of the written explanation must contain (a clause, a figure's name, a reason).
+On a list, a number picks one item and a field name gives that field of every item
+(`counter_proposal.failures.code: [..]`).
 """
 
 from __future__ import annotations
@@ -84,10 +86,16 @@ def discover(library: Library, council: str | None = None) -> list[RuleTest]:
 
 
 def lookup(record: dict[str, Any], dotted: str) -> Any:
+    """A dotted path into the record; on a list, a number picks one item and a name picks that
+    field of every item (`counter_proposal.failures.code` is the list of failure codes)."""
     value: Any = record
     for part in dotted.split("."):
         if isinstance(value, dict) and part in value:
             value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, list) and all(isinstance(v, dict) and part in v for v in value):
+            value = [v[part] for v in value]
         else:
             raise KeyError(dotted)
     return value

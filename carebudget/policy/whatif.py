@@ -137,3 +137,46 @@ def run_whatif(
         if progress:
             progress()
     return report
+
+
+@dataclass
+class BudgetSufficiency:
+    case_id: str
+    weekly_amount: Decimal
+    floor_before: Decimal | None
+    floor_after: Decimal | None
+    error: str | None = None
+
+    @property
+    def below_sufficiency(self) -> bool:
+        """At the new rates the budget no longer pays for the assessed support (CSSG 11.24-11.25)."""
+        return self.error is None and self.floor_after is not None and self.weekly_amount < self.floor_after
+
+
+def run_rate_card_whatif(
+    current: Library, candidate: Library, council: str, budgets: Iterable[dict[str, Any]], on: date,
+) -> list[BudgetSufficiency]:
+    """For each active budget ({id, weekly_amount, needs}), the lowest sufficient amount for its
+    assessed support at today's rates and at the candidate's; those now below it need review."""
+    from carebudget.decisions.contract import DecisionError, rate_card
+    from carebudget.decisions.inputs import (
+        AssessedNeed,
+        CostedProposal,
+        CounterProposalFacts,
+        PricedPlan,
+    )
+    from carebudget.decisions.sufficiency import UnknownProvision, assess_sufficiency
+
+    cards = {id(lib): rate_card(lib.bundle(council, on)) for lib in (current, candidate)}
+    results = []
+    for budget in budgets:
+        amount = Decimal(str(budget["weekly_amount"]))
+        try:
+            needs = [AssessedNeed.model_validate(n) for n in budget["needs"]]
+            facts = CounterProposalFacts(needs=needs, plan=PricedPlan(weekly_total=amount),
+                                         proposal=CostedProposal(weekly_amount=amount))
+            floors = [assess_sufficiency(facts, cards[id(lib)]).floor for lib in (current, candidate)]
+            results.append(BudgetSufficiency(str(budget["id"]), amount, floors[0], floors[1]))
+        except (ValueError, DecisionError, UnknownProvision) as exc:
+            results.append(BudgetSufficiency(str(budget["id"]), amount, None, None, str(exc)))
+    return results

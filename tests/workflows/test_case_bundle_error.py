@@ -1,0 +1,83 @@
+"""Issue 10 point 3: a rule bundle that fails at decision time is a permanent failure of the step.
+
+The case is not retried forever and not wedged: the step fails with the reason, the case stays
+where it was, marked "needs attention" with that reason, and the step can be taken again once
+the rules are corrected. The broken rules are real files (a RAS table without its upper amounts,
+which loads but cannot price a budget), read by the real registry and engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.decisions import Decisions
+from activities.policy import Policies, bank_underspend
+from activities.records import Records
+from carebudget.rulebook.registry import Registry
+from carebudget.service import cases, examples
+from carebudget.settings import REPO_ROOT
+from carebudget.store import Store
+from workflows.case import CaseWorkflow, RecordRefusalWorkflow
+
+SW = examples.SOCIAL_WORKER
+LIVENESS_GUARD_S = 120  # only so a regression fails instead of hanging the suite
+
+
+def broken_rules(root: Path) -> Path:
+    rules = root / "rules"
+    shutil.copytree(REPO_ROOT / "rules", rules)
+    path = rules / "councils/demo/parameters/ras.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for entry in data["ras.bands"]["values"].values():
+        for band in entry["value"]:
+            band.pop("weekly_high", None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return rules
+
+
+def worker_under(env: WorkflowEnvironment, queue: str, rules: Path, store: Store) -> Worker:
+    """A worker whose rules folder (CAREBUDGET_RULES_DIR in a deployment) is `rules`."""
+    registry, records = Registry(rules), Records(store)
+    return Worker(
+        env.client, task_queue=queue, workflows=[CaseWorkflow, RecordRefusalWorkflow],
+        activities=[Decisions(registry).decide, Policies(registry).council_policy,
+                    bank_underspend, records.record_step, records.record_refusal],
+        activity_executor=ThreadPoolExecutor(max_workers=4),
+    )
+
+
+async def test_a_decision_the_rules_cannot_make_leaves_the_case_needing_attention_not_retrying(
+    env: WorkflowEnvironment, store: Store, task_queue: str, tmp_path: Path
+) -> None:
+    client = env.client
+    script = examples.make_case(31)
+    async with worker_under(env, task_queue, broken_rules(tmp_path), store):
+        case_id = await cases.start_case(client, script.start, task_queue=task_queue)
+        await examples._wait_for_stage(client, case_id, "assessment")
+        with pytest.raises(cases.CaseRefused) as failed:
+            await asyncio.wait_for(
+                cases.act(client, case_id, "verify_assessment", *SW, script.verification),
+                LIVENESS_GUARD_S,
+            )
+        assert "could not make the indicative-budget decision" in failed.value.reason
+        assert "weekly_high" in failed.value.reason
+        state = await cases.describe(client, case_id)
+        assert state["stage"] == "assessment" and state["pending_step"] is None
+        assert "could not make the indicative-budget decision" in state["needs_attention"]
+
+    # A policy officer corrects the rules: the same step now goes through.
+    async with worker_under(env, task_queue, REPO_ROOT / "rules", store):
+        done = await asyncio.wait_for(
+            cases.act(client, case_id, "verify_assessment", *SW, script.verification),
+            LIVENESS_GUARD_S,
+        )
+        assert done["stage"] == "support_planning"
+        assert (await cases.describe(client, case_id))["needs_attention"] == ""
