@@ -87,7 +87,7 @@ def test_the_database_temporal_and_workers_are_on_an_internal_network_only() -> 
 def test_no_password_or_secret_is_written_in_the_file() -> None:
     for name, service in SERVICES.items():
         for key, value in service.get("environment", {}).items():
-            if re.search(r"PASSWORD|PWD|SECRET", key):
+            if re.search(r"PASSWORD|PWD|SECRET|_KEY", key):
                 assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", str(value)), f"{name}: {key}"
             if key.endswith("DATABASE_URL"):
                 credentials = str(value).split("://", 1)[1].split("@", 1)[0]

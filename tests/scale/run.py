@@ -9,8 +9,9 @@ import urllib.request
 from dataclasses import dataclass
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from carebudget.service.cases import get_client
+from carebudget.settings import Settings
 from tests.scale import netns
 from tests.scale.checks import Findings, check
 from tests.scale.drive import Api, Outcome, drive_cases
@@ -43,8 +44,8 @@ async def _temporal(cluster: Cluster) -> Client:
     deadline = time.monotonic() + 90
     while True:
         try:
-            client = await Client.connect(cluster.temporal_address,
-                                          data_converter=pydantic_data_converter)
+            # The service's own client: payloads are sealed with the same (development) keys.
+            client = await get_client(Settings(temporal_address=cluster.temporal_address))
             await client.count_workflows()
             return client
         except Exception:  # not up yet: any failure to connect means wait
