@@ -6,7 +6,9 @@ the right role, with separation of duties. The web only checks who may reach the
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -18,6 +20,7 @@ from carebudget.store.roles import can_read_personal
 from carebudget.web.auth import CurrentUser
 
 log = logging.getLogger(__name__)
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 # Roles that take steps on a case; which step each may take is the workflow's rule.
 ACTORS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer")
@@ -166,10 +169,20 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
                                       "message": "person_user: you can ask for an assessment for yourself only"})
         payload["person_user"] = user.username
     payload["opened_by"] = user.username
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise HTTPException(422, {"error": "invalid input", "field": "Idempotency-Key",
+                                      "message": "Idempotency-Key: 1 to 100 letters, digits or . _ : -"})
+        # A retried start with the same key is the same case: the id comes from who asked and
+        # the key, so no one can reach another's case by choosing a key.
+        digest = hashlib.sha256(f"{user.username}\n{key}".encode()).hexdigest()
+        payload["case_id"] = f"C-{digest[:16]}"
     try:
         return str(
             await service.start_case(
-                client, payload, task_queue=request.app.state.settings.task_queue
+                client, payload, task_queue=request.app.state.settings.task_queue,
+                idempotent=key is not None,
             )
         )
     except Exception as exc:

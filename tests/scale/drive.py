@@ -52,7 +52,8 @@ class Api:
             reply.raise_for_status()
             self.tokens[role] = reply.json()["access_token"]
 
-    async def call(self, method: str, path: str, role: str, body: Any = None) -> httpx.Response:
+    async def call(self, method: str, path: str, role: str, body: Any = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
         first = next(self._next)
         last: Exception | None = None
         for i in range(len(self.hosts)):
@@ -60,7 +61,7 @@ class Api:
             try:
                 return await self.http.request(
                     method, f"{host}{path}", json=body,
-                    headers={"Authorization": f"Bearer {self.tokens[role]}"})
+                    headers={"Authorization": f"Bearer {self.tokens[role]}", **(headers or {})})
             except httpx.TransportError as exc:
                 last = exc
         raise ConnectionError(f"no web host answered {method} {path}: {last}")
@@ -70,11 +71,12 @@ class Api:
 
 
 def script_for(n: int, seed: int) -> tuple[str, CaseScript]:
+    """The case's idempotency key (a retried start is the same case) and what to send."""
     script = make_case(n, path=PATHS[n % len(PATHS)], seed=seed)  # type: ignore[arg-type]
-    case_id = f"SCALE-{seed}-{n:04d}"
-    start = {**script.start, "case_id": case_id, "person_user": USERS["person"],
-             "opened_by": USERS["social_worker"]}
-    return case_id, CaseScript(**{**script.__dict__, "start": start})
+    key = f"SCALE-{seed}-{n:04d}"
+    start = {k: v for k, v in script.start.items() if k not in ("opened_by", "case_id")}
+    start["person_user"] = USERS["person"]
+    return key, CaseScript(**{**script.__dict__, "start": start})
 
 
 class CaseDriver:
@@ -93,9 +95,11 @@ class CaseDriver:
         return self.outcome
 
     async def _start(self) -> None:
-        reply = await self._retrying("POST", "/api/cases", "social_worker", self.script.start)
-        if reply.status_code not in (201, 409, 500):  # 409/500: a retried start found it running
-            reply.raise_for_status()
+        # The case id comes back from the start; a retry with the same key is the same case.
+        reply = await self._retrying("POST", "/api/cases", "social_worker", self.script.start,
+                                     {"Idempotency-Key": self.outcome.case_id})
+        reply.raise_for_status()
+        self.outcome.case_id = reply.json()["case_id"]
         self.state = await self._settled(lambda s: s.get("stage") == "assessment")
 
     async def _path(self) -> None:
@@ -163,11 +167,12 @@ class CaseDriver:
                 raise TimeoutError(f"case {self.outcome.case_id} did not settle: {last}")
             await asyncio.sleep(0.2)
 
-    async def _retrying(self, method: str, path: str, role: str, body: Any) -> httpx.Response:
+    async def _retrying(self, method: str, path: str, role: str, body: Any,
+                        headers: dict[str, str] | None = None) -> httpx.Response:
         deadline = time.monotonic() + STEP_TIMEOUT
         while True:
             try:
-                reply = await self.api.call(method, path, role, body)
+                reply = await self.api.call(method, path, role, body, headers)
                 if reply.status_code != 503:
                     return reply
             except ConnectionError:

@@ -511,3 +511,19 @@ async def test_operations_see_where_a_case_is_but_no_personal_details_and_staff_
         views = [e for e in store.ledger_events("person.viewed") if e.case_id == open_case]
         assert len(views) == views_before + 1
         assert (views[-1].actor, views[-1].role) == ("demo-social-worker", "social_worker")
+
+
+async def test_a_retried_start_with_the_same_idempotency_key_is_the_same_case(live: dict[str, Any]) -> None:
+    async with api(live["app"]) as client:
+        sw, other = await token(client, "demo-social-worker"), await token(client, "demo-person")
+        key = {"Idempotency-Key": "intake-2026-12-01-0001"}
+        first = await client.post("/api/cases", json=START, headers={**sw, **key})
+        again = await client.post("/api/cases", json=START, headers={**sw, **key})
+        assert first.status_code == again.status_code == 201
+        assert first.json()["case_id"] == again.json()["case_id"]
+        # Someone else using the same key gets a case of their own, never this one.
+        theirs = await client.post("/api/cases", json={**START, "person_user": "demo-person"},
+                                   headers={**other, **key})
+        assert theirs.status_code == 201 and theirs.json()["case_id"] != first.json()["case_id"]
+        bad = await client.post("/api/cases", json=START, headers={**sw, "Idempotency-Key": "no spaces allowed"})
+        assert (bad.status_code, bad.json()["field"]) == (422, "Idempotency-Key")
