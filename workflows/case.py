@@ -83,6 +83,7 @@ class CaseWorkflow:
                 person=start.person,
                 person_user=start.person_user,
                 opened_by=start.opened_by,
+                assigned_to=start.assigned_to,
                 opened_at=workflow.now(),
             )
         else:
@@ -644,6 +645,8 @@ class CaseWorkflow:
                 name=state.person.name, date_of_birth=state.person.date_of_birth.isoformat(),
             )
             personal = {"name": state.person.name}
+            if state.assigned_to:  # activity input only: older histories replay unchanged
+                index["assigned_to"] = state.assigned_to
         record = CaseRecord(
             event_key=key or f"{state.case_id}:{len(state.timeline)}:{action}",
             case_id=state.case_id, actor=actor, action=action, payload=payload,

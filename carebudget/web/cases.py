@@ -165,6 +165,11 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
             raise HTTPException(422, {"error": "invalid input", "field": "person_user",
                                       "message": "person_user: you can ask for an assessment for yourself only"})
         payload["person_user"] = user.username
+        if payload.get("assigned_to"):
+            raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
+                                      "message": "The council allocates your social worker; leave this out"})
+    else:  # a social worker who opens a case holds it unless they name a colleague
+        payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username))
     payload["opened_by"] = user.username
     try:
         return str(
@@ -177,6 +182,16 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _worker(request: Request, worker: str) -> str:
+    from carebudget.web.caseload import AllocationRefused, check_worker
+
+    try:
+        return check_worker(request.app.state.store, worker)
+    except AllocationRefused as exc:
+        raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
+                                  "message": str(exc)}) from None
 
 
 async def act(
