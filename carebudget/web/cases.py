@@ -202,9 +202,13 @@ async def act(
     if user.role == "person":
         await describe(request, case_id, user)  # refuses someone else's case, and writes it down
     try:
-        return dict(await service.act(client, case_id, step, user.username, user.role, payload))
+        state = dict(await service.act(client, case_id, step, user.username, user.role, payload))
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:
             raise
         raise mapped from None
+    from carebudget.web.caseload import claim_if_unallocated
+
+    claim_if_unallocated(request.app.state.store, case_id, user)
+    return state

@@ -18,6 +18,7 @@ from carebudget.web.cases import case_filters
 from carebudget.web.forms import blank_to_none, errors_by_field
 from carebudget.web.pages.common import redirect, render
 from carebudget.web.stages import STAGES, stage_label
+from carebudget.web.timeline_words import trail_lines
 
 router = APIRouter(include_in_schema=False)
 OPERATIONS = ("operations",)
@@ -153,7 +154,7 @@ def operations_case(
         workers=social_workers(store),
         title=f"Case {case_id}",
         row=row,
-        trail=trail,
+        lines=trail_lines(trail),
         stage_label=stage_label,
         temporal_url=temporal_link(request.app.state.settings, case_id),
         today=date.today(),
