@@ -17,13 +17,15 @@ DECISIONS = {
 APPEAL = {"uphold": "appeal upheld", "part_uphold": "appeal partly upheld", "dismiss": "appeal dismissed"}
 
 
-def entry_words(e: Any) -> tuple[str, str] | None:
+def entry_words(e: Any, opened_by_step: bool = True) -> tuple[str, str] | None:
     """(what happened, detail) for one ledger row; None for a row that repeats the next one."""
     action, payload = e.action, e.payload or {}
     changes = payload.get("case")
     if isinstance(changes, dict):
-        if "assigned_to" in changes:
+        if "assigned_to" in changes and action == "case.updated":
             return "allocated", f"to {changes['assigned_to'] or 'no one'}"
+        if action == "case.opened" and not opened_by_step:  # a case put on the list directly
+            return "case opened", ""
         # The case-list row written with each step: the step's own row follows it.
         return None
     if action == "decision.recorded":
@@ -43,8 +45,9 @@ def entry_words(e: Any) -> tuple[str, str] | None:
 
 def trail_lines(trail: list[Any]) -> list[dict[str, Any]]:
     lines = []
+    by_step = any(e.action == "case.opened" and "case" not in (e.payload or {}) for e in trail)
     for e in trail:
-        words = entry_words(e)
+        words = entry_words(e, by_step)
         if words is not None:
             lines.append({"at": e.at, "actor": e.actor, "role": _role(e), "what": words[0], "detail": words[1]})
     return lines
