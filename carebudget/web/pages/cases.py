@@ -58,6 +58,8 @@ def my_work(
     else:
         filters.update(search)
     rows, total = store.list_cases(filters, {"number": 1, "size": 100}, role=user.role)
+    if errors:  # a search that cannot run shows nothing, not everything
+        rows, total = [], 0
     if "name" in filters:
         finding.record_name_search(store, user, q.strip(), total)
     if q.strip() and not total and not errors:
