@@ -152,7 +152,6 @@ def _record_view(request: Request, case_id: str, user: CurrentUser) -> None:
 
 async def start_case(request: Request, payload: dict[str, Any], user: CurrentUser) -> str:
     service = _service()
-    client = await request.app.state.temporal.client()
     payload = dict(payload)
     if "case_id" in payload:
         raise HTTPException(422, {"error": "invalid input", "field": "case_id",
@@ -169,8 +168,10 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
             raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
                                       "message": "The council allocates your social worker; leave this out"})
     else:  # a social worker who opens a case holds it unless they name a colleague
+        _check_person_user(request, payload.get("person_user"))
         payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username))
     payload["opened_by"] = user.username
+    client = await request.app.state.temporal.client()
     try:
         return str(
             await service.start_case(
@@ -182,6 +183,17 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _check_person_user(request: Request, username: Any) -> None:
+    """The person's sign-in, when given, must be an active person's: else they never see the case."""
+    if not username:
+        return
+    found = request.app.state.store.get_user(str(username))
+    if found is None or found.role != "person" or not found.active:
+        raise HTTPException(422, {"error": "invalid input", "field": "person_user",
+                                  "message": f"No person signs in as {username!r}: check the username, "
+                                             "or leave it empty and give them the reference"})
 
 
 def _worker(request: Request, worker: str) -> str:

@@ -145,3 +145,16 @@ def test_due_before_tags_only_cases_really_overdue(
     row = page[page.index(f">{later}<"):]
     row = row[: row.index("</tr>")]
     assert "Overdue" not in row
+
+
+def test_starting_a_case_refuses_an_unknown_person_and_a_birth_year_no_one_living_has(
+    browsers: dict[str, TestClient],
+) -> None:
+    form = {"council": "demo", "name": "Ada Lovelace", "date_of_birth": "1800-01-01", "setting": "home",
+            "person_user": "", "assigned_to": "demo-social-worker"}
+    page = post(browsers["social_worker"], "/cases/new", form).text
+    assert 'id="f-date-of-birth-error"' in page and "more than 120 years ago" in page
+    page = post(browsers["social_worker"], "/cases/new",
+                {**form, "date_of_birth": "1950-03-01", "person_user": "no-such-person"}).text
+    assert 'id="f-person-user-error"' in page and "No person signs in as" in page
+    assert page.count("No person signs in as") == 2  # beside the field, and linked from the summary
