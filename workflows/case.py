@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
+    from workflows.index import case_index
     from workflows.models import (
         SYSTEM,
         Acceptance,
@@ -622,28 +623,8 @@ class CaseWorkflow:
     ) -> None:
         """Write the step to the store, with the decisions it made and the case-list row."""
         state = self.state
-        budget = state.personal_budget
-        amounts: dict[str, str] = {}
-        indicative = state.decisions.get("indicative-budget", {}).get("indicative_budget")
-        if indicative:
-            amounts["indicative_low"] = str(indicative.get("weekly_low"))
-            amounts["indicative_high"] = str(indicative.get("weekly_high"))
-        if budget is not None:
-            amounts["personal_budget"] = f"{budget.weekly_cost:.2f}"
-            amounts["weekly_charge"] = f"{budget.person_charge:.2f}"
-            amounts["council_share"] = f"{budget.council_share:.2f}"
-        index: dict[str, Any] = {
-            "stage": state.stage.value,
-            "due": state.due_at.date().isoformat() if state.due_at else None,
-            "amounts": amounts,
-        }
-        personal = None
-        if opening:
-            index.update(
-                council=state.council, opened=state.opened_at.date().isoformat(),
-                name=state.person.name, date_of_birth=state.person.date_of_birth.isoformat(),
-            )
-            personal = {"name": state.person.name}
+        index = case_index(state, opening)
+        personal = {"name": state.person.name} if opening else None
         record = CaseRecord(
             event_key=key or f"{state.case_id}:{len(state.timeline)}:{action}",
             case_id=state.case_id, actor=actor, action=action, payload=payload,

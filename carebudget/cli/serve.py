@@ -68,15 +68,28 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         with ThreadPoolExecutor(max_workers=16) as executor:
             async with build_worker(client, settings.task_queue, executor):
                 _print_addresses(settings, process is not None, web is not None)
+                tasks.append(asyncio.create_task(_startup_check(client)))
                 await stop.wait()
                 console.print("Stopping: web, worker, then Temporal...")
                 if http is not None:
                     http.should_exit = True
+                tasks[-1].cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         if process is not None:
             server.stop_process(process)
     console.print("Stopped.")
+
+
+async def _startup_check(client: Any) -> None:
+    """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from carebudget.service.reconcile import startup_check
+    from carebudget.store import get_store
+
+    repairs = await startup_check(client, get_store())
+    changed = [r.case_id for r in repairs if r.changed]
+    if changed:
+        console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
 
 
 def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:
