@@ -66,6 +66,7 @@ DECISION_TIMEOUT = timedelta(seconds=10)
 RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
+STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -247,6 +248,8 @@ class CaseWorkflow:
         assert self.state.plan is not None
         self.state.sign_off = SignOff(outcome="approved", by=actor, reasons=approval.note)
         self._event("plan.approved", actor, approval.note or "Plan approved")
+        await self._record_decision_step("plan.approved", actor, {
+            "note": approval.note, "weekly_amount": f"{self.state.plan.weekly_total:.2f}"})
         await self.activate_budget(self.state.plan.weekly_total, actor)
 
     @workflow.update
@@ -309,6 +312,9 @@ class CaseWorkflow:
         assert self.state.counter_proposal is not None
         self.state.counter_proposal.outcome = "accepted"
         self._event("counter_proposal.accepted", actor, acceptance.note or "Accepted")
+        await self._record_decision_step("counter_proposal.accepted", actor, {
+            "note": acceptance.note,
+            "weekly_amount": f"{self.state.counter_proposal.proposal.weekly_amount:.2f}"})
         await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, actor)
 
     @workflow.update
@@ -340,6 +346,8 @@ class CaseWorkflow:
         self.state.appeal.decision_reasons = decision.reasons
         self.state.appeal.weekly_amount = amount
         self._event(f"appeal.{decision.outcome}", actor, decision.reasons)
+        await self._record_decision_step(f"appeal.{decision.outcome}", actor, {
+            "outcome": decision.outcome, "reasons": decision.reasons, "weekly_amount": f"{amount:.2f}"})
         await self.activate_budget(amount, actor)
 
     # --- the personal budget (s26) -----------------------------------------------------------
@@ -429,7 +437,10 @@ class CaseWorkflow:
             self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
         else:
             self._enter(Stage.active_budget, self._next_review_opens(), "next review")
-        await self._record("review.completed", actor, outcome.model_dump(mode="json"))
+        payload = outcome.model_dump(mode="json")
+        if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
+            payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
+        await self._record("review.completed", actor, payload)
 
     # --- refusals and queries ----------------------------------------------------------------
 
@@ -616,6 +627,12 @@ class CaseWorkflow:
             DUE_AT.value_set(due) if due else DUE_AT.value_unset(),
         ]
         workflow.upsert_search_attributes(updates)
+
+    async def _record_decision_step(self, action: str, actor: Actor, payload: dict[str, Any]) -> None:
+        """A sign-off decision's own ledger event (who, why, how much); cases started before
+        issue 11 recorded only the budget it led to."""
+        if workflow.patched(STEP_EVENTS):
+            await self._record(action, actor, payload)
 
     async def _record(
         self, action: str, actor: Actor, payload: dict[str, Any],
