@@ -91,7 +91,8 @@ def _apply(conn: Connection, case_id: str, listed: dict[str, Any], personal: dic
             conn.execute(ptable.insert().values(case_id=case_id, **pvalues))
 
 
-def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str, role: str) -> CaseRow:
+def prepare(engine: Engine, case_id: str, update: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Check an upsert before any lock: (the case's chain, list fields, personal fields)."""
     ledger.check_text(case_id, "case_id", 100)
     parsed: CaseUpdate = parse_model(CaseUpdate, update, "update")
     listed, personal = _changes(parsed)
@@ -105,26 +106,36 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
     council = council or listed.get("council")
     if council is None:
         raise InvalidInput(f"opening case {case_id!r} needs council", "council")
-    chain = ledger.chain_for_council(council)
+    return ledger.chain_for_council(council), listed, personal
+
+
+def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str, role: str) -> CaseRow:
+    chain, listed, personal = prepare(engine, case_id, update)
     # Only this council's chain is locked: other councils' cases are written meanwhile.
     with write(engine, ledger.chain_lock(chain)) as conn:
-        exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
-        if exists is not None and exists != council:
-            raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
-        prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
-        if not exists and prior is None:
-            missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
-            if missing:
-                raise InvalidInput(f"opening case {case_id!r} needs {', '.join(missing)}", missing[0])
-        action = "case.updated" if exists or prior is not None else "case.opened"
-        if prior is not None:  # a retry: ledger.append returns the earlier row or refuses
-            ledger.append(conn, event_key, case_id, actor, role, _first_action(conn, event_key),
-                          {"case": listed}, personal or None, chain=chain, case_must_exist=False)
-        else:
-            entry = ledger.append(conn, event_key, case_id, actor, role, action,
-                                  {"case": listed}, personal or None, chain=chain, case_must_exist=False)
-            _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
+        upsert_in(conn, chain, event_key, case_id, listed, personal, actor, role)
         return _get(conn, case_id, role)
+
+
+def upsert_in(conn: Connection, chain: str, event_key: str, case_id: str, listed: dict[str, Any],
+              personal: dict[str, Any], actor: str, role: str) -> None:
+    """The upsert inside the caller's write transaction (holding the chain's lock)."""
+    exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if exists is not None and ledger.chain_for_council(exists) != chain:
+        raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
+    prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
+    if not exists and prior is None:
+        missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
+        if missing:
+            raise InvalidInput(f"opening case {case_id!r} needs {', '.join(missing)}", missing[0])
+    action = "case.updated" if exists or prior is not None else "case.opened"
+    if prior is not None:  # a retry: ledger.append returns the earlier row or refuses
+        ledger.append(conn, event_key, case_id, actor, role, _first_action(conn, event_key),
+                      {"case": listed}, personal or None, chain=chain, case_must_exist=False)
+    else:
+        entry = ledger.append(conn, event_key, case_id, actor, role, action,
+                              {"case": listed}, personal or None, chain=chain, case_must_exist=False)
+        _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
 
 
 def _first_action(conn: Connection, event_key: str) -> str:
