@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.decisions import Decisions
 from activities.policy import Policies, bank_underspend
 from activities.records import Records
+from activities.savings import SavingsPolicies
 from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 
 if TYPE_CHECKING:
@@ -36,12 +37,14 @@ def build_worker(
 
     records = Records(store)
     registry = registry_for(get_settings().rules_dir, records.store)
+    savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, RecordRefusalWorkflow],
         activities=[Decisions(registry).decide, Policies(registry).council_policy, bank_underspend,
-                    records.record_step, records.record_refusal],
+                    records.record_step, records.record_refusal,
+                    savings.savings_use, savings.review_depth, savings.reablement_cost],
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
     )
