@@ -23,9 +23,9 @@ NAV: dict[str, list[tuple[str, str]]] = {
     "social_worker": [("Cases", "/cases"), ("Start a case", "/cases/new")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
-    "operations": [("Operations", "/operations")],
-    "compliance": [("Compliance", "/compliance")],
-    "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try")],
+    "operations": [("Operations", "/operations"), ("Reports", "/reports")],
+    "compliance": [("Compliance", "/compliance"), ("Reports", "/reports")],
+    "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try"), ("Reports", "/reports")],
     "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
     "admin": [("Users", "/admin/users")],
 }
