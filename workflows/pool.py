@@ -182,8 +182,10 @@ class PoolWorkflow:
         return await self._step("propose_draw", request, self._propose_draw)
 
     async def _propose_draw(self, actor: Actor, proposal: DrawProposal) -> None:
+        proposer = self.state.member_of(actor.id)
+        assert proposer is not None
         draw = Draw(number=len(self.state.draws) + 1, amount=proposal.amount, reason=proposal.reason,
-                    for_case=proposal.for_case, proposed_by=actor)
+                    for_case=proposal.for_case, proposed_by=actor, votes={proposer.case_id: True})
         self.state.draws.append(draw)
         self._event("pool.draw_proposed", actor, f"Draw {draw.number}: {draw.amount:.2f} for {draw.for_case}")
         await self._record("pool.draw_proposed", proposal.for_case,

@@ -6,6 +6,7 @@ why_refused) or the council's policy refuses it with a reason, raised here as `C
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ from workflows.models import Actor, Role, StepInput
 from workflows.pool import PoolWorkflow
 from workflows.pool_models import POOL_STEPS, PoolInput, PoolStart, PoolState
 from workflows.refusals import readable
+
+log = logging.getLogger(__name__)
 
 
 def new_pool_id() -> str:
@@ -80,7 +83,8 @@ async def describe(client: Client, pool_id: str) -> dict[str, Any]:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"No pool {pool_id} found", pool_id) from None
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE,
+                          RPCStatusCode.FAILED_PRECONDITION):  # no worker serving it just now
             raise CaseBusy(f"Pool {pool_id} could not be read just now; try again shortly", pool_id) from None
         raise
     return state.model_dump(mode="json")
@@ -90,7 +94,13 @@ async def list_pools(client: Client, council: str) -> list[dict[str, Any]]:
     """Every running pool of the council, with members, balances and outcomes."""
     query = f"WorkflowType = 'Pool' AND CouncilCode = '{council}' AND ExecutionStatus = 'Running'"
     found = [w.id async for w in client.list_workflows(query)]
-    return [await describe(client, pool_id) for pool_id in sorted(found)]
+    read = []
+    for pool_id in sorted(found):
+        try:
+            read.append(await describe(client, pool_id))
+        except CaseBusy as exc:  # no worker serves it just now: left out, and said so
+            log.warning("%s", exc.reason)
+    return read
 
 
 def summary(pool: dict[str, Any]) -> dict[str, Any]:
