@@ -94,6 +94,7 @@ class CaseWorkflow:
                 person=start.person,
                 person_user=start.person_user,
                 opened_by=start.opened_by,
+                assigned_to=start.assigned_to,
                 opened_at=workflow.now(),
             )
         else:
@@ -352,11 +353,16 @@ class CaseWorkflow:
         self.state.appeal.decision_reasons = decision.reasons
         self.state.appeal.weekly_amount = amount
         self._event(f"appeal.{decision.outcome}", actor, decision.reasons)
-        await self.activate_budget(amount, actor)
+        # The outcome rides on the budget's ledger row (no new activity: histories replay).
+        await self.activate_budget(
+            amount, actor, {"appeal_outcome": decision.outcome, "appeal_reasons": decision.reasons}
+        )
 
     # --- the personal budget (s26) -----------------------------------------------------------
 
-    async def activate_budget(self, weekly_cost: Decimal, actor: Actor) -> None:
+    async def activate_budget(
+        self, weekly_cost: Decimal, actor: Actor, because: dict[str, Any] | None = None
+    ) -> None:
         """s26(1): the cost, the person's charge on the financial assessment, the council's share."""
         facts = self._facts()
         facts["care"] = {"weekly_cost": f"{weekly_cost:.2f}"}
@@ -382,7 +388,8 @@ class CaseWorkflow:
         )
         self._enter(Stage.active_budget, self._next_review_opens(), "next review")
         await self._record(
-            "budget.active", actor, statement.model_dump(mode="json"), ["charge"]
+            "budget.active", actor, {**statement.model_dump(mode="json"), **(because or {})},
+            ["charge"],
         )
 
     def _next_review_opens(self) -> datetime:
@@ -738,6 +745,8 @@ class CaseWorkflow:
                 name=state.person.name, date_of_birth=state.person.date_of_birth.isoformat(),
             )
             personal = {"name": state.person.name}
+            if state.assigned_to:  # activity input only: older histories replay unchanged
+                index["assigned_to"] = state.assigned_to
         record = CaseRecord(
             event_key=key or f"{state.case_id}:{len(state.timeline)}:{action}",
             case_id=state.case_id, actor=actor, action=action, payload=payload,

@@ -155,6 +155,10 @@ class Store:
         """One page of the operations list and the total matching the filters."""
         return cases.list_page(self.engine, filters, page, role)
 
+    def person_cases(self, username: str, role: str | None = None) -> list[CaseRow]:
+        """The cases of the person who signs in as `username`, newest first."""
+        return cases.person_cases(self.engine, username, role)
+
     def reindex_cases(self, progress: Progress | None = None) -> int:
         """Rebuild the case list from the ledger's case.opened/case.updated rows; returns count."""
         return cases.reindex(self.engine, progress)

@@ -19,8 +19,8 @@ TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "person": [("My case", "/my-case")],
-    "social_worker": [("Cases", "/cases"), ("Start a case", "/cases/new")],
+    "person": [("Your cases", "/my-case")],
+    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
     "operations": [("Operations", "/operations"), ("Reports", "/reports")],
