@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test scale-test bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Several hosts as network namespaces (needs root and the PostgreSQL at 127.0.0.1:5432); not in `test`.
+scale-test: $(STAMP)
+	$(BIN)/python -m tests.scale
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

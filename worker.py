@@ -63,7 +63,17 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     stop = stop or _stop_on_signals()
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(client, settings.task_queue, executor):
+            check = asyncio.create_task(_startup_check(client))
             await stop.wait()
+            check.cancel()
+
+
+async def _startup_check(client: Client) -> None:
+    """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from carebudget.service.reconcile import startup_check
+    from carebudget.store import get_store
+
+    await startup_check(client, get_store())
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -49,7 +49,8 @@ class Records:
 
     @activity.defn
     def record_step(self, record: CaseRecord) -> None:
-        """The case-list row, the decision records, then the ledger event for one step."""
+        """The case-list row, the decision records and the ledger event of one step, in one
+        transaction: a retry after a crash finds them all or writes them all."""
         from carebudget.store import (
             BundleMismatch,
             DuplicateEvent,
@@ -59,22 +60,18 @@ class Records:
         )
 
         store = self.store
-        actor, role = record.actor.id, record.actor.role.value
         try:
-            if record.index is not None:
-                store.upsert_case(
-                    f"{record.event_key}:index", record.case_id, record.index, actor, role
-                )
-            for kind, decision in sorted(record.decisions.items()):
+            for decision in record.decisions.values():
                 _keep_bundle(store, decision)
-                store.record_decision(
-                    f"{record.event_key}:{kind}", record.case_id, kind, decision, actor, role
-                )
-            store.append_event(
-                record.event_key, record.case_id, actor, role, record.action, record.payload,
-                record.personal,
+            store.record_step(
+                record.event_key, record.case_id, record.actor.id, record.actor.role.value,
+                record.action, record.payload, record.personal, index=record.index,
+                decisions=record.decisions,
             )
-        except (DuplicateEvent, InvalidInput, UnknownCase, BundleMismatch, UnknownBundle) as exc:
+        except DuplicateEvent as exc:
+            activity.logger.error("%s", exc)  # an alarm: the ledger holds it too
+            raise _permanent(exc) from None
+        except (InvalidInput, UnknownCase, BundleMismatch, UnknownBundle) as exc:
             raise _permanent(exc) from None
 
     @activity.defn

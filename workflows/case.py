@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
+    from workflows.index import case_index
     from workflows.models import (
         SYSTEM,
         Acceptance,
@@ -65,6 +66,7 @@ DECISION_TIMEOUT = timedelta(seconds=10)
 RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
+STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -83,6 +85,7 @@ class CaseWorkflow:
                 person=start.person,
                 person_user=start.person_user,
                 opened_by=start.opened_by,
+                assigned_to=start.assigned_to,
                 opened_at=workflow.now(),
             )
         else:
@@ -246,6 +249,8 @@ class CaseWorkflow:
         assert self.state.plan is not None
         self.state.sign_off = SignOff(outcome="approved", by=actor, reasons=approval.note)
         self._event("plan.approved", actor, approval.note or "Plan approved")
+        await self._record_decision_step("plan.approved", actor, {
+            "note": approval.note, "weekly_amount": f"{self.state.plan.weekly_total:.2f}"})
         await self.activate_budget(self.state.plan.weekly_total, actor)
 
     @workflow.update
@@ -308,6 +313,9 @@ class CaseWorkflow:
         assert self.state.counter_proposal is not None
         self.state.counter_proposal.outcome = "accepted"
         self._event("counter_proposal.accepted", actor, acceptance.note or "Accepted")
+        await self._record_decision_step("counter_proposal.accepted", actor, {
+            "note": acceptance.note,
+            "weekly_amount": f"{self.state.counter_proposal.proposal.weekly_amount:.2f}"})
         await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, actor)
 
     @workflow.update
@@ -339,11 +347,18 @@ class CaseWorkflow:
         self.state.appeal.decision_reasons = decision.reasons
         self.state.appeal.weekly_amount = amount
         self._event(f"appeal.{decision.outcome}", actor, decision.reasons)
-        await self.activate_budget(amount, actor)
+        await self._record_decision_step(f"appeal.{decision.outcome}", actor, {
+            "outcome": decision.outcome, "reasons": decision.reasons, "weekly_amount": f"{amount:.2f}"})
+        # The outcome also rides on the budget's ledger row (no new activity: histories replay).
+        await self.activate_budget(
+            amount, actor, {"appeal_outcome": decision.outcome, "appeal_reasons": decision.reasons}
+        )
 
     # --- the personal budget (s26) -----------------------------------------------------------
 
-    async def activate_budget(self, weekly_cost: Decimal, actor: Actor) -> None:
+    async def activate_budget(
+        self, weekly_cost: Decimal, actor: Actor, because: dict[str, Any] | None = None
+    ) -> None:
         """s26(1): the cost, the person's charge on the financial assessment, the council's share."""
         facts = self._facts()
         facts["care"] = {"weekly_cost": f"{weekly_cost:.2f}"}
@@ -369,7 +384,8 @@ class CaseWorkflow:
         )
         self._enter(Stage.active_budget, self._next_review_opens(), "next review")
         await self._record(
-            "budget.active", actor, statement.model_dump(mode="json"), ["charge"]
+            "budget.active", actor, {**statement.model_dump(mode="json"), **(because or {})},
+            ["charge"],
         )
 
     def _next_review_opens(self) -> datetime:
@@ -428,7 +444,10 @@ class CaseWorkflow:
             self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
         else:
             self._enter(Stage.active_budget, self._next_review_opens(), "next review")
-        await self._record("review.completed", actor, outcome.model_dump(mode="json"))
+        payload = outcome.model_dump(mode="json")
+        if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
+            payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
+        await self._record("review.completed", actor, payload)
 
     # --- refusals and queries ----------------------------------------------------------------
 
@@ -616,34 +635,20 @@ class CaseWorkflow:
         ]
         workflow.upsert_search_attributes(updates)
 
+    async def _record_decision_step(self, action: str, actor: Actor, payload: dict[str, Any]) -> None:
+        """A sign-off decision's own ledger event (who, why, how much); cases started before
+        issue 11 recorded only the budget it led to."""
+        if workflow.patched(STEP_EVENTS):
+            await self._record(action, actor, payload)
+
     async def _record(
         self, action: str, actor: Actor, payload: dict[str, Any],
         decision_kinds: list[str] | None = None, opening: bool = False, key: str = "",
     ) -> None:
         """Write the step to the store, with the decisions it made and the case-list row."""
         state = self.state
-        budget = state.personal_budget
-        amounts: dict[str, str] = {}
-        indicative = state.decisions.get("indicative-budget", {}).get("indicative_budget")
-        if indicative:
-            amounts["indicative_low"] = str(indicative.get("weekly_low"))
-            amounts["indicative_high"] = str(indicative.get("weekly_high"))
-        if budget is not None:
-            amounts["personal_budget"] = f"{budget.weekly_cost:.2f}"
-            amounts["weekly_charge"] = f"{budget.person_charge:.2f}"
-            amounts["council_share"] = f"{budget.council_share:.2f}"
-        index: dict[str, Any] = {
-            "stage": state.stage.value,
-            "due": state.due_at.date().isoformat() if state.due_at else None,
-            "amounts": amounts,
-        }
-        personal = None
-        if opening:
-            index.update(
-                council=state.council, opened=state.opened_at.date().isoformat(),
-                name=state.person.name, date_of_birth=state.person.date_of_birth.isoformat(),
-            )
-            personal = {"name": state.person.name}
+        index = case_index(state, opening)
+        personal = {"name": state.person.name} if opening else None
         record = CaseRecord(
             event_key=key or f"{state.case_id}:{len(state.timeline)}:{action}",
             case_id=state.case_id, actor=actor, action=action, payload=payload,

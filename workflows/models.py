@@ -110,6 +110,8 @@ class CaseStart(Model):
     person: PersonDetails
     person_user: str | None = Field(None, max_length=100)
     opened_by: str | None = Field(None, max_length=100)
+    # The social worker the case is allocated to at intake; reallocation is a store event.
+    assigned_to: str | None = Field(None, max_length=100)
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -407,6 +409,7 @@ class CaseState(Model):
     person: PersonDetails
     person_user: str | None = None
     opened_by: str | None = None
+    assigned_to: str | None = None  # at intake only; the case list holds the current worker
     opened_at: datetime
     stage: Stage = Stage.intake
     due_at: datetime | None = None

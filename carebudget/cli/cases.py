@@ -56,5 +56,33 @@ def list_cases(
     console.print(table)
 
 
+@cases_app.command("reconcile")
+def reconcile(
+    grace: Annotated[float, typer.Option("--grace", min=0, help="Leave store rows younger than this "
+                                         "many seconds (their step may still be completing)")] = 30,
+    case: Annotated[list[str] | None, typer.Option("--case", help="Only this case (repeatable)")] = None,
+) -> None:
+    """Make the store agree with Temporal after a crash; each repair is written to the ledger."""
+    from datetime import timedelta
+
+    from carebudget.cli.case import _run
+    from carebudget.service.reconcile import reconcile as run
+
+    store = store_or_exit()
+    repairs = _run(lambda client: run(client, store, timedelta(seconds=grace), case or None))
+    table = Table("case", "what was done", title="reconciled")
+    for r in repairs:
+        if r.changed or r.skipped:
+            done = [f"voided {', '.join(r.voided)}"] if r.voided else []
+            done += [f"{k}: {a!r} -> {b!r}" for k, (a, b) in r.fields.items()]
+            done += ["opened from the workflow"] if r.opened else []
+            table.add_row(r.case_id, "; ".join(done) or f"skipped: {r.skipped}")
+    if table.row_count:
+        console.print(table)
+    changed = sum(r.changed for r in repairs)
+    console.print(f"{len(repairs)} cases read, {changed} repaired, "
+                  f"{sum(bool(r.skipped) for r in repairs)} skipped")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(cases_app, name="cases")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import signal
-import subprocess
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,13 +28,17 @@ def _web_factory() -> Callable[..., Any] | None:
     return factory if callable(factory) else None
 
 
+SHUTDOWN_BUDGET = 6.0  # seconds for web and worker; Temporal gets 3 more: under 10 s in all
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    from carebudget.service import server
-    from worker import build_worker
+    from carebudget.service import server, supervise
 
     web = _web_factory()
     ports: dict[str, int] = {}
     if settings.temporal_address is None:
+        if (stale := supervise.stop_stale(settings)) is not None:
+            console.print(f"Stopped a Temporal server left running by an earlier run (pid {stale}).")
         ports.update(temporal_port=settings.temporal_port, temporal_ui_port=settings.temporal_ui_port)
     if web is not None:
         ports["http_port"] = settings.http_port
@@ -46,37 +49,67 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    process: subprocess.Popen[bytes] | None = None
-    if settings.temporal_address is None:
-        process = server.start_dev_server(settings)
+    supervisor = supervise.Supervisor(settings) if settings.temporal_address is None else None
     try:
         client = await server.wait_until_ready(
-            settings.effective_temporal_address, settings.temporal_namespace, process
+            settings.effective_temporal_address, settings.temporal_namespace,
+            supervisor.process if supervisor else None,
         )
-        tasks: list[asyncio.Task[Any]] = []
-        http: Any = None
-        if web is not None:
-            import uvicorn
-
-            app = web(settings, temporal_client=client)
-            http = uvicorn.Server(
-                uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
-                               log_level="warning")
-            )
-            http.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM
-            tasks.append(asyncio.create_task(http.serve()))
-        with ThreadPoolExecutor(max_workers=16) as executor:
-            async with build_worker(client, settings.task_queue, executor):
-                _print_addresses(settings, process is not None, web is not None)
-                await stop.wait()
-                console.print("Stopping: web, worker, then Temporal...")
-                if http is not None:
-                    http.should_exit = True
-                await asyncio.gather(*tasks, return_exceptions=True)
+        await _run(settings, client, web, stop, supervisor)
     finally:
-        if process is not None:
-            server.stop_process(process)
+        if supervisor is not None:
+            supervisor.stop()
     console.print("Stopped.")
+
+
+async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, stop: asyncio.Event,
+               supervisor: Any) -> None:
+    """Web, worker, startup check and the Temporal watch until `stop`; then stop them in bounded time
+    (a case whose step keeps retrying must not hold shutdown up)."""
+    from worker import build_worker
+
+    tasks: list[asyncio.Task[Any]] = []
+    http: Any = None
+    if web is not None:
+        import uvicorn
+
+        app = web(settings, temporal_client=client)
+        http = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port,
+                                             log_level="warning"))
+        http.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM
+        tasks.append(asyncio.create_task(http.serve()))
+    executor = ThreadPoolExecutor(max_workers=16)
+    worker = build_worker(client, settings.task_queue, executor)
+    running = asyncio.create_task(worker.run())
+    background = [asyncio.create_task(_startup_check(client))]
+    if supervisor is not None:
+        background.append(asyncio.create_task(supervisor.watch()))
+    _print_addresses(settings, supervisor is not None, web is not None)
+    await stop.wait()
+    console.print("Stopping: web, worker, then Temporal...")
+    for task in background:
+        task.cancel()
+    if http is not None:
+        http.should_exit = True
+    try:
+        await asyncio.wait_for(asyncio.gather(worker.shutdown(), *tasks, return_exceptions=True),
+                               SHUTDOWN_BUDGET)
+    except TimeoutError:
+        console.print("Stopping: the worker did not finish in time; leaving its retries to Temporal.")
+    running.cancel()
+    await asyncio.gather(running, *background, return_exceptions=True)
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _startup_check(client: Any) -> None:
+    """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from carebudget.service.reconcile import startup_check
+    from carebudget.store import get_store
+
+    repairs = await startup_check(client, get_store())
+    changed = [r.case_id for r in repairs if r.changed]
+    if changed:
+        console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
 
 
 def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:

@@ -20,7 +20,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.decisions.inputs import Setting
@@ -84,9 +84,11 @@ def new_case_id() -> str:
 
 
 async def start_case(
-    client: Client, payload: dict[str, Any], task_queue: str | None = None
+    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False
 ) -> str:
-    """Intake (s9): validate, then start the case's workflow; returns the case id."""
+    """Intake (s9): validate, then start the case's workflow; returns the case id. With
+    `idempotent`, a case already started under the payload's id is that case (a retried start);
+    otherwise an id in use is refused."""
     try:
         start = CaseStart.model_validate(payload)
     except ValidationError as exc:
@@ -100,15 +102,20 @@ async def start_case(
             field="person.care_home_admission_date",
         )
     case_id = start.case_id or new_case_id()
-    await client.start_workflow(
-        CaseWorkflow.run,
-        CaseInput(start=start),
-        id=workflow_id(case_id),
-        task_queue=task_queue or get_settings().task_queue,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(STAGE, Stage.intake.value), SearchAttributePair(COUNCIL, start.council)]
-        ),
-    )
+    try:
+        await client.start_workflow(
+            CaseWorkflow.run,
+            CaseInput(start=start),
+            id=workflow_id(case_id),
+            task_queue=task_queue or get_settings().task_queue,
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(STAGE, Stage.intake.value), SearchAttributePair(COUNCIL, start.council)]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        if not idempotent:
+            raise CaseInvalid(f"case {case_id} already exists; a new case gets a new reference",
+                              case_id, "case_id") from None
     return case_id
 
 

@@ -91,7 +91,8 @@ def _apply(conn: Connection, case_id: str, listed: dict[str, Any], personal: dic
             conn.execute(ptable.insert().values(case_id=case_id, **pvalues))
 
 
-def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str, role: str) -> CaseRow:
+def prepare(engine: Engine, case_id: str, update: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Check an upsert before any lock: (the case's chain, list fields, personal fields)."""
     ledger.check_text(case_id, "case_id", 100)
     parsed: CaseUpdate = parse_model(CaseUpdate, update, "update")
     listed, personal = _changes(parsed)
@@ -105,26 +106,36 @@ def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str
     council = council or listed.get("council")
     if council is None:
         raise InvalidInput(f"opening case {case_id!r} needs council", "council")
-    chain = ledger.chain_for_council(council)
+    return ledger.chain_for_council(council), listed, personal
+
+
+def upsert(engine: Engine, event_key: str, case_id: str, update: Any, actor: str, role: str) -> CaseRow:
+    chain, listed, personal = prepare(engine, case_id, update)
     # Only this council's chain is locked: other councils' cases are written meanwhile.
     with write(engine, ledger.chain_lock(chain)) as conn:
-        exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
-        if exists is not None and exists != council:
-            raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
-        prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
-        if not exists and prior is None:
-            missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
-            if missing:
-                raise InvalidInput(f"opening case {case_id!r} needs {', '.join(missing)}", missing[0])
-        action = "case.updated" if exists or prior is not None else "case.opened"
-        if prior is not None:  # a retry: ledger.append returns the earlier row or refuses
-            ledger.append(conn, event_key, case_id, actor, role, _first_action(conn, event_key),
-                          {"case": listed}, personal or None, chain=chain, case_must_exist=False)
-        else:
-            entry = ledger.append(conn, event_key, case_id, actor, role, action,
-                                  {"case": listed}, personal or None, chain=chain, case_must_exist=False)
-            _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
+        upsert_in(conn, chain, event_key, case_id, listed, personal, actor, role)
         return _get(conn, case_id, role)
+
+
+def upsert_in(conn: Connection, chain: str, event_key: str, case_id: str, listed: dict[str, Any],
+              personal: dict[str, Any], actor: str, role: str) -> None:
+    """The upsert inside the caller's write transaction (holding the chain's lock)."""
+    exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if exists is not None and ledger.chain_for_council(exists) != chain:
+        raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
+    prior = conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == event_key)).first()
+    if not exists and prior is None:
+        missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
+        if missing:
+            raise InvalidInput(f"opening case {case_id!r} needs {', '.join(missing)}", missing[0])
+    action = "case.updated" if exists or prior is not None else "case.opened"
+    if prior is not None:  # a retry: ledger.append returns the earlier row or refuses
+        ledger.append(conn, event_key, case_id, actor, role, _first_action(conn, event_key),
+                      {"case": listed}, personal or None, chain=chain, case_must_exist=False)
+    else:
+        entry = ledger.append(conn, event_key, case_id, actor, role, action,
+                              {"case": listed}, personal or None, chain=chain, case_must_exist=False)
+        _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
 
 
 def _first_action(conn: Connection, event_key: str) -> str:
@@ -186,15 +197,54 @@ def list_page(engine: Engine, filters: Any, page: Any, role: str | None) -> tupl
         conds.append(CASES.c.council == f.council)
     if f.assigned_to is not None:
         conds.append(CASES.c.assigned_to == f.assigned_to)
+    if f.unassigned is not None:
+        conds.append(CASES.c.assigned_to.is_(None) if f.unassigned else CASES.c.assigned_to.is_not(None))
+    if f.id_prefix is not None:
+        conds.append(CASES.c.case_id.like(_like(f.id_prefix) + "%", escape="\\"))
     with_person = can_read_personal(role)
+    source: Any = CASES
+    if f.name is not None:
+        # Names are personal data (UK GDPR art 5(1)(c)): only roles that may read them search them.
+        if not with_person:
+            raise InvalidInput("searching by name is for roles that may see people's names", "name")
+        conds.append(func.lower(PERSONS.c.name).like("%" + _like(f.name.lower()) + "%", escape="\\"))
+        source = CASES.outerjoin(PERSONS, PERSONS.c.case_id == CASES.c.case_id)
     where = and_(True, *conds)
     with read(engine) as conn:
-        total = int(conn.execute(select(func.count()).select_from(CASES).where(where)).scalar_one())
+        total = int(conn.execute(select(func.count()).select_from(source).where(where)).scalar_one())
         q = (_query(with_person).where(where)
              .order_by(CASES.c.due.asc().nulls_last(), CASES.c.case_id)
              .limit(p.size).offset((p.number - 1) * p.size))
         rows = [_row(r._mapping, today, with_person) for r in conn.execute(q)]
     return rows, total
+
+
+def _like(text: str) -> str:
+    """Text matched literally inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def person_cases(engine: Engine, username: str, role: str | None) -> list[CaseRow]:
+    """The cases whose workflow names `username` as the person (its `case.opened` ledger row),
+    newest first: how a person finds their cases without a reference."""
+    ledger.check_text(username, "username", 200)
+    needle = '"person_user":' + json.dumps(username, ensure_ascii=False)
+    with read(engine) as conn:
+        opened = conn.execute(
+            select(LEDGER.c.case_id, LEDGER.c.payload).where(
+                LEDGER.c.action == "case.opened",
+                LEDGER.c.payload.like("%" + _like(needle) + "%", escape="\\"),
+            )
+        )
+        # The LIKE narrows; the parsed payload decides (a name could contain the same text).
+        ids = {r.case_id for r in opened if json.loads(r.payload).get("person_user") == username}
+        if not ids:
+            return []
+        with_person = can_read_personal(role)
+        rows = conn.execute(_query(with_person).where(CASES.c.case_id.in_(sorted(ids)))
+                            .order_by(CASES.c.opened.desc(), CASES.c.case_id))
+        today = datetime.now(UTC).date()
+        return [_row(r._mapping, today, with_person) for r in rows]
 
 
 def fold(state: Folded, case_id: str, payload: str, personal: str | None, seq: int, at: str) -> None:

@@ -69,42 +69,58 @@ def _bundle_text(engine: Engine, bundle_hash: str, council: str, on: date,
     return bundles.content_text(bundle_hash, current.content)
 
 
+class Prepared:
+    """A decision record checked, and its bundle's content read, before any write lock."""
+
+    def __init__(self, engine: Engine, decision_key: str, kind: str, record: Any,
+                 bundle_content: Any = None) -> None:
+        ledger.check_text(decision_key, "decision_key", 200)
+        self.key, self.kind = decision_key, kind
+        self.text, self.council, self.on, self.bundle_hash = _check_record(kind, record)
+        self.record_sha = hashlib.sha256(self.text.encode()).hexdigest()
+        self.content = _bundle_text(engine, self.bundle_hash, self.council, self.on, bundle_content)
+        self.effective = (record.get("rules") or {}).get("effective_from") or self.on.isoformat()
+
+
 def record(engine: Engine, decision_key: str, case_id: str | None, kind: str, record: Any,
            actor: str, role: str, bundle_content: Any = None) -> int:
     ledger.check_text(decision_key, "decision_key", 200)
-    text, council, on, bundle_hash = _check_record(kind, record)
-    record_sha = hashlib.sha256(text.encode()).hexdigest()
-    event_key = f"decision:{decision_key}"
+    text = _check_record(kind, record)[0]
     with read(engine) as conn:
         done = _existing(conn, decision_key, case_id, kind, text, actor, role)
     if done is not None:
         return done
-    content = _bundle_text(engine, bundle_hash, council, on, bundle_content)
-    effective = (record.get("rules") or {}).get("effective_from") or on.isoformat()
+    prepared = Prepared(engine, decision_key, kind, record, bundle_content)
     with read(engine) as conn:
-        chain = ledger.chain_for_council(council) if case_id is None else ledger.case_chain(conn, case_id)
+        chain = (ledger.chain_for_council(prepared.council) if case_id is None
+                 else ledger.case_chain(conn, case_id))
     if chain is None:
         raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
     with write(engine, ledger.chain_lock(chain)) as conn:
-        done = _existing(conn, decision_key, case_id, kind, text, actor, role)
-        if done is not None:
-            return done
-        if content is not None:
-            bundles.store_content(conn, bundle_hash, content, council, date.fromisoformat(effective),
-                                  "rule-files", None, "published")
-        result = conn.execute(DECISIONS.insert().values(
-            decision_key=decision_key, case_id=case_id, kind=kind, council=council, on_date=on,
-            bundle_hash=bundle_hash, record=text, actor=actor, role=role, recorded_at=utcnow(),
-            ledger_chain=chain, ledger_seq=0))
-        inserted = result.inserted_primary_key
-        assert inserted is not None
-        decision_id = int(inserted[0])
-        entry = ledger.append(conn, event_key, case_id, actor, role, "decision.recorded", {
-            "decision_id": decision_id, "kind": kind, "council": council, "date": on.isoformat(),
-            "bundle": bundle_hash, "record_sha256": record_sha}, chain=chain)
-        conn.execute(DECISIONS.update().where(DECISIONS.c.id == decision_id)
-                     .values(ledger_seq=entry.seq))
-        return decision_id
+        return record_in(conn, chain, prepared, case_id, actor, role)
+
+
+def record_in(conn: Connection, chain: str, p: Prepared, case_id: str | None, actor: str,
+              role: str) -> int:
+    """The decision and its ledger row, inside the caller's write transaction; idempotent."""
+    done = _existing(conn, p.key, case_id, p.kind, p.text, actor, role)
+    if done is not None:
+        return done
+    if p.content is not None:
+        bundles.store_content(conn, p.bundle_hash, p.content, p.council, date.fromisoformat(p.effective),
+                              "rule-files", None, "published")
+    result = conn.execute(DECISIONS.insert().values(
+        decision_key=p.key, case_id=case_id, kind=p.kind, council=p.council, on_date=p.on,
+        bundle_hash=p.bundle_hash, record=p.text, actor=actor, role=role, recorded_at=utcnow(),
+        ledger_chain=chain, ledger_seq=0))
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    decision_id = int(inserted[0])
+    entry = ledger.append(conn, f"decision:{p.key}", case_id, actor, role, "decision.recorded", {
+        "decision_id": decision_id, "kind": p.kind, "council": p.council, "date": p.on.isoformat(),
+        "bundle": p.bundle_hash, "record_sha256": p.record_sha}, chain=chain)
+    conn.execute(DECISIONS.update().where(DECISIONS.c.id == decision_id).values(ledger_seq=entry.seq))
+    return decision_id
 
 
 def _existing(conn: Connection, key: str, case_id: str | None, kind: str, text: str,

@@ -15,6 +15,8 @@ class LedgerRow(SQLModel, table=True):
     """One event on one chain: a council's (a separate legal entity), "national" or "service"."""
 
     __tablename__ = "ledger"
+    # The council reports (issue 14) read one action of a chain, per case in order.
+    __table_args__ = (Index("ix_ledger_chain_action_case", "chain", "action", "case_id", "seq"),)
 
     chain: str = Field(primary_key=True, max_length=60)
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
@@ -88,6 +90,7 @@ class CasePersonRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_council_on_date", "council", "on_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     decision_key: str = Field(max_length=200, unique=True)

@@ -118,6 +118,9 @@ class CaseFilters(BaseModel):
     overdue: bool | None = None
     council: str | None = None
     assigned_to: str | None = None
+    unassigned: bool | None = None  # True: only cases no social worker holds
+    id_prefix: str | None = Field(None, min_length=1, max_length=100)
+    name: str | None = Field(None, min_length=2, max_length=200)  # part of the name, any case
     today: date | None = None  # "overdue" is judged against this date; default: today (UTC)
 
 

@@ -15,6 +15,7 @@ from carebudget.store import (
     migrate,
     policy,
     sessions,
+    steps,
     users,
     verify,
 )
@@ -155,9 +156,37 @@ class Store:
         """One page of the operations list and the total matching the filters."""
         return cases.list_page(self.engine, filters, page, role)
 
+    def person_cases(self, username: str, role: str | None = None) -> list[CaseRow]:
+        """The cases of the person who signs in as `username`, newest first."""
+        return cases.person_cases(self.engine, username, role)
+
     def reindex_cases(self, progress: Progress | None = None) -> int:
         """Rebuild the case list from the ledger's case.opened/case.updated rows; returns count."""
         return cases.reindex(self.engine, progress)
+
+    # --- a case's steps, all or nothing ----------------------------------------------------
+    def record_step(
+        self, event_key: str, case_id: str, actor: str, role: str, action: str,
+        payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None, *,
+        index: CaseUpdate | Mapping[str, Any] | None = None,
+        decisions: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> LedgerEntry:
+        """One step in one transaction: the case-list change `index` (opens the case when it has
+        council/stage/opened), each decision record by kind, then the step's ledger event.
+
+        Idempotent on `event_key`: the same content again returns the row already written. Other
+        content under the same key writes nothing, appends `alarm.event_conflict` and raises
+        DuplicateEvent. A step voided by `void_steps` is written under the next free key.
+        """
+        return steps.record(self.engine, event_key, case_id, actor, role, action, payload, personal,
+                            index, decisions)
+
+    def void_steps(self, case_id: str, event_keys: list[str], reason: str) -> list[str]:
+        """Mark steps the case's workflow lost as void (`case.step_voided`); the keys newly voided."""
+        return steps.void(self.engine, case_id, event_keys, reason)
+
+    def voided_steps(self, case_id: str) -> set[str]:
+        return steps.voided(self.engine, case_id)
 
     # --- decisions --------------------------------------------------------------------------
     def record_decision(

@@ -81,6 +81,15 @@ def eligibility_headline(record: dict[str, Any] | None) -> str:
     )
 
 
+def _actor_role(event: dict[str, Any], actor: Any, person_user: Any) -> str | None:
+    """Intake is recorded under the service's role; a person opening their own case is the person."""
+    if not isinstance(actor, dict):
+        return None
+    if event.get("action") == "case.opened" and person_user and actor.get("id") == person_user:
+        return "person"
+    return actor.get("role")
+
+
 def view(state: dict[str, Any]) -> dict[str, Any]:
     eligibility = decision(state, "eligibility", "assessment")
     budget = decision(state, "indicative-budget", "assessment")
@@ -93,7 +102,7 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
             {
                 **event,
                 "actor_id": actor.get("id") if isinstance(actor, dict) else actor,
-                "actor_role": actor.get("role") if isinstance(actor, dict) else None,
+                "actor_role": _actor_role(event, actor, _get(state, "person_user")),
             }
         )
     return {

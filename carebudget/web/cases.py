@@ -6,7 +6,9 @@ the right role, with separation of duties. The web only checks who may reach the
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -18,6 +20,7 @@ from carebudget.store.roles import can_read_personal
 from carebudget.web.auth import CurrentUser
 
 log = logging.getLogger(__name__)
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 # Roles that take steps on a case; which step each may take is the workflow's rule.
 ACTORS: tuple[str, ...] = ("person", "social_worker", "approver", "appeals_officer")
@@ -152,7 +155,6 @@ def _record_view(request: Request, case_id: str, user: CurrentUser) -> None:
 
 async def start_case(request: Request, payload: dict[str, Any], user: CurrentUser) -> str:
     service = _service()
-    client = await request.app.state.temporal.client()
     payload = dict(payload)
     if "case_id" in payload:
         raise HTTPException(422, {"error": "invalid input", "field": "case_id",
@@ -165,11 +167,28 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
             raise HTTPException(422, {"error": "invalid input", "field": "person_user",
                                       "message": "person_user: you can ask for an assessment for yourself only"})
         payload["person_user"] = user.username
+        if payload.get("assigned_to"):
+            raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
+                                      "message": "The council allocates your social worker; leave this out"})
+    else:  # a social worker who opens a case holds it unless they name a colleague
+        _check_person_user(request, payload.get("person_user"))
+        payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username))
     payload["opened_by"] = user.username
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise HTTPException(422, {"error": "invalid input", "field": "Idempotency-Key",
+                                      "message": "Idempotency-Key: 1 to 100 letters, digits or . _ : -"})
+        # A retried start with the same key is the same case: the id comes from who asked and
+        # the key, so no one can reach another's case by choosing a key.
+        digest = hashlib.sha256(f"{user.username}\n{key}".encode()).hexdigest()
+        payload["case_id"] = f"C-{digest[:16]}"
+    client = await request.app.state.temporal.client()
     try:
         return str(
             await service.start_case(
-                client, payload, task_queue=request.app.state.settings.task_queue
+                client, payload, task_queue=request.app.state.settings.task_queue,
+                idempotent=key is not None,
             )
         )
     except Exception as exc:
@@ -177,6 +196,27 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _check_person_user(request: Request, username: Any) -> None:
+    """The person's sign-in, when given, must be an active person's: else they never see the case."""
+    if not username:
+        return
+    found = request.app.state.store.get_user(str(username))
+    if found is None or found.role != "person" or not found.active:
+        raise HTTPException(422, {"error": "invalid input", "field": "person_user",
+                                  "message": f"No person signs in as {username!r}: check the username, "
+                                             "or leave it empty and give them the reference"})
+
+
+def _worker(request: Request, worker: str) -> str:
+    from carebudget.web.caseload import AllocationRefused, check_worker
+
+    try:
+        return check_worker(request.app.state.store, worker)
+    except AllocationRefused as exc:
+        raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
+                                  "message": str(exc)}) from None
 
 
 async def act(
@@ -187,9 +227,13 @@ async def act(
     if user.role == "person":
         await describe(request, case_id, user)  # refuses someone else's case, and writes it down
     try:
-        return dict(await service.act(client, case_id, step, user.username, user.role, payload))
+        state = dict(await service.act(client, case_id, step, user.username, user.role, payload))
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:
             raise
         raise mapped from None
+    from carebudget.web.caseload import claim_if_unallocated
+
+    claim_if_unallocated(request.app.state.store, case_id, user)
+    return state

@@ -68,6 +68,8 @@ def parse_start(
         born = date.fromisoformat(_text(form, "date_of_birth"))
         if born >= date.today():
             errors["date_of_birth"] = "The date of birth must be in the past"
+        elif born.year < date.today().year - 120:  # no one living was born then
+            errors["date_of_birth"] = "Check the year of birth: it is more than 120 years ago"
     except ValueError:
         errors["date_of_birth"] = "Enter the date of birth as a real date, like 1950-03-01"
     setting = _text(form, "setting")
@@ -95,6 +97,8 @@ def parse_start(
         },
         "person_user": person_user,
     }
+    if user.role != "person":
+        payload["assigned_to"] = _text(form, "assigned_to") or user.username
     return payload, errors
 
 

@@ -42,7 +42,7 @@ def test_whatif_agrees_with_deciding_each_case_under_each_bundle(tmp_path: Path)
     proposed = candidate_library(library, "demo", raised_candidate(tmp_path))
     cases = generated(60)
     report = run_whatif(library, proposed, "demo", cases, ON)
-    for case, change in zip(cases, report.changes):
+    for case, change in zip(cases, report.changes, strict=True):
         if change.error:
             continue
         after = decide_with_bundle("indicative-budget", proposed.bundle("demo", ON), ON, case["input"])["indicative_budget"]

@@ -49,4 +49,4 @@ def test_raising_a_local_rate_lists_the_budgets_that_fall_below_sufficiency(tmp_
         assert r.floor_after is not None and r.floor_before is not None
         assert r.floor_after >= r.floor_before
         assert r.below_sufficiency == (r.weekly_amount < r.floor_after)
-    assert all(Decimal(b["weekly_amount"]) >= r.floor_before for b, r in zip(budgets, results))
+    assert all(Decimal(b["weekly_amount"]) >= r.floor_before for b, r in zip(budgets, results, strict=True))

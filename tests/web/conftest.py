@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 
+# Starlette warns on import that its test client wraps httpx: filtered before the import.
 warnings.filterwarnings("ignore", message="Using `httpx`", category=Warning)
-from fastapi.testclient import TestClient
+from fastapi.testclient import TestClient  # noqa: E402
 
-from carebudget.settings import REPO_ROOT, Settings
-from carebudget.store.roles import ROLES
-from carebudget.web.app import create_app
-from carebudget.web.demo_users import DEMO_PASSWORD, demo_username
+from carebudget.settings import REPO_ROOT, Settings  # noqa: E402
+from carebudget.store.roles import ROLES  # noqa: E402
+from carebudget.web.app import create_app  # noqa: E402
+from carebudget.web.demo_users import DEMO_PASSWORD, demo_username  # noqa: E402
 
 ASSESSMENT_FACTS: dict[str, Any] = {
     "person": {"date_of_birth": "1950-03-01", "setting": "home"},

@@ -90,7 +90,7 @@ def test_operations_and_compliance_work_through_their_pages(tmp_path: Path) -> N
         ops.get_by_label("Stage", exact=True).select_option("sign_off")
         ops.get_by_role("button", name="Show cases").click()
         assert all("Sign-off" in row for row in ops.locator("tbody tr").all_inner_texts())
-        ops.get_by_label("Find a case by id").fill(case_id)
+        ops.get_by_label("Find a case by reference").fill(case_id)
         ops.get_by_role("button", name="Show cases").click()
         assert ops.url.endswith(f"/operations/cases/{case_id}")
         assert "verify assessment" in ops.content() or "update accepted" in ops.content()

@@ -104,6 +104,18 @@ async def wait_for_stage(
     raise AssertionError(f"case {case_id} never reached {stage}")
 
 
+async def on_case_list(store: Any, case_id: str) -> Any:
+    """The case's row once intake's record activity has written it."""
+    from carebudget.store.errors import UnknownCase
+
+    for _ in range(200):
+        try:
+            return store.get_case(case_id)
+        except UnknownCase:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"case {case_id} never reached the case list")
+
+
 async def test_a_case_goes_from_self_assessment_through_counter_proposal_and_appeal_to_a_budget(
     live: dict[str, Any],
 ) -> None:
@@ -150,6 +162,54 @@ async def test_a_case_goes_from_self_assessment_through_counter_proposal_and_app
         statement = state["personal_budget"]
         assert statement["weekly_cost"] == "245.00"
         assert float(statement["person_charge"]) + float(statement["council_share"]) == 245.0
+
+        # The social worker who opened the case holds it from intake, as the API list shows.
+        listed = await client.get("/api/cases", params={"assigned_to": "demo-social-worker"}, headers=sw)
+        assert case_id in {r["case_id"] for r in listed.json()["cases"]}
+        # Operations read the appeal's outcome, and each decision by name, in the timeline.
+        from carebudget.web.timeline_words import trail_lines
+
+        lines = trail_lines(live["app"].state.store.case_trail(case_id, role="operations"))
+        whats = [line["what"] for line in lines]
+        assert "appeal partly upheld; personal budget active" in whats
+        assert whats.count("case opened") == 1
+        details = {line["detail"] for line in lines if line["what"] == "decision recorded"}
+        assert "eligibility decision (s13)" in details and "indicative budget" in details
+
+
+async def test_a_case_a_person_asked_for_is_taken_on_by_the_social_worker_who_verifies_it(
+    live: dict[str, Any],
+) -> None:
+    store = live["app"].state.store
+    async with api(live["app"]) as client:
+        sw, person = await token(client, "demo-social-worker"), await token(client, "demo-person")
+        opened = await client.post("/api/cases", json={k: v for k, v in START.items() if k != "person_user"},
+                                   headers=person)
+        assert opened.status_code == 201, opened.text
+        case_id = opened.json()["case_id"]
+        await wait_for_stage(client, case_id, "assessment", sw)
+        assert (await on_case_list(store, case_id)).assigned_to is None
+        response = await client.post(f"/api/cases/{case_id}/steps/verify_assessment", json=VERIFIED,
+                                     headers=sw)
+        assert response.status_code == 200, response.text
+        assert store.get_case(case_id).assigned_to == "demo-social-worker"
+        # The person's case was opened by the person, not by "operations".
+        from carebudget.web.timeline_words import trail_lines
+
+        opened_line = [ln for ln in trail_lines(store.case_trail(case_id)) if ln["what"] == "case opened"]
+        assert [(ln["actor"], ln["role"]) for ln in opened_line] == [("demo-person", "person")]
+        assert case_id in {r.case_id for r in store.person_cases("demo-person", role="person")}
+
+
+async def test_a_case_cannot_be_given_to_someone_who_is_not_a_social_worker(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        response = await client.post("/api/cases", json={**START, "assigned_to": "demo-approver"}, headers=sw)
+        assert response.status_code == 422
+        assert response.json()["field"] == "assigned_to"
+        assert "not a social worker" in response.json()["message"]
 
 
 async def test_a_step_out_of_turn_is_refused_with_the_workflows_reason(
@@ -511,3 +571,19 @@ async def test_operations_see_where_a_case_is_but_no_personal_details_and_staff_
         views = [e for e in store.ledger_events("person.viewed") if e.case_id == open_case]
         assert len(views) == views_before + 1
         assert (views[-1].actor, views[-1].role) == ("demo-social-worker", "social_worker")
+
+
+async def test_a_retried_start_with_the_same_idempotency_key_is_the_same_case(live: dict[str, Any]) -> None:
+    async with api(live["app"]) as client:
+        sw, other = await token(client, "demo-social-worker"), await token(client, "demo-person")
+        key = {"Idempotency-Key": "intake-2026-12-01-0001"}
+        first = await client.post("/api/cases", json=START, headers={**sw, **key})
+        again = await client.post("/api/cases", json=START, headers={**sw, **key})
+        assert first.status_code == again.status_code == 201
+        assert first.json()["case_id"] == again.json()["case_id"]
+        # Someone else using the same key gets a case of their own, never this one.
+        theirs = await client.post("/api/cases", json={**START, "person_user": "demo-person"},
+                                   headers={**other, **key})
+        assert theirs.status_code == 201 and theirs.json()["case_id"] != first.json()["case_id"]
+        bad = await client.post("/api/cases", json=START, headers={**sw, "Idempotency-Key": "no spaces allowed"})
+        assert (bad.status_code, bad.json()["field"]) == (422, "Idempotency-Key")

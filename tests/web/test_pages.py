@@ -130,7 +130,7 @@ def test_searching_an_unknown_case_id_says_so_beside_the_search_box(
     browsers: dict[str, TestClient],
 ) -> None:
     page = browsers["operations"].get("/operations?q=NOPE").text
-    assert 'id="f-q-error"' in page and "No case has the id &#39;NOPE&#39;" in page
+    assert 'id="f-q-error"' in page and "No case reference starts with &#39;NOPE&#39;" in page
 
 
 def test_a_bad_filter_is_explained_beside_it_and_the_list_still_shows(

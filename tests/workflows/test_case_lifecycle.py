@@ -112,3 +112,25 @@ async def test_operations_find_cases_by_stage_and_council_through_search_attribu
     assert row["due_at"] is not None
     assert set(row) >= {"case_id", "stage", "council", "due_at", "overdue"}
     assert "name" not in row and "date_of_birth" not in row
+
+
+async def test_approval_acceptance_and_appeal_decision_each_have_a_ledger_event_with_actor_reasons_and_amount(
+    client: Client, task_queue: str, store: Store
+) -> None:
+    """Issue 11 point 3: the sign-off decisions were only visible through the budget they led to."""
+    approved = await examples.drive(client, examples.make_case(20, path="approve"), task_queue)
+    appealed = await examples.drive(client, examples.make_case(21, path="counter_appeal"), task_queue)
+    accepted = await examples.drive(client, examples.make_case(22, path="counter_accept"), task_queue)
+    for state, action in ((approved, "plan.approved"), (accepted, "counter_proposal.accepted"),
+                          (appealed, f"appeal.{state_outcome(appealed)}")):
+        [row] = [e for e in store.case_trail(state["case_id"]) if e.action == action]
+        taken = next(e for e in state["timeline"] if e["action"] == action)
+        assert (row.actor, row.role) == (taken["actor"]["id"], taken["actor"]["role"])
+        assert row.payload["weekly_amount"] == state["personal_budget"]["weekly_cost"]
+    [appeal] = [e for e in store.case_trail(appealed["case_id"]) if e.action.startswith("appeal.")
+                and e.action != "appeal.made"]
+    assert appeal.payload["reasons"] == appealed["appeal"]["decision_reasons"]
+
+
+def state_outcome(state: dict[str, Any]) -> str:
+    return str(state["appeal"]["outcome"])

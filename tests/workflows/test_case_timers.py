@@ -90,6 +90,9 @@ async def test_reviews_come_light_touch_after_a_new_plan_then_yearly_with_contin
     assert state["stage"] == "active_budget" and state["light_touch_due"] is None
     # Banked only up to the council's policy share of its own yearly contribution.
     assert float(state["banked_underspend"]) == pytest.approx(council_share * 52 * 0.25, abs=0.01)
+    # The banked amount is on the ledger with the review (issue 11 point 3).
+    [review] = [e for e in store.case_trail(case_id) if e.action == "review.completed"]
+    assert review.payload["banked"] == review.payload["banked_total"] == state["banked_underspend"]
 
     await skipping_env.sleep(timedelta(days=365 - 57 - 28 + 1))
     state = await _at(client, case_id)

@@ -43,7 +43,10 @@ AFTER_SUBMISSION: dict[str, list[str]] = {
 }
 # Timeline events that are also written to the store by record_step (one ledger row each).
 RECORDED = {"case.opened", "assessment.self_assessed", "assessment.verified", "plan.submitted",
-            "plan.changes_requested", "counter_proposal.made", "appeal.made", "budget.active"}
+            "plan.changes_requested", "counter_proposal.made", "appeal.made", "budget.active",
+            # since the step-events patch, each sign-off decision has its own row (issue 11 point 3)
+            "plan.approved", "counter_proposal.accepted", "appeal.uphold", "appeal.part_uphold",
+            "appeal.dismiss"}
 DECISIONS: dict[str, Counter[str]] = {
     "approve": Counter({"eligibility": 1, "indicative-budget": 1, "charge": 2}),
     "changes_then_approve": Counter({"eligibility": 1, "indicative-budget": 1, "charge": 2}),

@@ -6,9 +6,18 @@ from fastapi import Depends, FastAPI
 
 
 def include(app: FastAPI) -> None:
-    from carebudget.web.pages import admin, cases, compliance, operations, policy, signin
+    from carebudget.web.pages import (
+        admin,
+        caseload,
+        cases,
+        compliance,
+        operations,
+        policy,
+        reports,
+        signin,
+    )
     from carebudget.web.security import check_csrf
 
     # Every state-changing page request (sign-in included) carries the session's CSRF token.
-    for module in (signin, operations, cases, compliance, policy, admin):
+    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports):
         app.include_router(module.router, dependencies=[Depends(check_csrf)])

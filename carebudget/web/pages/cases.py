@@ -10,22 +10,27 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from carebudget.web import case_forms
+from carebudget.store.errors import StoreError
+from carebudget.web import case_forms, finding
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
 from carebudget.web.case_view import view
+from carebudget.web.caseload import social_workers
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
+from carebudget.web.person_words import standing
 from carebudget.web.stages import STAGES, stage_label
 from carebudget.web.steps import STEPS, Step, steps_for
 
 router = APIRouter(include_in_schema=False)
 WORKERS = ("social_worker", "approver", "appeals_officer")
 CASE_PAGE = ("person", "social_worker", "approver", "appeals_officer")
+START_FIELDS = ("council", "name", "date_of_birth", "setting", "care_home_admission_date",
+                "person_user", "assigned_to")
 CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -35,15 +40,30 @@ def my_work(
     user: Annotated[CurrentUser, Depends(require_roles(*WORKERS, page=True))],
     stage: str | None = None,
     mine: bool = False,
+    unallocated: bool = False,
+    q: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
     filters: dict[str, Any] = {}
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
         filters["assigned_to"] = user.username
-    rows, total = request.app.state.store.list_cases(
-        filters, {"number": 1, "size": 100}, role=user.role
-    )
+    elif unallocated:
+        filters["unassigned"] = True
+    errors: dict[str, str] = {}
+    store = request.app.state.store
+    search = finding.search_filters(q)
+    if isinstance(search, str):
+        errors["q"] = search
+    else:
+        filters.update(search)
+    rows, total = store.list_cases(filters, {"number": 1, "size": 100}, role=user.role)
+    if errors:  # a search that cannot run shows nothing, not everything
+        rows, total = [], 0
+    if "name" in filters:
+        finding.record_name_search(store, user, q.strip(), total)
+    if q.strip() and not total and not errors:
+        errors["q"] = f"No case matches {q.strip()!r}: try part of the person's name or the start of the reference"
     return render(
         request,
         "cases.html",
@@ -53,6 +73,9 @@ def my_work(
         total=total,
         stage=stage,
         mine=mine,
+        unallocated=unallocated,
+        q=q,
+        errors=errors,
         stage_label=stage_label,
         stages=[(s, stage_label(s)) for s in STAGES],
     )
@@ -62,10 +85,14 @@ def my_work(
 def my_case(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles("person", page=True))]
 ) -> Response:
-    known = request.session.get("my_case")
-    if known:
-        return redirect(f"/cases/{quote(str(known))}")
-    return render(request, "my_case.html", user, title="Your case", values={})
+    return _my_cases(request, user)
+
+
+def _my_cases(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
+    rows = request.app.state.store.person_cases(user.username, role=user.role)
+    extra.setdefault("values", {})
+    return render(request, "my_case.html", user, status_code=status_code, title="Your cases",
+                  rows=rows, standing=standing, **extra)
 
 
 @router.post("/my-case", response_class=HTMLResponse)
@@ -75,30 +102,16 @@ async def find_my_case(
     form = await request.form()
     reference = str(form.get("case_id") or "").strip()
     if not reference:
-        return render(
-            request,
-            "my_case.html",
-            user,
-            status_code=400,
-            title="Your case",
-            values={},
-            errors={"case_id": "Enter the case reference your social worker gave you"},
-        )
+        return _my_cases(request, user, 400,
+                         errors={"case_id": "Enter the case reference your social worker gave you"})
     try:
         await case_access.describe(request, reference, user)
     except HTTPException as exc:
         if exc.status_code not in (403, 404):
             raise
-        return render(
-            request,
-            "my_case.html",
-            user,
-            status_code=400,
-            title="Your case",
-            values={"case_id": reference},
-            errors={
-                "case_id": "No case of yours has this reference; check it with your social worker"
-            },
+        return _my_cases(
+            request, user, 400, values={"case_id": reference},
+            errors={"case_id": "No case of yours has this reference; check it with your social worker"},
         )
     request.session["my_case"] = reference
     return redirect(f"/cases/{quote(reference)}")
@@ -109,7 +122,8 @@ def new_case(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
 ) -> Response:
-    return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"})
+    return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"},
+                  workers=social_workers(request.app.state.store))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -129,13 +143,17 @@ async def start_case(
             title="Start a case",
             values=values,
             errors=errors,
+            workers=social_workers(request.app.state.store),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
-        message = exc.detail.get("message") if isinstance(exc.detail, dict) else str(exc.detail)
+        detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+        # Beside the field it is about, when the form has that field.
+        where = str(detail.get("field") or "").rsplit(".", 1)[-1]
+        where = where if where in START_FIELDS else "form"
         return render(
             request,
             "case_new.html",
@@ -143,7 +161,8 @@ async def start_case(
             status_code=400,
             title="Start a case",
             values=values,
-            errors={"form": message},
+            errors={where: str(detail.get("message"))},
+            workers=social_workers(request.app.state.store),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
@@ -151,6 +170,14 @@ async def start_case(
         request, f"Case {case_id} is open. The assessment is due within the council's time limit."
     )
     return redirect(f"/cases/{quote(case_id)}")
+
+
+def _holder(request: Request, case_id: str, user: CurrentUser) -> str | None:
+    """The social worker holding the case now (the case list; the workflow knows only intake)."""
+    try:
+        return request.app.state.store.get_case(case_id, role=user.role).assigned_to  # type: ignore[no-any-return]
+    except StoreError:  # intake still running: not on the case list yet
+        return None
 
 
 async def _case_page(
@@ -162,6 +189,7 @@ async def _case_page(
     actions = steps_for(case.get("stage"), user.role)
     extra["values"] = {**prefill(state), **extra.get("values", {})}
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
+    extra.setdefault("holder", _holder(request, case_id, user))
     return render(
         request,
         "case.html",

@@ -19,13 +19,13 @@ TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "person": [("My case", "/my-case")],
-    "social_worker": [("Cases", "/cases"), ("Start a case", "/cases/new")],
+    "person": [("Your cases", "/my-case")],
+    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
-    "operations": [("Operations", "/operations")],
-    "compliance": [("Compliance", "/compliance")],
-    "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try")],
+    "operations": [("Operations", "/operations"), ("Reports", "/reports")],
+    "compliance": [("Compliance", "/compliance"), ("Reports", "/reports")],
+    "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try"), ("Reports", "/reports")],
     "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
     "admin": [("Users", "/admin/users")],
 }

@@ -11,15 +11,19 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from carebudget.store.errors import StoreError
+from carebudget.web import finding
 from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.caseload import social_workers
 from carebudget.web.cases import case_filters
 from carebudget.web.forms import blank_to_none, errors_by_field
 from carebudget.web.pages.common import redirect, render
 from carebudget.web.stages import STAGES, stage_label
+from carebudget.web.timeline_words import trail_lines
 
 router = APIRouter(include_in_schema=False)
 OPERATIONS = ("operations",)
 CASE_PAGE_READERS = ("operations", "compliance")
+PAGE_SIZES = (10, 25, 50, 100, 200)
 
 
 class ListFilters(BaseModel):
@@ -30,7 +34,7 @@ class ListFilters(BaseModel):
     due_before: date | None = None
     q: str | None = Field(None, max_length=80)
     page: int = Field(1, ge=1, le=1_000_000)
-    size: int = Field(50, ge=10, le=200)
+    size: int = Field(50, ge=1, le=200)
 
 
 def temporal_link(settings: Any, case_id: str) -> str:
@@ -63,11 +67,15 @@ def operations_list(
         errors: dict[str, str] = {}
     except ValidationError as exc:
         filters, errors = ListFilters.model_validate({}), errors_by_field(exc)
+    search: dict[str, Any] | str = {}
     if filters.q:
-        found = [r for r in [_find(store, filters.q.strip(), user.role)] if r is not None]
-        if len(found) == 1:
-            return redirect(f"/operations/cases/{quote(found[0].case_id)}")
-        errors["q"] = f"No case has the id {filters.q.strip()!r}"
+        found = _find(store, filters.q.strip(), user.role)
+        if found is not None:
+            return redirect(f"/operations/cases/{quote(found.case_id)}")
+        # Operations do not see names (UK GDPR art 5(1)(c)): the start of a reference only.
+        search = finding.search_filters(filters.q, names=False)
+        if isinstance(search, str):
+            errors["q"] = search
     try:
         query = case_filters(filters, user)
     except HTTPException as exc:  # both "not overdue" and a due date
@@ -75,17 +83,27 @@ def operations_list(
             str(exc.detail["message"]) if isinstance(exc.detail, dict) else str(exc.detail)
         )
         query = {}
+    if filters.q and isinstance(search, dict):
+        query.update(search)
     rows, total = store.list_cases(
         query, {"number": filters.page, "size": filters.size}, role=user.role
     )
+    pages = max(1, -(-total // filters.size))
+    if filters.page > pages:  # past the end: show the last page, and say so
+        errors["page"] = f"There are only {pages} page{'s' if pages > 1 else ''}; this is the last"
+        filters.page = pages
+        rows, total = store.list_cases(query, {"number": pages, "size": filters.size}, role=user.role)
+    if filters.q and "q" in errors:  # a search that cannot run shows nothing, not everything
+        rows, total = [], 0
+    elif filters.q and not total:
+        errors["q"] = f"No case reference starts with {filters.q.strip()!r}"
     overdue_total = store.list_cases(
         {**{k: v for k, v in query.items() if k != "today"}, "overdue": True},
         {"number": 1, "size": 1},
         role=user.role,
     )[1]
     base = {k: v for k, v in query.items() if k != "stage"}
-    keep = {k: v for k, v in filters.model_dump(exclude={"page", "q"}).items() if v is not None}
-    pages = max(1, -(-total // filters.size))
+    keep = {k: v for k, v in filters.model_dump(exclude={"page"}).items() if v is not None}
     return render(
         request,
         "operations.html",
@@ -102,6 +120,7 @@ def operations_list(
         stage_label=stage_label,
         errors=errors,
         today=date.today(),
+        sizes=[(str(n), f"{n} a page") for n in PAGE_SIZES],
         page_link=lambda n: "/operations?" + urlencode({**keep, "page": n}),
         stage_link=lambda s: (
             "/operations?"
@@ -126,13 +145,16 @@ def operations_case(
     store = request.app.state.store
     row = store.get_case(case_id, role=user.role)
     trail = store.case_trail(case_id, role=user.role)
+    problem = request.session.pop("allocation_error", None)
     return render(
         request,
         "operations_case.html",
         user,
+        errors={"assigned_to": problem} if problem else {},
+        workers=social_workers(store),
         title=f"Case {case_id}",
         row=row,
-        trail=trail,
+        lines=trail_lines(trail),
         stage_label=stage_label,
         temporal_url=temporal_link(request.app.state.settings, case_id),
         today=date.today(),

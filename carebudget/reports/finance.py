@@ -1,0 +1,76 @@
+"""Money (Care Act 2014 s26 personal budgets, s14 and s17 charges): committed spend now, the
+pipeline at the mid-point of indicative ranges, and a five-year projection under a stated uplift."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from carebudget.reports.base import Report, Scope, Section, money
+from carebudget.reports.sql import Dialect
+
+WEEKS = 52  # a year of weekly budgets; stated in the report as an assumption
+YEARS = 5
+
+
+def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
+    p = s.params()
+    budget, charge, share = (sql.j("amounts", k) for k in ("personal_budget", "weekly_charge", "council_share"))
+    low, high = sql.j("amounts", "indicative_low"), sql.j("amounts", "indicative_high")
+    n, pb, ch, sh = conn.execute(text(
+        f"SELECT COUNT(*), SUM({sql.pence(budget)}), SUM({sql.pence(charge)}), SUM({sql.pence(share)}) "
+        f"FROM case_list WHERE council = :council AND stage <> 'closed' AND {budget} IS NOT NULL"), p).one()
+    weekly = [money(pb), money(ch), money(sh)]
+    report.sections.append(Section(
+        "Committed now", ["measure", "budgets", "weekly", "annual"],
+        [[name, int(n), w, w * WEEKS] for name, w in
+         zip(("personal budgets", "people's charges", "council share"), weekly, strict=True)],
+        chart=(0, 3), note=f"Every budget in force as at {s.today}; annual = weekly x {WEEKS}."))
+    pipe = conn.execute(text(
+        f"SELECT stage, COUNT(*), SUM({sql.pence(low)} + {sql.pence(high)}) FROM case_list "
+        f"WHERE council = :council AND stage <> 'closed' AND {budget} IS NULL AND {low} IS NOT NULL "
+        "GROUP BY stage ORDER BY stage"), p).all()
+    mids = [(str(st), int(k), _mid(both)) for st, k, both in pipe]
+    pipe_weekly = sum((m for _, _, m in mids), Decimal("0.00"))
+    rows: list[list[object]] = [[st, k, m, m * WEEKS] for st, k, m in mids]
+    report.sections.append(Section(
+        "Pipeline", ["stage", "cases", "weekly at mid-point", "annual"], rows, chart=(0, 3),
+        note="Cases with an indicative range and no budget yet, at the mid-point of the range."))
+    k, new = conn.execute(text(
+        f"SELECT COUNT(*), SUM({sql.pence(sql.j('payload', 'weekly_cost'))}) FROM ledger "
+        "WHERE chain = :council AND action = 'budget.active' AND at >= :at_from AND at < :at_to"), p).one()
+    r, under = conn.execute(text(
+        f"SELECT COUNT(*), SUM({sql.pence(sql.j('payload', 'underspend'))}) FROM ledger "
+        "WHERE chain = :council AND action = 'review.completed' AND at >= :at_from AND at < :at_to"), p).one()
+    report.sections.append(Section(
+        "In the range", ["measure", "count", "amount"],
+        [["budgets set (weekly)", int(k), money(new)], ["underspend reported at reviews", int(r), money(under)]],
+        note="Budgets set counts every budget put in place, first or after an appeal or review."))
+    report.sections.append(Section(
+        "Five-year projection", ["year", "committed (council share)", "pipeline (mid-point)", "total"],
+        _projection(weekly[2], pipe_weekly, s.uplift), chart=(0, 3),
+        note=f"Council share of budgets in force and of the pipeline, uplifted {s.uplift * 100:.1f}% a year "
+             "(the stated assumption); budgets are assumed to continue at their current amounts."))
+    report.not_held += [
+        "Banked underspend held: the amounts banked at reviews are not yet in the store (pooled budgets "
+        "and banked savings are being added).",
+        "The council's annual budget is not held, so a policy change's what-if cannot be set against it "
+        "here; the Policy page shows each change's what-if.",
+        "Review dates are not projected: a review may change a budget, and nothing predicts by how much.",
+        "The pipeline mid-point is the council's whole cost; the person's charge is not known until the budget.",
+    ]
+
+
+def _mid(both_pence: object) -> Decimal:
+    return (money(both_pence) / 2).quantize(Decimal("0.01"))
+
+
+def _projection(committed: Decimal, pipeline: Decimal, uplift: Decimal) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for year in range(1, YEARS + 1):
+        factor = (1 + uplift) ** (year - 1)
+        c = (committed * WEEKS * factor).quantize(Decimal("0.01"))
+        pl = (pipeline * WEEKS * factor).quantize(Decimal("0.01"))
+        rows.append([f"year {year}", c, pl, c + pl])
+    return rows

@@ -1,0 +1,47 @@
+"""Reports: the council's view across the caseload (issue 14), for operations, compliance and policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from carebudget.reports import KINDS, ReportError, run
+from carebudget.reports.base import councils
+from carebudget.reports.export import to_csv
+from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.pages.common import render, render_error
+from carebudget.web.report_chart import bars
+
+router = APIRouter(include_in_schema=False)
+READERS = ("operations", "compliance", "policy_admin")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_index(
+    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*READERS, page=True))]
+) -> Response:
+    return render(request, "reports.html", user, title="Reports", kinds=KINDS,
+                  councils=councils(request.app.state.store.engine))
+
+
+@router.get("/reports/{kind}", response_class=HTMLResponse)
+def report_page(
+    request: Request, kind: str, user: Annotated[CurrentUser, Depends(require_roles(*READERS, page=True))]
+) -> Response:
+    q = request.query_params
+    known = councils(request.app.state.store.engine)
+    council = q.get("council") or (known[0] if known else "")
+    try:
+        report = run(request.app.state.store.engine, kind, council, q.get("from") or None, q.get("to") or None,
+                     uplift=q.get("uplift") or None)
+    except ReportError as exc:
+        return render_error(request, 400, str(exc))
+    if q.get("format") == "csv":
+        return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{kind}-{council}-{report.start}-{report.end}.csv"'})
+    charts = {i: bars(s.rows, s.chart[0], s.chart[1], f"{s.title} ({s.columns[s.chart[1]]})", f"chart-{i}")
+              for i, s in enumerate(report.sections) if s.chart and s.rows}
+    return render(request, "report.html", user, title=f"{report.title}: {council}", report=report,
+                  charts=charts, kinds=KINDS, councils=known)

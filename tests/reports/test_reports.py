@@ -1,0 +1,179 @@
+"""Each report's figures equal the same figures worked out here, in Python, from what the store
+returns for each case: its decision records, its ledger rows and its case-list row."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bench.caseload import BUNDLES, generate
+from carebudget.reports import ReportError, run
+
+TODAY = date(2026, 3, 31)
+START, END = date(2025, 4, 1), date(2026, 3, 31)
+N = 120
+
+
+@pytest.fixture
+def caseload(store: Any) -> dict[str, Any]:
+    generate(store, N, TODAY)
+    events: dict[str, list[Any]] = defaultdict(list)
+    for action in ("plan.submitted", "budget.active", "review.completed", "assessment.verified",
+                   "counter_proposal.made", "appeal.made"):
+        for e in store.ledger_events(action):
+            events[action].append(e)
+    rows, _ = store.list_cases({"council": "demo"}, {"number": 1, "size": 500}, role="compliance")
+    cases = {r.case_id: r for r in rows}
+    decisions = {cid: [d.record for d in store.case_decisions(cid, role="compliance")] for cid in cases}
+    return {"events": events, "cases": cases, "decisions": decisions, "store": store}
+
+
+def in_range(at: Any) -> bool:
+    return START <= at.date() <= END
+
+
+def pence(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
+def indicative(load: dict[str, Any], case_id: str) -> tuple[int, int] | None:
+    for record in load["decisions"][case_id]:
+        if record["kind"] == "indicative-budget":
+            b = record["indicative_budget"]
+            return pence(b["weekly_low"]), pence(b["weekly_high"])
+    return None
+
+
+def test_unmet_need_counts_each_case_latest_plan_notes_by_what_was_wanted(caseload: dict[str, Any]) -> None:
+    latest: dict[str, Any] = {}
+    for e in caseload["events"]["plan.submitted"]:
+        if in_range(e.at) and (e.case_id not in latest or e.seq > latest[e.case_id].seq):
+            latest[e.case_id] = e
+    wanted: Counter[str] = Counter(n.strip().lower() for e in latest.values() for n in e.payload["unmet_needs"])
+    report = run(caseload["store"].engine, "unmet-need", "demo", START, END, today=TODAY)
+    got = {row[0]: row[1] for row in report.section("By what was wanted").rows}
+    assert got == dict(wanted) and sum(wanted.values()) > 0
+    assert report.section("Plans and unmet need").rows[0] == [
+        len(latest), sum(1 for e in latest.values() if e.payload["unmet_needs"]), sum(wanted.values())]
+    by_month = Counter(e.at.strftime("%Y-%m") for e in latest.values() for _ in e.payload["unmet_needs"])
+    assert {r[0]: r[1] for r in report.section("Over time").rows} == dict(by_month)
+
+
+def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: dict[str, Any]) -> None:
+    live = [c for c in caseload["cases"].values() if c.stage != "closed"]
+    held = [c for c in live if "personal_budget" in c.amounts]
+    weekly = sum(pence(c.amounts["council_share"]) for c in held)
+    report = run(caseload["store"].engine, "finance", "demo", START, END, today=TODAY, uplift="2.5")
+    committed = {r[0]: r for r in report.section("Committed now").rows}
+    assert committed["council share"][1] == len(held) and held
+    assert committed["council share"][2] == Decimal(weekly) / 100
+    assert committed["people's charges"][3] == Decimal(sum(pence(c.amounts["weekly_charge"]) for c in held)) / 100 * 52
+    pipeline = [c for c in live if "personal_budget" not in c.amounts and indicative(caseload, c.case_id)]
+    mids = defaultdict(int)
+    for c in pipeline:
+        mids[c.stage] += sum(indicative(caseload, c.case_id) or (0, 0))
+    assert {r[0]: r[2] for r in report.section("Pipeline").rows} == {
+        s: (Decimal(v) / 200).quantize(Decimal("0.01")) for s, v in mids.items()}
+    year5 = report.section("Five-year projection").rows[4]
+    assert year5[1] == (Decimal(weekly) / 100 * 52 * Decimal("1.025") ** 4).quantize(Decimal("0.01"))
+    set_in_range = [e for e in caseload["events"]["budget.active"] if in_range(e.at)]
+    assert report.section("In the range").rows[0][1:] == [
+        len(set_in_range), Decimal(sum(pence(e.payload["weekly_cost"]) for e in set_in_range)) / 100]
+
+
+def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict[str, Any]) -> None:
+    by_worker: dict[str, Counter[str]] = defaultdict(Counter)
+    changed = budgets_after_plan = 0
+    plans = caseload["events"]["plan.submitted"]
+    for e in caseload["events"]["budget.active"]:
+        if not in_range(e.at):
+            continue
+        case = caseload["cases"][e.case_id]
+        low, high = indicative(caseload, e.case_id) or (0, 0)
+        cost = pence(e.payload["weekly_cost"])
+        place = "below" if cost < low else "above" if cost > high else "within"
+        by_worker[case.assigned_to or "(not assigned)"][place] += 1
+        plan = max((p for p in plans if p.case_id == e.case_id and p.seq < e.seq), key=lambda p: p.seq)
+        budgets_after_plan += 1
+        changed += pence(plan.payload["plan"]["weekly_total"]) != cost
+    report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By social worker").rows}
+    assert got == {w: (c["below"], c["within"], c["above"]) for w, c in by_worker.items()}
+    sign_off = dict(report.section("Sign-off, counter-proposals and appeals").rows)
+    assert sign_off["budgets set after a plan"] == budgets_after_plan
+    assert sign_off["of which differ from the plan's total"] == changed > 0
+    made = [e for e in caseload["events"]["counter_proposal.made"] if in_range(e.at)]
+    assert sign_off["counter-proposals made"] == len(made)
+    assert sign_off["appeals made"] == len([e for e in caseload["events"]["appeal.made"] if in_range(e.at)])
+    ages = Counter()
+    for e in caseload["events"]["budget.active"]:
+        if in_range(e.at):
+            dob = caseload["cases"][e.case_id].date_of_birth
+            age = e.at.year - dob.year - ((e.at.month, e.at.day) < (dob.month, dob.day))
+            ages["18-64" if age < 65 else "65-74" if age < 75 else "75-84" if age < 85 else "85+"] += 1
+    assert {r[0]: r[1] for r in report.section("By age band").rows} == dict(ages)
+
+
+def nearest_rank(values: list[int], p: int) -> int:
+    ordered = sorted(values)
+    return ordered[-(-p * len(ordered) // 100) - 1]
+
+
+def test_timeliness_gives_median_and_90th_percentile_of_each_step(caseload: dict[str, Any]) -> None:
+    first: dict[tuple[str, str], date] = {}
+    for action, events in caseload["events"].items():
+        for e in events:
+            key = (e.case_id, action)
+            first[key] = min(first.get(key, e.at.date()), e.at.date())
+    opened = {c.case_id: c.opened for c in caseload["cases"].values() if START <= c.opened <= END}
+    waits = [(first[(c, "budget.active")] - o).days for c, o in opened.items() if (c, "budget.active") in first]
+    plans = [(first[(c, "plan.submitted")] - first[(c, "assessment.verified")]).days
+             for c in opened if (c, "plan.submitted") in first]
+    report = run(caseload["store"].engine, "timeliness", "demo", START, END, today=TODAY)
+    rows = {r[0]: r[1:] for r in report.section("Durations in days").rows}
+    assert rows["first contact to budget in place"] == [len(waits), nearest_rank(waits, 50), nearest_rank(waits, 90)]
+    assert rows["assessment to plan"] == [len(plans), nearest_rank(plans, 50), nearest_rank(plans, 90)]
+    overdue = [c for c in caseload["cases"].values() if c.stage == "review" and c.due and c.due < TODAY]
+    assert report.section("Overdue reviews").rows[0][0] == len(overdue) > 0
+
+
+def test_cld_has_one_row_per_assessment_budget_and_review_in_range(caseload: dict[str, Any]) -> None:
+    expected = sum(1 for a in ("assessment.verified", "budget.active", "review.completed")
+                   for e in caseload["events"][a] if in_range(e.at))
+    report = run(caseload["store"].engine, "cld", "demo", START, END, today=TODAY)
+    assert len(report.section("Event rows").rows) == expected > 0
+    assert report.not_held
+
+
+def test_every_report_states_its_bundles_and_range(caseload: dict[str, Any]) -> None:
+    used = {r["rules"]["bundle"] for rs in caseload["decisions"].values() for r in rs}
+    assert used == set(BUNDLES)
+    for kind in ("unmet-need", "finance", "fairness", "timeliness", "cld"):
+        report = run(caseload["store"].engine, kind, "demo", START, END, today=TODAY).to_json()
+        assert (report["from"], report["to"]) == (START.isoformat(), END.isoformat())
+        assert {b["bundle"] for b in report["rules_bundles"]} <= used and report["rules_bundles"]
+        json.dumps(report)
+
+
+@pytest.mark.parametrize(("kind", "council", "start", "end", "words"), [
+    ("unmet-need", "nowhere", None, None, "no records"),
+    ("money", "demo", None, None, "there is no report"),
+    ("finance", "demo", "2026-13-01", None, "not a date"),
+    ("finance", "demo", "2026-03-01", "2026-01-01", "after it ends"),
+    ("finance", "service", None, None, "not a council"),
+])
+def test_bad_input_is_refused_in_plain_words(caseload: dict[str, Any], kind: str, council: str,
+                                             start: str | None, end: str | None, words: str) -> None:
+    with pytest.raises(ReportError, match=words):
+        run(caseload["store"].engine, kind, council, start, end, today=TODAY)
+
+
+def test_a_range_before_any_case_gives_zero_not_an_error(caseload: dict[str, Any]) -> None:
+    old = TODAY - timedelta(days=3000)
+    report = run(caseload["store"].engine, "fairness", "demo", old, old + timedelta(days=30), today=TODAY)
+    assert report.section("Budgets against their indicative range").rows[0][1] == 0

@@ -1,0 +1,92 @@
+"""`carebudget serve` supervises what it starts (issue 11 point 2): a Temporal server left by a
+killed run is found by its pidfile and stopped; a Temporal server that dies is started again; and
+SIGTERM stops everything within 10 s even while the worker is retrying against a dead server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from carebudget.service.server import dev_server_command
+from carebudget.settings import REPO_ROOT, Settings
+from tests.service.test_serve_command import CLI, _env
+
+
+def _start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+    serve = subprocess.Popen([*CLI, "serve"], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert serve.stdout is not None
+    seen = []
+    for line in serve.stdout:
+        seen.append(line)
+        if "Press Ctrl-C to stop." in line:
+            return serve, seen
+    raise AssertionError("serve did not start: " + "".join(seen))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return b"start-dev" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    return Settings(data_dir=Path(env["CAREBUDGET_DATA_DIR"]),
+                    temporal_port=int(env["CAREBUDGET_TEMPORAL_PORT"]),
+                    temporal_ui_port=int(env["CAREBUDGET_TEMPORAL_UI_PORT"]))
+
+
+def test_a_stale_temporal_server_is_stopped_and_a_dead_one_restarted_and_sigterm_stops_within_10s(
+    tmp_path: Path,
+) -> None:
+    env = _env(tmp_path)
+    # A server from a run that was killed: running, holding the ports, named by the pidfile.
+    stale = subprocess.Popen(dev_server_command(_settings(env)), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    (tmp_path / "temporal.pid").write_text(f"{stale.pid}\n")
+    time.sleep(2)
+    serve, seen = _start_serve(env)
+    try:
+        assert any(f"left running by an earlier run (pid {stale.pid})" in line for line in seen), seen
+        assert stale.wait(10) is not None
+        first = int((tmp_path / "temporal.pid").read_text())
+        os.kill(first, signal.SIGKILL)
+        for _ in range(100):
+            pid = int((tmp_path / "temporal.pid").read_text() or 0)
+            if pid != first and _alive(pid):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the Temporal server was not started again")
+        demo = subprocess.run([*CLI, "demo", "--cases", "2"], check=False, env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=180)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        # Temporal dies again; stop serve at once, while the worker is retrying against nothing.
+        os.kill(pid, signal.SIGKILL)
+        began = time.monotonic()
+        serve.send_signal(signal.SIGTERM)
+        rest, _ = serve.communicate(timeout=30)
+        assert time.monotonic() - began < 10, rest  # the issue's limit
+        assert "Stopped." in rest
+        assert not (tmp_path / "temporal.pid").exists()
+    finally:
+        for process in (serve, stale):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_killing_serve_alone_takes_its_temporal_server_with_it(tmp_path: Path) -> None:
+    serve, _ = _start_serve(_env(tmp_path))
+    pid = int((tmp_path / "temporal.pid").read_text())
+    os.kill(serve.pid, signal.SIGKILL)
+    serve.wait()
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.2)
+    assert not _alive(pid), "the Temporal server outlived serve"
