@@ -52,7 +52,7 @@ class _StagePlan:
     def message(self, facts: dict[str, Any]) -> dict[str, Any]:
         if self._getter is not None:
             try:
-                return dict(zip(self.fields, self._getter(facts)))  # every fact there: one C call
+                return dict(zip(self.fields, self._getter(facts), strict=True))  # every fact there: one C call
             except KeyError:
                 pass
         return {name: facts[name] for name in self.fields if name in facts}

@@ -101,7 +101,7 @@ class Part:
         except KeyError:
             fact = {short: message[name] for name, short in self.short.items() if name in message}
         else:
-            fact = dict(zip(self._shorts, values))
+            fact = dict(zip(self._shorts, values, strict=True))
         fact["sid"] = self.sid
         fact[SENTINEL] = 1
         return _ENCODE(fact)

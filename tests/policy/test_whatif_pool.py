@@ -40,7 +40,7 @@ def test_a_caseload_decided_in_two_worker_processes_matches_one_process_and_sing
     assert pooled.changes[3].error and "under 18" in pooled.changes[3].error
     assert pooled.changes[7].case_id == "8"
     assert pooled.gainers
-    for case, change in list(zip(cases, pooled.changes))[::25]:
+    for case, change in list(zip(cases, pooled.changes, strict=True))[::25]:
         if change.error:
             continue
         for lib, amount in ((library, change.before), (proposed, change.after)):
