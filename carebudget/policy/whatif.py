@@ -119,10 +119,12 @@ def run_whatif(
 def decide_cases(
     current: Library, candidate: Library, council: str, cases: list[dict[str, Any]], on_default: date,
     first_index: int = 0, progress: Callable[[int], None] | None = None,
+    bundles: dict[tuple[int, date], Any] | None = None,
 ) -> list[CaseChange]:
     """The same indicative-budget decision as `decide`, with each case's facts read once and
     evaluated under both bundles (`first_index`: the position of cases[0] in the whole caseload,
-    which names a case that has no id)."""
+    which names a case that has no id; `bundles`: the bundles already made for these two
+    libraries and this council, by (0 for current or 1 for candidate, date), kept by the caller)."""
     from carebudget.decisions.contract import DecisionError, check_adult, parse_input
     from carebudget.decisions.evaluate import Evaluation, run_stage
     from carebudget.decisions.facts import assess_facts
@@ -130,13 +132,7 @@ def decide_cases(
     from carebudget.rulebook.parameters import MissingParameter
 
     changes = []
-    bundles: dict[tuple[int, date], Any] = {}
-
-    def bundle(lib: Library, on: date) -> Any:
-        key = (id(lib), on)
-        if key not in bundles:
-            bundles[key] = lib.bundle(council, on)
-        return bundles[key]
+    made = {} if bundles is None else bundles
 
     for index, case in enumerate(cases, first_index):
         case_id = str(case.get("id", index + 1))
@@ -146,8 +142,10 @@ def decide_cases(
             check_adult(facts, on, "indicative-budget")  # type: ignore[arg-type]
             flat = assess_facts(facts, on)  # type: ignore[arg-type]
             amounts = []
-            for lib in (current, candidate):
-                chosen = bundle(lib, on)
+            for which, lib in enumerate((current, candidate)):
+                chosen = made.get((which, on))
+                if chosen is None:
+                    chosen = made[(which, on)] = lib.bundle(council, on)
                 amounts.append(_amount(indicative_budget(chosen, run_stage(chosen, "assess", flat, Evaluation()))))
             changes.append(CaseChange(case_id, amounts[0], amounts[1]))
         except DecisionError as exc:

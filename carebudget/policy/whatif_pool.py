@@ -33,6 +33,7 @@ _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 _libraries: dict[str, Library] = {}  # in a worker: libraries by content hash
+_bundles: dict[tuple[str, str, str], dict[tuple[int, date], Any]] = {}  # in a worker, per run's libraries
 
 
 class WhatIfFailed(RuntimeError):
@@ -77,7 +78,14 @@ def _library(key: str, blob: bytes) -> Library:
 def _decide_batch(libraries: tuple[tuple[str, bytes], tuple[str, bytes]], council: str,
                   cases: list[dict[str, Any]], on_default: date, first_index: int) -> list[CaseChange]:
     current, candidate = (_library(key, blob) for key, blob in libraries)
-    return decide_cases(current, candidate, council, cases, on_default, first_index)
+    # A bundle is made (hashed, its stages compiled) once per worker, not once per batch.
+    key = (libraries[0][0], libraries[1][0], council)
+    bundles = _bundles.get(key)
+    if bundles is None:
+        while len(_bundles) >= _KEPT:
+            _bundles.pop(next(iter(_bundles)))
+        bundles = _bundles[key] = {}
+    return decide_cases(current, candidate, council, cases, on_default, first_index, bundles=bundles)
 
 
 def _packed(library: Library) -> tuple[str, bytes]:
