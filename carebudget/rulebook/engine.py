@@ -103,6 +103,9 @@ class Part:
         else:
             fact = dict(zip(self._shorts, values, strict=True))
         fact["sid"] = self.sid
+        # An id of our own spares the engine hashing the whole message to name the fact; the
+        # session holds one fact at a time, so one id serves every evaluation.
+        fact["id"] = "case"
         fact[SENTINEL] = 1
         return _ENCODE(fact)
 
