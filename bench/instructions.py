@@ -28,6 +28,9 @@ engine_name, n = sys.argv[1], int(sys.argv[2])
 if engine_name == "legacy":
     from bench.legacy_engine import LegacyEngine
     engine = LegacyEngine()
+elif engine_name == "compiled_python":
+    from bench.rules_assessment import CompiledPythonEvaluator
+    engine = CompiledPythonEvaluator()
 else:
     from carebudget.rulebook.engine import get_engine
     engine = get_engine()
@@ -54,7 +57,8 @@ def _instructions(engine: str, n: int, workdir: str) -> int:
 
 
 def per_assessment(engine: str = "durable_rules", n: int = 200) -> int | None:
-    """Instructions for one full `assessment` decision (engine: durable_rules or legacy)."""
+    """Instructions for one full `assessment` decision (engine: durable_rules, legacy, or
+    compiled_python: the decision core with next to nothing spent on conditions)."""
     if shutil.which("valgrind") is None:
         return None
     with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:

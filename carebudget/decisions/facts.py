@@ -44,10 +44,14 @@ _NAMES = {
 }
 
 
-def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
-    facts = dict(_TEMPLATES[prefix])
+# Both sets of needs "nothing unmet", in one dict a case's facts start from as a copy.
+_NEEDS_TEMPLATE = {**_TEMPLATES[""], **_TEMPLATES["predicted_"]}
+
+
+def _needs(prefix: str, needs: Needs | None, facts: dict[str, Any]) -> None:
+    """Set the facts of one set of needs (current or predicted) over the template's defaults."""
     if needs is None:
-        return facts
+        return
     facts[f"{prefix}given"] = True
     facts[f"{prefix}needs_arise_from_impairment_or_illness"] = needs.arise_from_impairment_or_illness
     facts[f"{prefix}wellbeing_impact_significant"] = needs.wellbeing_impact is WellbeingImpact.significant
@@ -64,7 +68,6 @@ def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
             facts[way_fact] = True
             facts[count_fact] += 1
     facts[f"{prefix}unable_outcome_count"] = unable
-    return facts
 
 
 def money(value: Decimal) -> float:
@@ -82,8 +85,9 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
         "asks_council_to_arrange": person.asks_council_to_arrange if person else True,
         "weeks_since_admission": weeks_since_admission(case, on),
     }
-    facts.update(_needs("", case.needs))
-    facts.update(_needs("predicted_", case.predicted_needs))
+    facts.update(_NEEDS_TEMPLATE)
+    _needs("", case.needs, facts)
+    _needs("predicted_", case.predicted_needs, facts)
     carer = case.carer
     carer_outcomes, only_longer = carer_unable_outcomes(case)
     facts.update({
