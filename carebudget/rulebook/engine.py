@@ -84,8 +84,8 @@ class Part:
         self.name = name
         self.indices = indices  # positions in the stage's rules, in order
         self.fields = fields
-        # Compact names inside the engine, in a fixed order so a ruleset's definition (and so its
-        # content-derived name) never depends on set iteration order.
+        # Compact names inside the engine, given in sorted order so the same rules always make the
+        # same engine definition, whatever the set's iteration order.
         self.short = {name: f"a{number}" for number, name in enumerate(sorted(fields))}
         self._shorts = tuple(self.short.values())
         self._getter = operator.itemgetter(*self.short) if self.short else (lambda _m: ())
