@@ -16,8 +16,11 @@ from temporalio.worker import Worker
 
 from activities.decisions import Decisions
 from activities.policy import Policies, bank_underspend
+from activities.pools import PoolActivities
 from activities.records import Records
+from activities.savings import SavingsPolicies
 from workflows.case import CaseWorkflow, RecordRefusalWorkflow
+from workflows.pool import PoolWorkflow
 
 if TYPE_CHECKING:
     from carebudget.store import Store
@@ -36,12 +39,17 @@ def build_worker(
 
     records = Records(store)
     registry = registry_for(get_settings().rules_dir, records.store)
+    savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
+    pools = PoolActivities(registry, records.store)  # issue 15: community pools
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow, RecordRefusalWorkflow],
+        workflows=[CaseWorkflow, RecordRefusalWorkflow, PoolWorkflow],
         activities=[Decisions(registry).decide, Policies(registry).council_policy, bank_underspend,
-                    records.record_step, records.record_refusal],
+                    records.record_step, records.record_refusal,
+                    savings.savings_use, savings.review_depth, savings.reablement_cost,
+                    pools.pool_terms, pools.check_member_share, pools.pool_reward,
+                    pools.record_pool_event],
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
     )

@@ -43,11 +43,20 @@ with workflow.unsafe.imports_passed_through():
         DraftPlan,
         PlanSubmission,
         Policy,
+        PolicyDecision,
         PolicyRequest,
+        PoolCommitment,
+        ReablementEpisode,
+        ReablementRecord,
+        ReablementRequest,
         Refusal,
+        ReviewDepthRequest,
         ReviewOutcome,
         ReviewRecord,
         ReviewRequest,
+        SavingsDecisionRequest,
+        SavingsRequest,
+        SavingsUseRecord,
         SelfAssessment,
         SignOff,
         Stage,
@@ -56,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         Verification,
     )
     from workflows.refusals import parse_payload, readable, why_refused
+    from workflows.savings import saving_reviews
 
 STAGE = SearchAttributeKey.for_keyword("CaseStage")
 COUNCIL = SearchAttributeKey.for_keyword("CouncilCode")
@@ -67,6 +77,7 @@ RECORD_TIMEOUT = timedelta(seconds=15)
 RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
 STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
+SAVER_REVIEWS = "saver-reviews"  # workflow.patched id: a review asks the policy for a saver's lighter review
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -173,7 +184,9 @@ class CaseWorkflow:
             kind, due = "light_touch", self.state.light_touch_due
         else:
             assert self.state.full_review_due is not None
-            kind, due = "full", self.state.full_review_due
+            # Issue 15: a saver whose outcomes are met earns a light-touch yearly review, by policy.
+            kind = "earned_light_touch" if self.state.earned_light_touch else "full"
+            due = self.state.full_review_due
             self._annual_review = True
         await self.open_review(kind, _end_of(due), SYSTEM, "")
 
@@ -429,6 +442,9 @@ class CaseWorkflow:
         self.state.banked_underspend += banked
         review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
         review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
+        review.outcomes_met = outcome.outcomes_met
+        if (banked > 0 or self.state.earned_light_touch) and workflow.patched(SAVER_REVIEWS):
+            await self._saver_review_depth()
         if outcome.support is not None and self.state.assessment is not None:
             # CSSG 13.32: the changed assessment is what may justify a lower budget after review.
             self.state.assessment = self.state.assessment.model_copy(update={"support": outcome.support})
@@ -436,7 +452,7 @@ class CaseWorkflow:
             self._event("review.assessment_changed", actor, "The support each need requires was reassessed")
         if review.kind == "light_touch":
             self.state.light_touch_due = None
-        if review.kind == "full":
+        if review.kind in ("full", "earned_light_touch"):
             full = self._today() + timedelta(days=self.policy.full_review_interval_days)
             self.state.full_review_due = full
         self._event(f"review.completed.{review.kind}", actor, outcome.notes or outcome.outcome)
@@ -448,6 +464,76 @@ class CaseWorkflow:
         if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
             payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
         await self._record("review.completed", actor, payload)
+
+    async def _saver_review_depth(self) -> None:
+        """Issue 15: savings with outcomes met earn, by the council's policy, a light-touch yearly
+        review and fewer direct-payment checks; never beyond a review every 12 months (s27)."""
+        depth = await self._activity(
+            "review_depth",
+            ReviewDepthRequest(council=self.state.council, on=self._today(),
+                               reviews=saving_reviews(self.state)),
+            PolicyDecision,
+        )
+        self.state.earned_light_touch = depth.light_touch
+        self.state.direct_payment_check_days = depth.direct_payment_check_days
+        self._event("review.depth_decided", SYSTEM, "; ".join(depth.reasons))
+
+    # --- savings that earn trust, and reablement in the open (issue 15) ---------------------
+
+    @workflow.update
+    async def use_savings(self, request: StepInput) -> CaseState:
+        return await self._step("use_savings", request, SavingsRequest, self._use_savings)
+
+    async def _use_savings(self, actor: Actor, request: SavingsRequest) -> None:
+        decision = await self._activity(
+            "savings_use",
+            SavingsDecisionRequest(council=self.state.council, on=self._today(), request=request,
+                                   balance=self.state.banked_underspend),
+            PolicyDecision,
+        )
+        self.state.savings_uses.append(SavingsUseRecord(
+            request=request, by=actor, on=self._today(), approved=decision.approved,
+            reasons=decision.reasons,
+        ))
+        if decision.approved:
+            self.state.banked_underspend -= request.amount
+        action = "savings.approved" if decision.approved else "savings.refused"
+        self._event(action, actor, "; ".join(decision.reasons))
+        await self._record(action, actor, {
+            **request.model_dump(mode="json"), "reasons": decision.reasons,
+            "balance": f"{self.state.banked_underspend:.2f}",
+        })
+
+    @workflow.update
+    async def record_reablement(self, request: StepInput) -> CaseState:
+        return await self._step("record_reablement", request, ReablementEpisode, self._reablement)
+
+    async def _reablement(self, actor: Actor, episode: ReablementEpisode) -> None:
+        """SI 2014/2672 reg 3: free up to six weeks; the cost is the council's, shown to the person."""
+        costing = await self._activity(
+            "reablement_cost",
+            ReablementRequest(council=self.state.council, on=self._today(), weeks=episode.weeks,
+                              weekly_cost=episode.weekly_cost),
+            PolicyDecision,
+        )
+        self.state.reablement.append(ReablementRecord(
+            episode=episode, by=actor, cost=costing.cost, free_weeks=costing.free_weeks,
+            chargeable_weeks=costing.chargeable_weeks, reasons=costing.reasons,
+        ))
+        self._event("reablement.recorded", actor,
+                    f"{episode.service.replace('_', ' ').capitalize()} for {episode.weeks} week(s) "
+                    f"cost the council {costing.cost:.2f}; " + "; ".join(costing.reasons))
+        await self._record("reablement.recorded", actor, {
+            **episode.model_dump(mode="json"), "cost": f"{costing.cost:.2f}",
+            "free_weeks": costing.free_weeks, "chargeable_weeks": costing.chargeable_weeks,
+        })
+
+    @workflow.signal
+    def pool_commitment(self, commitment: PoolCommitment) -> None:
+        """A pool this budget holder joined or is leaving (workflows/pool.py): the case keeps the
+        commitment, so their own budget shows what is pooled and what stays in their control."""
+        kept = [c for c in self.state.pool_commitments if c.pool_id != commitment.pool_id]
+        self.state.pool_commitments = [*kept, commitment]
 
     # --- refusals and queries ----------------------------------------------------------------
 
@@ -522,6 +608,14 @@ class CaseWorkflow:
     @complete_review.validator
     def _v_complete_review(self, request: StepInput) -> None:
         self._refuse("complete_review", request)
+
+    @use_savings.validator
+    def _v_use_savings(self, request: StepInput) -> None:
+        self._refuse("use_savings", request)
+
+    @record_reablement.validator
+    def _v_record_reablement(self, request: StepInput) -> None:
+        self._refuse("record_reablement", request)
 
     # --- plumbing ----------------------------------------------------------------------------
 

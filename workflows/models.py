@@ -17,6 +17,8 @@ Step names are the workflow's update names; `STEP_INPUTS` maps each to its paylo
 | decide_appeal            | appeals_officer        | appeal                    | AppealDecision       |
 | request_review           | person, social_worker  | active_budget             | ReviewRequest        |
 | complete_review          | social_worker          | review                    | ReviewOutcome        |
+| use_savings              | person, social_worker  | active_budget             | SavingsRequest       |
+| record_reablement        | social_worker          | assessment to review      | ReablementEpisode    |
 
 Money is a Decimal with two places, written as a string "123.45" (as in the decision contract).
 """
@@ -250,6 +252,41 @@ class ReviewOutcome(Model):
     underspend: Money = Decimal(0)
     notes: str = Field("", max_length=4000)
     support: list[AssessedNeed] | None = None
+    outcomes_met: bool | None = None  # a saver's lighter review is earned only with outcomes met
+
+
+class SavingsRequest(Model):
+    """The person asks to use banked savings: as an emergency fund, or a capital purchase (a home
+    adaptation, equipment, starting a micro-enterprise); the council's policy decides (issue 15)."""
+
+    purpose: Literal["emergency", "home_adaptation", "equipment", "micro_enterprise"]
+    amount: Money
+    description: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
+            raise ValueError("amount: give an amount above 0.00")
+        return v
+
+
+class ReablementEpisode(Model):
+    """Reablement or intermediate care given to the person: free for up to six weeks
+    (SI 2014/2672 reg 3), its cost to the council shown to them, outside the personal budget."""
+
+    service: Literal["reablement", "intermediate_care"] = "reablement"
+    started: date
+    weeks: int = Field(ge=1, le=52)
+    weekly_cost: Money
+    provider: str = Field("", max_length=200)
+
+    @field_validator("weekly_cost")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
+            raise ValueError("weekly_cost: give the weekly cost to the council, above 0.00")
+        return v
 
 
 STEP_INPUTS: dict[str, type[BaseModel]] = {
@@ -264,6 +301,8 @@ STEP_INPUTS: dict[str, type[BaseModel]] = {
     "decide_appeal": AppealDecision,
     "request_review": ReviewRequest,
     "complete_review": ReviewOutcome,
+    "use_savings": SavingsRequest,
+    "record_reablement": ReablementEpisode,
 }
 
 STEP_ROLES: dict[str, tuple[Role, ...]] = {
@@ -278,6 +317,8 @@ STEP_ROLES: dict[str, tuple[Role, ...]] = {
     "decide_appeal": (Role.appeals_officer,),
     "request_review": (Role.person, Role.social_worker),
     "complete_review": (Role.social_worker,),
+    "use_savings": (Role.person, Role.social_worker),
+    "record_reablement": (Role.social_worker,),
 }
 
 STEP_STAGES: dict[str, tuple[Stage, ...]] = {
@@ -292,6 +333,8 @@ STEP_STAGES: dict[str, tuple[Stage, ...]] = {
     "decide_appeal": (Stage.appeal,),
     "request_review": (Stage.active_budget,),
     "complete_review": (Stage.review,),
+    "use_savings": (Stage.active_budget,),
+    "record_reablement": tuple(s for s in Stage if s not in (Stage.intake, Stage.closed)),
 }
 
 
@@ -390,7 +433,8 @@ class BudgetStatement(Model):
 
 
 class ReviewRecord(Model):
-    kind: Literal["light_touch", "full", "requested"]
+    # earned_light_touch: the yearly review, light-touch for a saver whose outcomes are met
+    kind: Literal["light_touch", "full", "requested", "earned_light_touch"]
     opened: date
     completed: date | None = None
     by: Actor | None = None
@@ -399,6 +443,36 @@ class ReviewRecord(Model):
     banked: Money = Decimal(0)
     notes: str = ""
     assessment_changed: bool = False
+    outcomes_met: bool | None = None
+
+
+class SavingsUseRecord(Model):
+    """A request to use banked savings and the council's decision on it, with reasons."""
+
+    request: SavingsRequest
+    by: Actor
+    on: date
+    approved: bool
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ReablementRecord(Model):
+    episode: ReablementEpisode
+    by: Actor
+    cost: Money
+    free_weeks: int
+    chargeable_weeks: int = 0
+    reasons: list[str] = Field(default_factory=list)
+
+
+class PoolCommitment(Model):
+    """A share of this budget committed to a community pool (the pool workflow signals it)."""
+
+    pool_id: str
+    weekly_share: Money
+    joined: date
+    leaves_on: date | None = None  # notice given
+    left: date | None = None
 
 
 class CaseState(Model):
@@ -433,6 +507,11 @@ class CaseState(Model):
     full_review_due: date | None = None
     reviews: list[ReviewRecord] = Field(default_factory=list)
     banked_underspend: Money = Decimal(0)
+    savings_uses: list[SavingsUseRecord] = Field(default_factory=list)
+    earned_light_touch: bool = False  # the next yearly review is light-touch (savings, outcomes met)
+    direct_payment_check_days: int | None = None
+    reablement: list[ReablementRecord] = Field(default_factory=list)
+    pool_commitments: list[PoolCommitment] = Field(default_factory=list)
     generation: int = 0  # runs completed by continue-as-new
     # Why the rules in force could not make a decision this case needs (activities/decisions.py,
     # RuleBundleError); empty when nothing is wrong. Cleared by the next decision that succeeds.
@@ -483,6 +562,38 @@ class BankRequest(Model):
 class BankResult(Model):
     banked: Decimal
     explanation: str
+
+
+class SavingsDecisionRequest(Model):
+    council: str
+    on: date
+    request: SavingsRequest
+    balance: Decimal
+
+
+class ReviewDepthRequest(Model):
+    council: str
+    on: date
+    reviews: list[bool]  # completed reviews, oldest first: savings banked with outcomes met
+
+
+class ReablementRequest(Model):
+    council: str
+    on: date
+    weeks: int
+    weekly_cost: Decimal
+
+
+class PolicyDecision(Model):
+    """A council-policy decision on savings, review depth or reablement: the result and why."""
+
+    approved: bool = False
+    light_touch: bool = False
+    direct_payment_check_days: int | None = None
+    cost: Decimal = Decimal(0)
+    free_weeks: int = 0
+    chargeable_weeks: int = 0
+    reasons: list[str] = Field(default_factory=list)
 
 
 class CaseRecord(Model):

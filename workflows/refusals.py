@@ -20,10 +20,13 @@ from workflows.models import (
     CaseState,
     CounterProposal,
     PlanSubmission,
+    ReviewOutcome,
     Role,
+    SavingsRequest,
     StepInput,
     Verification,
 )
+from workflows.savings import payments_since_last_review
 
 _APPROVER_STEPS = ("approve", "request_changes", "counter_propose")
 
@@ -145,9 +148,26 @@ def _cut_at_review(state: CaseState) -> str | None:
     )
 
 
+def _savings(state: CaseState, payload: BaseModel, now: datetime) -> str | None:
+    """An underspend cannot exceed what the council paid since the last review; savings spent
+    cannot exceed the banked balance (issue 15; s31-33 direct payments)."""
+    if isinstance(payload, ReviewOutcome) and payload.underspend > 0:
+        paid = payments_since_last_review(state, now.date())
+        if payload.underspend > paid:
+            return (f"underspend: {payload.underspend:.2f} is more than the council paid since the last "
+                    f"review ({paid:.2f}); an underspend cannot exceed what was paid in")
+    if isinstance(payload, SavingsRequest) and payload.amount > state.banked_underspend:
+        return (f"amount: {payload.amount:.2f} is more than the banked balance "
+                f"({state.banked_underspend:.2f})")
+    return None
+
+
 def _step_rules(state: CaseState, step: str, payload: BaseModel, now: datetime) -> str | None:
     if step == "approve":
         return _cut_at_review(state)
+    refused = _savings(state, payload, now)
+    if refused:
+        return refused
     if isinstance(payload, Verification):
         return _assessed_support(payload)
     if isinstance(payload, PlanSubmission):

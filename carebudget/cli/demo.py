@@ -30,9 +30,12 @@ async def run_demo(client: Any, count: int, concurrency: int = 8) -> list[dict[s
                     person = script.start["person_user"]
                     await cases.act(client, state["case_id"], "request_review", person, "person",
                                     {"reasons": "My needs have changed"})
+                    # An underspend cannot exceed what was paid: the first week's council share.
+                    unused = state["personal_budget"]["council_share"]
                     state = await cases.act(
                         client, state["case_id"], "complete_review", *examples.SOCIAL_WORKER,
-                        {"underspend": "120.00", "notes": "Care working; some visits unused"},
+                        {"underspend": unused, "outcomes_met": True,
+                         "notes": "Care working; some visits unused"},
                     )
             results.append({"path": script.path, **state})
             progress.advance(task)
@@ -57,9 +60,15 @@ def register(app: typer.Typer) -> None:
     def demo(cases: int = typer.Option(10, "--cases", min=1, max=10_000)) -> None:
         """Drive N generated cases through every stage against the running service."""
         from carebudget.cli.case import _run
+        from carebudget.cli.pools import print_story, run_pool_demo
 
-        results = _run(lambda client: run_demo(client, cases))
+        async def everything(client: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            results = await run_demo(client, cases)
+            return results, await run_pool_demo(client, results)
+
+        results, story = _run(everything)
         console.print(_table(results))
+        print_story(story)  # issue 15: a pool, a banked-savings purchase, a reablement episode
         stages: dict[str, int] = {}
         for state in results:
             stages[state["stage"]] = stages.get(state["stage"], 0) + 1

@@ -21,7 +21,7 @@ class Output(str, Enum):
 
 
 def report(
-    kind: Annotated[str, typer.Argument(help="unmet-need, finance, fairness, timeliness or cld")],
+    kind: Annotated[str, typer.Argument(help="unmet-need, finance, fairness, timeliness, cld or pools")],
     council: Annotated[str, typer.Option("--council", help="The council's code")],
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (default: a year before --to)")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: today)")] = None,
@@ -29,6 +29,11 @@ def report(
     uplift: Annotated[str | None, typer.Option("--uplift", help="finance: yearly uplift, percent (default 3)")] = None,
 ) -> None:
     """One report of a council's caseload, stating the rules bundles and dates it covers."""
+    if kind == "pools":  # issue 15: community pools, live from their workflows
+        from carebudget.cli.pools import pools_report
+
+        pools_report(council, fmt.value)
+        return
     from carebudget.reports import ReportError, run
     from carebudget.reports.export import to_csv, to_json
 

@@ -160,9 +160,9 @@ async def describe(client: Client, case_id: str) -> dict[str, Any]:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"No case {case_id} found", case_id) from None
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
-            raise CaseBusy(f"Case {case_id} could not be read just now; try again shortly", case_id) from None
-        raise
+        # Anything else (a deadline, an unreachable server, the client's own RPC timeout, which
+        # the SDK reports as CANCELLED) means the case cannot be read now: busy, never a 500.
+        raise CaseBusy(f"Case {case_id} could not be read just now; try again shortly", case_id) from None
     return view(state)
 
 

@@ -55,8 +55,13 @@ def test_a_case_walks_from_self_assessment_through_counter_proposal_and_appeal_t
             case_id = re.search(r"/cases/([^/?#]+)$", worker.url).group(1)  # type: ignore[union-attr]
 
             person = sign_in(browser, base, "demo-person")
-            person.get_by_label("Case reference").fill(case_id)
-            person.get_by_role("button", name="Show my case").click()
+            # The person finds the case on their own list (issue 13), without typing a reference.
+            for _ in range(100):
+                person.goto(f"{base}/my-case")
+                if person.locator(f'a[href="/cases/{case_id}"]').count():
+                    break
+                time.sleep(0.1)
+            person.locator(f'a[href="/cases/{case_id}"]').click()
             open_case(person, base, case_id, "Needs assessment (s9)")
             for box in (
                 "now-nutrition-needs_assistance",

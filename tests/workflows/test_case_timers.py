@@ -83,13 +83,16 @@ async def test_reviews_come_light_touch_after_a_new_plan_then_yearly_with_contin
     assert (await _at(client, case_id))["overdue"] is True  # not done within 8 weeks
 
     council_share = float(state["personal_budget"]["council_share"])
+    # Issue 15: an underspend cannot exceed what the council paid in (9 weeks begun by day 57).
+    with pytest.raises(cases.CaseRefused, match="more than the council paid"):
+        await cases.act(client, case_id, "complete_review", *SW, {"underspend": "100000.00"})
     state = await cases.act(
         client, case_id, "complete_review", *SW,
-        {"underspend": "100000.00", "notes": "Going well; some weeks of care not used"},
+        {"underspend": f"{council_share * 9:.2f}", "notes": "Going well; some weeks of care not used"},
     )
     assert state["stage"] == "active_budget" and state["light_touch_due"] is None
-    # Banked only up to the council's policy share of its own yearly contribution.
-    assert float(state["banked_underspend"]) == pytest.approx(council_share * 52 * 0.25, abs=0.01)
+    # Nine weeks paid is within the council's policy share (a quarter of its yearly contribution).
+    assert float(state["banked_underspend"]) == pytest.approx(council_share * 9, abs=0.01)
     # The banked amount is on the ledger with the review (issue 11 point 3).
     [review] = [e for e in store.case_trail(case_id) if e.action == "review.completed"]
     assert review.payload["banked"] == review.payload["banked_total"] == state["banked_underspend"]
