@@ -122,8 +122,10 @@ class CaseDriver:
                 await self.step("appeal", "person", {"reasons": "No morning visits"})
                 await self.step("decide_appeal", "appeals_officer", s.appeal_decision())
         await self.step("request_review", "social_worker", {"reasons": "Daughter moved away"})
+        # Nothing banked: days after the budget starts the council has paid in little or nothing,
+        # and an underspend may not exceed what was paid (issue 15).
         await self.step("complete_review", "social_worker",
-                        {"outcome": "no_change", "underspend": "20.00", "notes": "Going well"})
+                        {"outcome": "no_change", "underspend": "0.00", "notes": "Going well"})
 
     async def step(self, name: str, role: str, payload: dict[str, Any]) -> None:
         path = f"/api/cases/{self.outcome.case_id}/steps/{name}"
