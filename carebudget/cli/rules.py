@@ -138,7 +138,7 @@ def whatif(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("deciding cases", total=len(items))
         report = run_whatif(library, proposed, council, items, parse_day(on) if on else date.today(),
-                            lambda: progress.advance(task))
+                            lambda n: progress.advance(task, n))
     summary = report.summary()
     table = Table("cases", "gain", "lose", "unchanged", "errors", "total weekly change")
     table.add_row(*(str(summary[k]) for k in ("cases", "gain", "lose", "unchanged", "errors")), f"£{summary['total_weekly_change']}")

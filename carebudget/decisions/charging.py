@@ -42,11 +42,30 @@ def _add_months(day: date, years: int, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+_Cohort = tuple[date, date, dict[str, Any]]
+# Each table parsed once: keyed by the table object, which is kept beside its parse so its id
+# cannot be reused by another table while the entry lives. A bundle holds its tables for its life.
+_COHORTS: dict[int, tuple[list[dict[str, Any]], list[_Cohort]]] = {}
+
+
+def _cohorts(table: list[dict[str, Any]]) -> list[_Cohort]:
+    cached = _COHORTS.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    cohorts = [
+        (date.fromisoformat(str(row["born_from"])) if "born_from" in row else date.min,
+         date.fromisoformat(str(row["born_before"])) if "born_before" in row else date.max, row)
+        for row in table
+    ]
+    if len(_COHORTS) >= 64:
+        _COHORTS.clear()
+    _COHORTS[id(table)] = (table, cohorts)
+    return cohorts
+
+
 def reached_pension_credit_age(born: date, on: date, table: list[dict[str, Any]]) -> bool:
     """State Pension Credit Act 2002 s1(6), by the birth-cohort table `pension_credit_qualifying_age`."""
-    for row in table:
-        start = date.fromisoformat(str(row["born_from"])) if "born_from" in row else date.min
-        end = date.fromisoformat(str(row["born_before"])) if "born_before" in row else date.max
+    for start, end, row in _cohorts(table):
         if not start <= born < end:
             continue
         if "years" in row:

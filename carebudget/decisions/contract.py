@@ -110,15 +110,19 @@ def check_adult(facts: CaseFacts, on: date, kind: str) -> None:
             "para 2), so the date of admission must be given"))
 
 
+_AS_IS = frozenset({str, bool, int, float, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Money as strings with two places, dates as ISO strings, the rest as it is."""
     kind = type(value)
     if kind is dict:
-        return {k: jsonable(v) for k, v in value.items()}
+        # Most values are already JSON: taken as they are without a call each.
+        return {k: v if type(v) in _AS_IS else jsonable(v) for k, v in value.items()}
     if kind is Decimal:
         return f"{value:.2f}"
     if kind is list or kind is tuple:
-        return [jsonable(v) for v in value]
+        return [v if type(v) in _AS_IS else jsonable(v) for v in value]
     if kind is date:
         return value.isoformat()
     return value

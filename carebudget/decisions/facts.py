@@ -8,6 +8,7 @@ from typing import Any
 
 from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs, WellbeingImpact
 from carebudget.decisions.sufficiency import Sufficiency
+from carebudget.law import Outcome, Way
 from carebudget.rulebook.vocabulary import CARER_OUTCOMES, CARER_WAYS, OUTCOMES, WAYS
 
 
@@ -31,27 +32,42 @@ def _template(prefix: str) -> dict[str, Any]:
 
 # Every fact name is made once; a case's facts start from a copy of "nothing unmet".
 _TEMPLATES = {prefix: _template(prefix) for prefix in ("", "predicted_")}
+# The fact names each outcome and way set, looked up by the input's own members (reading an
+# Enum's `.value` costs a Python call each time, and a case has dozens).
+_NAMES = {
+    prefix: {
+        Outcome(outcome): (f"{prefix}unable_{outcome}",
+                           {Way(way): (f"{prefix}{outcome}__{way}", f"{prefix}ways_{way}") for way in WAYS})
+        for outcome in OUTCOMES
+    }
+    for prefix in _TEMPLATES
+}
 
 
-def _needs(prefix: str, needs: Needs | None) -> dict[str, Any]:
-    facts = dict(_TEMPLATES[prefix])
+# Both sets of needs "nothing unmet", in one dict a case's facts start from as a copy.
+_NEEDS_TEMPLATE = {**_TEMPLATES[""], **_TEMPLATES["predicted_"]}
+
+
+def _needs(prefix: str, needs: Needs | None, facts: dict[str, Any]) -> None:
+    """Set the facts of one set of needs (current or predicted) over the template's defaults."""
     if needs is None:
-        return facts
+        return
     facts[f"{prefix}given"] = True
     facts[f"{prefix}needs_arise_from_impairment_or_illness"] = needs.arise_from_impairment_or_illness
     facts[f"{prefix}wellbeing_impact_significant"] = needs.wellbeing_impact is WellbeingImpact.significant
+    names = _NAMES[prefix]
     unable = 0
     for outcome, ways in needs.outcomes.items():
         if not ways:
             continue
         unable += 1
-        name = outcome.value
-        facts[f"{prefix}unable_{name}"] = True
+        unable_name, way_names = names[outcome]
+        facts[unable_name] = True
         for way in ways:
-            facts[f"{prefix}{name}__{way.value}"] = True
-            facts[f"{prefix}ways_{way.value}"] += 1
+            way_fact, count_fact = way_names[way]
+            facts[way_fact] = True
+            facts[count_fact] += 1
     facts[f"{prefix}unable_outcome_count"] = unable
-    return facts
 
 
 def money(value: Decimal) -> float:
@@ -69,8 +85,9 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
         "asks_council_to_arrange": person.asks_council_to_arrange if person else True,
         "weeks_since_admission": weeks_since_admission(case, on),
     }
-    facts.update(_needs("", case.needs))
-    facts.update(_needs("predicted_", case.predicted_needs))
+    facts.update(_NEEDS_TEMPLATE)
+    _needs("", case.needs, facts)
+    _needs("predicted_", case.predicted_needs, facts)
     carer = case.carer
     carer_outcomes, only_longer = carer_unable_outcomes(case)
     facts.update({

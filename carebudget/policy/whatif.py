@@ -99,44 +99,64 @@ def _amount(budget: dict[str, Any]) -> Decimal:
 
 def run_whatif(
     current: Library, candidate: Library, council: str, cases: Iterable[dict[str, Any]],
-    on_default: date, progress: Callable[[], None] | None = None,
+    on_default: date, progress: Callable[[int], None] | None = None, workers: int | None = None,
 ) -> WhatIfReport:
+    """Every case decided under both libraries. A large caseload is decided in a pool of worker
+    processes (carebudget.policy.whatif_pool), never in the calling web or worker process;
+    `progress(n)` is told as each batch of n cases is done."""
+    from carebudget.policy.whatif_pool import decide_in_pool, pool_size
+
+    items = list(cases)
+    report = WhatIfReport(council)
+    size = pool_size(len(items)) if workers is None else workers
+    if size > 1:
+        report.changes = decide_in_pool(current, candidate, council, items, on_default, size, progress)
+    else:
+        report.changes = decide_cases(current, candidate, council, items, on_default, 0, progress)
+    return report
+
+
+def decide_cases(
+    current: Library, candidate: Library, council: str, cases: list[dict[str, Any]], on_default: date,
+    first_index: int = 0, progress: Callable[[int], None] | None = None,
+    bundles: dict[tuple[int, date], Any] | None = None,
+) -> list[CaseChange]:
+    """The same indicative-budget decision as `decide`, with each case's facts read once and
+    evaluated under both bundles (`first_index`: the position of cases[0] in the whole caseload,
+    which names a case that has no id; `bundles`: the bundles already made for these two
+    libraries and this council, by (0 for current or 1 for candidate, date), kept by the caller)."""
     from carebudget.decisions.contract import DecisionError, check_adult, parse_input
     from carebudget.decisions.evaluate import Evaluation, run_stage
     from carebudget.decisions.facts import assess_facts
     from carebudget.decisions.indicative_budget import indicative_budget
     from carebudget.rulebook.parameters import MissingParameter
 
-    report = WhatIfReport(council)
-    bundles: dict[tuple[int, date], Any] = {}
+    changes = []
+    made = {} if bundles is None else bundles
 
-    def bundle(lib: Library, on: date) -> Any:
-        key = (id(lib), on)
-        if key not in bundles:
-            bundles[key] = lib.bundle(council, on)
-        return bundles[key]
-
-    for index, case in enumerate(cases):
+    for index, case in enumerate(cases, first_index):
         case_id = str(case.get("id", index + 1))
         on = date.fromisoformat(case["date"]) if case.get("date") else on_default
         try:
-            # The same indicative-budget decision as `decide`, with the case's facts read once
-            # and evaluated under both bundles.
             facts = parse_input("indicative-budget", case["input"])
             check_adult(facts, on, "indicative-budget")  # type: ignore[arg-type]
             flat = assess_facts(facts, on)  # type: ignore[arg-type]
             amounts = []
-            for lib in (current, candidate):
-                chosen = bundle(lib, on)
+            for which, lib in enumerate((current, candidate)):
+                chosen = made.get((which, on))
+                if chosen is None:
+                    chosen = made[(which, on)] = lib.bundle(council, on)
                 amounts.append(_amount(indicative_budget(chosen, run_stage(chosen, "assess", flat, Evaluation()))))
-            report.changes.append(CaseChange(case_id, amounts[0], amounts[1]))
+            changes.append(CaseChange(case_id, amounts[0], amounts[1]))
         except DecisionError as exc:
-            report.changes.append(CaseChange(case_id, None, None, exc.message))
+            changes.append(CaseChange(case_id, None, None, exc.message))
         except MissingParameter as exc:
-            report.changes.append(CaseChange(case_id, None, None, str(exc)))
-        if progress:
-            progress()
-    return report
+            changes.append(CaseChange(case_id, None, None, str(exc)))
+        if progress and (index - first_index) % 100 == 99:
+            progress(100)
+    if progress and len(cases) % 100:
+        progress(len(cases) % 100)
+    return changes
 
 
 @dataclass

@@ -36,6 +36,7 @@ class Bundle:
     hash: str = field(init=False)
     _stages: dict[str, CompiledRuleset] = field(default_factory=dict, init=False, repr=False)
     _param_fields: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    _summary: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.content = {
@@ -53,12 +54,16 @@ class Bundle:
         return max(dates)
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "bundle": self.hash,
-            "council": self.council,
-            "effective_from": self.effective_from.isoformat(),
-            "files": [f"{_relative(f.path)}@{f.effective_from.isoformat()}" for f in self.rule_files],
-        }
+        """What a decision record says of its rules: made once per bundle, a fresh copy each time
+        (a record is the caller's to change)."""
+        if self._summary is None:
+            self._summary = {
+                "bundle": self.hash,
+                "council": self.council,
+                "effective_from": self.effective_from.isoformat(),
+                "files": [f"{_relative(f.path)}@{f.effective_from.isoformat()}" for f in self.rule_files],
+            }
+        return {**self._summary, "files": list(self._summary["files"])}
 
     def param(self, name: str) -> Any:
         resolved = self.parameters.get(name)

@@ -3,8 +3,12 @@
 What this module guarantees, so nothing else has to know about the engine:
 - a ruleset is registered once under a name derived from its content hash (the engine cannot
   unregister or modify one), so a changed rule file simply gets a new ruleset;
-- each evaluation uses a fresh session whose state is deleted straight after (the engine keeps at
-  most 1024 live session states per ruleset and raises MemoryError past that);
+- each engine ruleset has one session, made once and reused by every evaluation: the case is
+  asserted as a fact, the fired actions are drained, and the fact is retracted (the engine keeps
+  at most 1024 live session states per ruleset and raises MemoryError past that, so one is far
+  inside it; a session that fails mid-evaluation is deleted and a new one takes its place);
+- inside the engine fields have compact names (`a0`, `a1`, ...; the message is serialised twice
+  per evaluation, so long fact names cost real time), and actions never write state back;
 - one lock serialises every call into the host (its Python host has no locks of its own), and the
   host's unlocked background dispatch threads are never started;
 - messages are flat and carry only the fields the rules read;
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import operator
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +46,7 @@ __all__ = [
 ]
 
 SENTINEL = "cb__evaluation"
+_ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
 
 
 
@@ -59,21 +65,53 @@ def _operand(value: Any) -> Any:
     return value
 
 
-def _expression(cond: Condition) -> dict[str, Any]:
+def _expression(cond: Condition, short: dict[str, str]) -> dict[str, Any]:
+    """The condition in the engine's terms, with every field under its compact name."""
     if isinstance(cond, Group):
-        return {"$and" if cond.kind == "all" else "$or": [_expression(c) for c in cond.items]}
+        return {"$and" if cond.kind == "all" else "$or": [_expression(c, short) for c in cond.items]}
+    value = _operand(cond.value)
+    if isinstance(value, dict):
+        value = {"$m": short[value["$m"]]}
     if cond.op == "==":
-        return {left_field(cond.fact): _operand(cond.value)}
-    return {_OPS[cond.op]: {left_field(cond.fact): _operand(cond.value)}}
+        return {short[left_field(cond.fact)]: value}
+    return {_OPS[cond.op]: {short[left_field(cond.fact)]: value}}
 
 
 class Part:
-    """Some of a stage's rules, registered as one engine ruleset."""
+    """Some of a stage's rules, registered as one engine ruleset, and the one session it runs in."""
 
     def __init__(self, name: str, indices: tuple[int, ...], fields: frozenset[str]) -> None:
         self.name = name
         self.indices = indices  # positions in the stage's rules, in order
         self.fields = fields
+        # Compact names inside the engine, given in sorted order so the same rules always make the
+        # same engine definition, whatever the set's iteration order.
+        self.short = {name: f"a{number}" for number, name in enumerate(sorted(fields))}
+        self._shorts = tuple(self.short.values())
+        self._getter = operator.itemgetter(*self.short) if self.short else (lambda _m: ())
+        self.handle: Any = None  # the engine's ruleset handle, once registered
+        self.sid = ""  # the session every evaluation of this part reuses
+        self.sessions = 0  # sessions ever made for this part (one, unless an evaluation failed)
+
+    def engine_message(self, message: dict[str, Any]) -> str:
+        """The fields this part reads, under their compact names, as the engine's JSON."""
+        try:
+            # Usually every field is there: one C-level lookup of all of them.
+            values = self._values(message)
+        except KeyError:
+            fact = {short: message[name] for name, short in self.short.items() if name in message}
+        else:
+            fact = dict(zip(self._shorts, values, strict=True))
+        fact["sid"] = self.sid
+        # An id of our own spares the engine hashing the whole message to name the fact; the
+        # session holds one fact at a time, so one id serves every evaluation.
+        fact["id"] = "case"
+        fact[SENTINEL] = 1
+        return _ENCODE(fact)
+
+    def _values(self, message: dict[str, Any]) -> tuple[Any, ...]:
+        got = self._getter(message)
+        return got if len(self._shorts) > 1 else (got,)
 
 
 class CompiledRuleset:
@@ -119,21 +157,24 @@ class RulesEngine:
             # process, and the engine can never unregister it.
             parts = []
             for number, indices in enumerate(partition(rules, label)):
-                part_name = f"{name}_p{number}"
+                part = Part(f"{name}_p{number}", indices,
+                            frozenset(f for i in indices for f in fields_read(rules[i].when)))
                 definition = {
-                    f"r{local}": {"all": [{"m": _expression(rules[index].when)}], "run": self._action(local)}
+                    f"r{local}": {"all": [{"m": _expression(rules[index].when, part.short)}],
+                                  "run": self._action(local)}
                     for local, index in enumerate(indices)
                 }
-                # A rule that always matches: every evaluation then creates its session state and
-                # has at least one action, so the engine never takes its "message not handled"
-                # path. Together with writing the state back before completing each action
-                # (below), this stopped the SIGSEGVs seen in delete_state (durable_rules 2.0.28;
-                # either change alone removed them in our stress runs, so both are kept).
+                # A rule that always matches: every evaluation then has at least one action, so
+                # the engine never takes its "message not handled" path, and every asserted fact
+                # is held in the session until we retract it. (With a fresh session deleted after
+                # each evaluation, that path corrupted memory in delete_state: SIGSEGV, durable_rules
+                # 2.0.28; the reused session no longer deletes states at all on the normal path.)
                 definition[f"r{len(indices)}"] = {"all": [{"m": {"$gte": {SENTINEL: 0}}}],
                                                   "run": self._action(len(indices))}
-                self._host.register_rulesets({part_name: definition})
-                part_fields = frozenset(f for i in indices for f in fields_read(rules[i].when))
-                parts.append(Part(part_name, indices, part_fields))
+                self._host.register_rulesets({part.name: definition})
+                part.handle = self._host.get_ruleset(part.name)._handle
+                self._new_session(part)
+                parts.append(part)
             fields = frozenset(f for part in parts for f in part.fields)
             compiled = CompiledRuleset(name, rules, fields, tuple(parts))
             self._compiled[name] = compiled
@@ -145,30 +186,38 @@ class RulesEngine:
 
         return fired
 
+    def _new_session(self, part: Part) -> None:
+        part.sid = str(next(self._sids))
+        part.sessions += 1
+
     def evaluate(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]:
         """Indices of the rules whose conditions hold for one flat message, in rule order.
 
-        Drives the engine's native calls directly: assert the fact, then take each matched
-        action in turn and complete it without the Python host's per-action JSON round trip of
-        the whole state (our actions never change state). `evaluate_via_host` is the same
-        evaluation through the public host API; a test keeps the two in agreement.
+        Drives the engine's native calls directly in each part's one session: assert the case as
+        a fact, take each matched action in turn and complete it, then retract the fact. Nothing
+        is written back (our actions never change state), which saves the Python host's JSON
+        round trip of the state per action. `evaluate_via_host` is the same evaluation through
+        the public host API, in a fresh session each time; tests keep the two in agreement.
         """
         with self._lock:
             fired: list[int] = []
             for part in compiled.parts:
-                local = self._evaluate_part(part, {k: v for k, v in message.items() if k in part.fields})
-                fired.extend(part.indices[i] for i in local)
-            return sorted(fired)
+                indices = part.indices
+                fired.extend(indices[i] for i in self._evaluate_part(part, message))
+            if len(compiled.parts) > 1:
+                fired.sort()
+            return fired
 
     def _evaluate_part(self, part: Part, message: dict[str, Any]) -> list[int]:
-        """One part, under the lock the caller holds."""
-        sid = str(next(self._sids))
-        handle = self._host.get_ruleset(part.name)._handle
-        fired: list[int] = []
+        """One part, under the lock the caller holds; local rule indices in rule order."""
+        handle = part.handle
+        fact = part.engine_message(message)
         try:
-            result = _native.assert_fact(handle, json.dumps({"sid": sid, SENTINEL: 1, **message}))
+            result = _native.assert_fact(handle, fact)
         except _native.error as exc:
+            self._replace_session(part)
             raise EngineError(f"the rules engine refused the evaluation ({exc})") from None
+        fired: list[int] = []
         try:
             if result[0] != 0:
                 raise EngineError(f"the rules engine refused the evaluation (code {result[0]})")
@@ -176,29 +225,43 @@ class RulesEngine:
             action = _native.start_action_for_state(handle, state)
             if not action:
                 raise EngineError("the rules engine started no action despite the sentinel rule")
-            document, pending = action[0], action[1]
+            pending = action[1]
             while pending:
                 # The action message is {"r<index>": {...}}: the rule name is all we need.
                 fired.append(int(pending[3:pending.index('"', 2)]))
-                # As the engine's own host does: write the (unchanged) state back, then
-                # complete the action and take the next one.
-                _native.update_state(handle, document)
                 pending = _native.complete_and_start_action(handle, state)
-        finally:
-            _native.delete_state(handle, sid)
+            retracted = _native.retract_fact(handle, fact)
+            if retracted[0] != 0:
+                raise EngineError(f"the rules engine kept a case it was asked to forget (code {retracted[0]})")
+        except BaseException:
+            # The session may hold the fact or an action half taken: never reuse it.
+            self._replace_session(part)
+            raise
         sentinel = len(part.indices)
-        return [i for i in fired if i != sentinel]
+        fired.remove(sentinel)
+        # The engine takes actions in its own order; effects apply in rule order.
+        fired.sort()
+        return fired
+
+    def _replace_session(self, part: Part) -> None:
+        old = part.sid
+        self._new_session(part)
+        try:
+            _native.delete_state(part.handle, old)
+        except _native.error:
+            pass  # a session that never came to exist; its replacement is already in place
 
     def evaluate_via_host(self, compiled: CompiledRuleset, message: dict[str, Any]) -> list[int]:
-        """The same evaluation through durable_rules' public Host API (slower; the reference)."""
+        """The same evaluation through durable_rules' public Host API, in a fresh session each
+        time (slower; the reference)."""
         with self._lock:
             fired: list[int] = []
             for part in compiled.parts:
-                sid = str(next(self._sids))
+                sid = f"host{next(self._sids)}"
                 self._fired = []
-                part_message = {k: v for k, v in message.items() if k in part.fields}
+                fact = {part.short[k]: v for k, v in message.items() if k in part.short}
                 try:
-                    self._host.assert_fact(part.name, {"sid": sid, SENTINEL: 1, **part_message})
+                    self._host.assert_fact(part.name, {"sid": sid, SENTINEL: 1, **fact})
                 except _durable.MessageNotHandledException:
                     pass
                 finally:

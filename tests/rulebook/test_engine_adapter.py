@@ -10,7 +10,7 @@ import pytest
 from carebudget.decisions.facts import assess_facts
 from carebudget.decisions.inputs import CaseFacts
 from carebudget.rulebook import get_registry
-from carebudget.rulebook.engine import RulesEngine, RulesetLimitError, get_engine
+from carebudget.rulebook.engine import EngineError, RulesEngine, RulesetLimitError, get_engine
 from carebudget.rulebook.rules import Compare, Effects, Group, Rule
 from carebudget.rulebook.vocabulary import OUTCOMES, WAYS
 
@@ -95,3 +95,16 @@ def test_the_same_rules_compile_once_under_one_content_named_ruleset() -> None:
     assert first is second
     assert engine.evaluate(first, {"age_years": 41}) == [0]
     assert engine.evaluate(first, {"age_years": 39}) == []
+
+
+def test_an_evaluation_the_engine_refuses_replaces_that_session_and_the_next_evaluation_is_unaffected() -> None:
+    engine = RulesEngine()
+    compiled = engine.compile((rule(0, "age_years", 40, ">="),), "assess")
+    part = compiled.parts[0]
+    assert engine.evaluate(compiled, {"age_years": 41}) == [0]
+    with pytest.raises(EngineError, match="refused the evaluation"):
+        engine.evaluate(compiled, {"age_years": float("inf")})  # JSON `Infinity`: the engine's parser refuses it
+    assert part.sessions == 2
+    assert engine.evaluate(compiled, {"age_years": 41}) == [0]
+    assert engine.evaluate(compiled, {"age_years": 39}) == []
+    assert part.sessions == 2
