@@ -168,9 +168,8 @@ async def _measured(work: Any, count: int, steps: int, server: Any, worker: Any,
 
 def whatif_cpu_per_case(count: int) -> float:
     """CPU seconds to re-decide one case's indicative budget under the current and a changed bundle."""
-    from carebudget.policy.whatif import run_whatif
-
     from bench.cases import generate_cases
+    from carebudget.policy.whatif import run_whatif
     from carebudget.rulebook.library import load_library
     from carebudget.settings import REPO_ROOT
 
