@@ -162,6 +162,11 @@ def decide_with_bundle(
     """
     if isinstance(bundle, dict):
         bundle = bundle_from_content(bundle, on)
+    if not bundle.rule_files:
+        # Part 1 of the Care Act 2014 came into force on 1 April 2015 (SI 2015/993 art 2).
+        raise DecisionError("invalid input", "date", (
+            f"date: no rules are in force on {on.isoformat()}; the Care Act 2014 rules on "
+            "eligibility and charging apply from 1 April 2015 (SI 2015/993)"))
     facts = parse_input(kind, payload)
     record: dict[str, Any] = {
         "kind": kind,

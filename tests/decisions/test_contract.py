@@ -88,3 +88,10 @@ def test_cli_invalid_input_exits_2_with_a_json_error_naming_the_field(args, stdi
     result = run_cli("decide", kind, "--council", "demo", *rest, "--input", "-", stdin=stdin)
     assert result.returncode == 2
     assert json.loads(result.stdout)["field"] == field
+
+
+def test_a_decision_dated_before_the_act_came_into_force_is_refused_naming_the_date() -> None:
+    """Issue 11: a decision dated before 1 April 2015 gave a 500 (no rules in the bundle)."""
+    with pytest.raises(DecisionError) as refused:
+        decide("eligibility", "demo", date(2010, 1, 1), {"person": PERSON, "needs": NEEDS})
+    assert refused.value.field == "date" and "1 April 2015" in refused.value.message

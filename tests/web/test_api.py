@@ -247,3 +247,14 @@ def test_a_compliance_officers_sign_in_is_written_to_the_ledger_but_a_social_wor
     client.post("/api/token", json={"username": "demo-compliance", "password": "demo-password"})
     client.post("/api/token", json={"username": "demo-social-worker", "password": "demo-password"})
     assert app.state.store.ledger_count() == rows + 1
+
+
+def test_a_decision_dated_before_april_2015_is_refused_in_words_not_a_500(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/decisions/assessment?council=demo&date=2010-01-01",
+        json=ASSESSMENT_FACTS, headers=bearer(tokens["social_worker"]),
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "date" and "1 April 2015" in response.json()["message"]
