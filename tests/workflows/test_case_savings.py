@@ -3,6 +3,7 @@ saver's light-touch review, reablement in the open (real dev server and time-ski
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -37,7 +38,11 @@ async def test_an_underspend_above_what_the_council_paid_is_refused(
         await cases.act(client, case_id, "complete_review", *SW, {"underspend": "50000.00"})
     state = await cases.describe(client, case_id)
     assert state["stage"] == "review" and Decimal(state["banked_underspend"]) == 0
-    refused = [e for e in store.case_trail(case_id) if e.action == "update.refused"]
+    for _ in range(200):  # the refusal is written by the workflow's activity, just after
+        refused = [e for e in store.case_trail(case_id) if e.action == "update.refused"]
+        if refused:
+            break
+        await asyncio.sleep(0.05)
     assert refused and "what was paid in" in refused[-1].payload["reason"]
     state = await cases.act(client, case_id, "complete_review", *SW,
                             {"underspend": f"{share:.2f}", "outcomes_met": True})
