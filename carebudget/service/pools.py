@@ -90,9 +90,12 @@ async def describe(client: Client, pool_id: str) -> dict[str, Any]:
     return state.model_dump(mode="json")
 
 
-async def list_pools(client: Client, council: str) -> list[dict[str, Any]]:
-    """Every running pool of the council, with members, balances and outcomes."""
-    query = f"WorkflowType = 'Pool' AND CouncilCode = '{council}' AND ExecutionStatus = 'Running'"
+async def list_pools(client: Client, council: str | None) -> list[dict[str, Any]]:
+    """Every running pool of the council (of every council for None), with members, balances and outcomes."""
+    if council is not None:
+        _check_council(council)
+    where = f" AND CouncilCode = '{council}'" if council is not None else ""
+    query = f"WorkflowType = 'Pool'{where} AND ExecutionStatus = 'Running'"
     found = [w.id async for w in client.list_workflows(query)]
     read = []
     for pool_id in sorted(found):
