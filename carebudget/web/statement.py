@@ -36,6 +36,8 @@ def trust(state: dict[str, Any], rules: Any, today: date) -> dict[str, Any]:
     current = [c for c in commitments if not c.get("left")]
     committed = sum((_pounds(c.get("weekly_share")) for c in current), Decimal(0))
     weekly = _pounds(budget.get("weekly_cost"))
+    needs = _needs_kept(state, rules, today) if budget and current else []
+    needs_total = sum((_pounds(n["floor"]) for n in needs), Decimal(0))
     return {
         "banked": f"{_pounds(state.get('banked_underspend')):.2f}",
         "savings_uses": [
@@ -45,7 +47,9 @@ def trust(state: dict[str, Any], rules: Any, today: date) -> dict[str, Any]:
         "pools": commitments,
         "committed": f"{committed:.2f}",
         "own_control": f"{weekly - committed:.2f}" if budget else None,
-        "needs": _needs_kept(state, rules, today) if budget and current else [],
+        "needs": needs,
+        "needs_total": f"{needs_total:.2f}",
+        "covered": weekly - committed >= needs_total,
         "reablement": [
             {**r, "service_label": SERVICE_LABELS.get(r["episode"]["service"], r["episode"]["service"])}
             for r in state.get("reablement") or []

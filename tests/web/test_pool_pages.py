@@ -165,6 +165,7 @@ async def test_members_join_draw_by_decision_give_notice_and_see_only_their_own_
     assert "Shared with a community pool" in statement
     assert f"You pool £{shares[0]:.2f} a week of this budget; £{budget - shares[0]:.2f} a week stays under your own control" in statement
     assert "What your own budget keeps for each need, at the council's rates" in statement
+    assert "covers all of it" in statement
     state = await cases.describe(client, first["case_id"])
     assert state["pool_commitments"][0]["pool_id"] == pool_id
     await people[0].http.aclose()
@@ -236,3 +237,54 @@ async def _stage(client: Any, case_id: str, stage: str) -> dict[str, Any]:
             return state
         await asyncio.sleep(0.05)
     raise AssertionError(f"{case_id} never reached {stage}")
+
+
+async def test_pool_pages_admit_only_their_roles_and_every_form_carries_its_token(live: dict[str, Any]) -> None:
+    from carebudget.store.roles import ROLES
+    from carebudget.web.demo_users import demo_username
+    from carebudget.web.pages.pools import POOL_PAGE
+
+    app, client = live["app"], live["client"]
+    pool_id = await pools.start_pool(client, {"council": "demo", "name": "Allotment group", "opened_by": "demo-social-worker",
+                                              "purpose": "Growing food together"}, app.state.settings.task_queue)
+    await opened(client, pool_id)
+    holder = live["holders"][0]
+    member = await Page(app).sign_in(MEMBERS[0])
+    assert (await member.post(f"/pools/{pool_id}/join", {"case_id": holder["case_id"],
+                                                         "weekly_share": "1.00"})).status_code == 303
+    for role in ROLES:
+        page = await Page(app).sign_in(demo_username(role))
+        listing = await page.get("/pools")
+        if role in POOL_PAGE:
+            assert listing.status_code == 200, (role, text(listing))
+        else:
+            assert listing.status_code == 403 and "may not do this" in text(listing), role
+    sw = await Page(app).sign_in("demo-social-worker")
+    # Every form on the pool pages posts the session's token; a post without it changes nothing.
+    for page, url in ((sw, "/pools"), (sw, f"/pools/{pool_id}"), (member, f"/pools/{pool_id}"),
+                      (member, "/pools")):
+        html = (await page.get(url)).text
+        forms = re.findall(r'<form method="post".*?</form>', html, re.S)
+        assert forms and all('name="csrf_token"' in f for f in forms), url
+    before = await pools.describe(client, pool_id)
+    for url, data in ((f"/pools/{pool_id}/join", {"case_id": live["holders"][1]["case_id"], "weekly_share": "1"}),
+                      (f"/pools/{pool_id}/leave", {"member": "1"}),
+                      (f"/pools/{pool_id}/review", {"outcomes_met": "yes", "planned": "1", "spent": "1"}),
+                      (f"/pools/{pool_id}/time", {"kind": "family", "giver": "Sam", "hours": "2"})):
+        refused = await sw.post(url, data, csrf=False)
+        assert refused.status_code == 403 and "did not come from a page of this service" in text(refused), url
+    for url, data in ((f"/pools/{pool_id}/draws", {"amount": "0.01", "reason": "x", "for_member": "1"}),
+                      (f"/pools/{pool_id}/leave", {})):
+        assert (await member.post(url, data, csrf=False)).status_code == 403
+    after = await pools.describe(client, pool_id)
+    assert (after["members"], after["draws"], after["time"], after["reviews"]) == (
+        before["members"], before["draws"], before["time"], before["reviews"])
+    # A pool that does not exist, or a malformed reference, is said so in plain words.
+    missing = await sw.get("/pools/P-20990101-nothere")
+    assert missing.status_code == 404 and "No pool P-20990101-nothere found" in text(missing)
+    odd = await sw.get("/pools/bad%20id%3Cscript%3E")
+    assert odd.status_code == 400 and "Check what you entered" in text(odd)
+    hours = await sw.post(f"/pools/{pool_id}/time", {"kind": "family", "giver": "Sam", "hours": "1e9"})
+    assert hours.status_code == 400 and "at most 168" in text(hours)
+    vote_on_nothing = await member.post(f"/pools/{pool_id}/draws/7/vote", {"agree": "yes"})
+    assert vote_on_nothing.status_code == 400 and "draw 7 has not been proposed" in text(vote_on_nothing)
