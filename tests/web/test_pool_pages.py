@@ -288,3 +288,20 @@ async def test_pool_pages_admit_only_their_roles_and_every_form_carries_its_toke
     assert hours.status_code == 400 and "at most 168" in text(hours)
     vote_on_nothing = await member.post(f"/pools/{pool_id}/draws/7/vote", {"agree": "yes"})
     assert vote_on_nothing.status_code == 400 and "draw 7 has not been proposed" in text(vote_on_nothing)
+
+
+def test_pool_pages_say_plainly_when_temporal_cannot_be_reached(tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import sign_in
+    from tests.web.live import free_port
+
+    settings = make_settings(tmp_path).model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    app = create_app(settings)
+    ensure_demo_users(app.state.store)
+    with TestClient(app) as browser:
+        assert sign_in(browser, "demo-social-worker").status_code == 303
+        for url in ("/pools", "/pools/P-20260101-abcdef12"):
+            response = browser.get(url)
+            assert response.status_code == 503, (url, response.text[:300])
+            assert "Service not available" in response.text
