@@ -117,6 +117,17 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             worker.get_by_label("Provider").fill("Demo BC reablement team")
             worker.get_by_role("button", name="Record the reablement").click()
             assert "free to the person" in worker.locator("[role=status]").inner_text()
+            # Staff of the council see every pool, its members by reference, and review it.
+            worker.get_by_role("link", name="Community pools").click()
+            worker.get_by_role("link", name="Riverside lunch and walking club").click()
+            listed = worker.locator("#members").inner_text()
+            assert mine["case_id"] in listed and holders[1]["case_id"] in listed
+            worker.get_by_label("Were the members' outcomes met?").select_option("yes")
+            worker.get_by_label("Planned spending (£)").fill("300")
+            worker.get_by_label("Spent (£)").fill("270")
+            worker.get_by_role("button", name="Record the review").click()
+            assert "the pool earns a larger share" in worker.locator("#outcomes ~ table").first.inner_text()
+            shot(worker, "social-worker-community-pool")
 
             # The person's statement: banked savings, spent on a home adaptation; reablement's cost.
             person.goto(f"{base}/cases/{mine['case_id']}")
