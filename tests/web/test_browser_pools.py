@@ -111,6 +111,7 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             # Reablement recorded by the social worker on the case page, with its cost to the council.
             worker = sign_in(browser, base, "demo-social-worker")
             worker.goto(f"{base}/cases/{mine['case_id']}")
+            worker.get_by_text("Record an episode of reablement or intermediate care").click()
             worker.get_by_label("Date it started").fill(str(mine["plan_started"]))
             worker.get_by_label("Weeks").fill("6")
             worker.get_by_label("Weekly cost to the council (£)").fill("240.00")

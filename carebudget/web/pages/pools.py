@@ -432,6 +432,9 @@ async def _step(request: Request, pool_id: str, user: CurrentUser, step: str, pa
     from carebudget.service import pools
     from carebudget.web.pages.common import flash, redirect
 
+    # Who may reach the pool at all (a member, a budget holder joining, staff of its council) is
+    # checked before anything is sent; what they may do in it is the workflow's rule.
+    await read_pool(request, pool_id, user, joining=step == "join")
     if not errors:
         try:
             await pools.act(await _client(request), pool_id, step, user.username, user.role, payload)
