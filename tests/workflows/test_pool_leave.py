@@ -15,8 +15,10 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from carebudget.rulebook import get_registry
 from carebudget.service import cases, examples, pools
 from carebudget.store import Store
+from carebudget.web.statement import trust
 
 SW = examples.SOCIAL_WORKER
 PENNY = Decimal("0.01")
@@ -78,6 +80,11 @@ async def test_a_member_who_leaves_with_notice_gets_their_share_back_and_the_poo
             break
         await asyncio.sleep(0.05)
     assert case["pool_commitments"][0]["left"] == leaves_on.isoformat()
+    # ... and so does their statement: nothing committed, the whole budget under their own control.
+    statement = trust(case, get_registry(), date.today())
+    assert (statement["committed"], statement["own_control"]) == ("0.00", case["personal_budget"]["weekly_cost"])
+    during = trust(await cases.describe(client, stayer["case_id"]), get_registry(), date.today())
+    assert during["committed"] == f"{shares[0]:.2f}" and during["covered"] is True
     kept = await cases.describe(client, stayer["case_id"])
     assert kept["pool_commitments"][0]["left"] is None
 
