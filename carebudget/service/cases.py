@@ -8,6 +8,7 @@ or, once a case has closed, directly through activities/records.py).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -127,6 +128,12 @@ async def act(
     """Take one human step; returns the case's whole state (as `describe`), or raises
     CaseRefused / CaseInvalid. A caller that needs only where the case stands uses `take_step`."""
     await _update(client, case_id, step, actor_id, role, payload, request_id)
+    # The step is taken: a slow read must not make it look failed (a retry would be refused).
+    for attempt in (1, 2):
+        try:
+            return await describe(client, case_id)
+        except CaseBusy:
+            await asyncio.sleep(0.5 * attempt)
     return await describe(client, case_id)
 
 
