@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from carebudget.store import Store
 
 # Concurrency (docs/performance.md, "Worker settings"). Activities, the decisions and records the
-# workflows run locally among them, are synchronous: they share ACTIVITY_THREADS threads. Store
+# workflows run locally among them, are synchronous: they share ACTIVITY_THREADS threads (local
+# activities have no slot limit of their own, the SDK's default: they queue for a thread). Store
 # writes queue in-process for SQLite's one writer (carebudget/store/db.py), so more threads add
 # waiting, not throughput; PostgreSQL writes to different councils' chains run side by side.
 ACTIVITY_THREADS = 16
@@ -76,7 +77,6 @@ def build_worker(
                     pools.record_pool_event],
         activity_executor=executor or ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
-        max_concurrent_local_activities=ACTIVITY_THREADS,
         max_cached_workflows=CACHED_RUNS,
         workflow_runner=workflow_runner(),
     )

@@ -122,7 +122,7 @@ async def _at_assessment(client: Client, case_id: str) -> None:
             state = await cases.describe(client, case_id)
             if state["stage"] == "assessment" and state.get("pending_step") is None:
                 return
-        except cases.CaseNotFound:
+        except (cases.CaseNotFound, cases.CaseBusy):  # not started yet, or a slow read: again
             pass
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.5)
