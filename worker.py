@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.decisions import Decisions
 from activities.policy import Policies, bank_underspend
@@ -24,6 +25,30 @@ from workflows.pool import PoolWorkflow
 
 if TYPE_CHECKING:
     from carebudget.store import Store
+
+# Concurrency (docs/performance.md, "Worker settings"). Activities, the decisions and records the
+# workflows run locally among them, are synchronous: they share ACTIVITY_THREADS threads (local
+# activities have no slot limit of their own, the SDK's default: they queue for a thread). Store
+# writes queue in-process for SQLite's one writer (carebudget/store/db.py), so more threads add
+# waiting, not throughput; PostgreSQL writes to different councils' chains run side by side.
+ACTIVITY_THREADS = 16
+# Workflow runs kept in memory between their tasks; a run evicted is replayed from its history
+# when it next has work. The SDK's default, stated: each cached case costs about 0.5 MB.
+CACHED_RUNS = 1000
+# Our deterministic model modules (pydantic models and pure functions: no I/O, no clock, no
+# randomness) are imported once for the process and shared with every workflow's sandbox, instead
+# of being imported again for each workflow run. The workflow modules themselves (workflows/case.py,
+# workflows/pool.py) stay sandboxed, so a non-deterministic call there is still refused.
+PASSTHROUGH_MODULES = (
+    "workflows.models", "workflows.pool_models", "workflows.refusals", "workflows.index",
+    "workflows.savings", "carebudget.decisions.inputs",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
 
 
 
@@ -50,8 +75,10 @@ def build_worker(
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
                     pools.record_pool_event],
-        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
-        max_concurrent_activities=16,
+        activity_executor=executor or ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        max_cached_workflows=CACHED_RUNS,
+        workflow_runner=workflow_runner(),
     )
 
 
@@ -69,7 +96,7 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
                              "CAREBUDGET_PAYLOAD_KEYS; set your own (carebudget keys-new)")
     client = await get_client(settings)
     stop = stop or _stop_on_signals()
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with build_worker(client, settings.task_queue, executor):
             check = asyncio.create_task(_startup_check(client))
             await stop.wait()

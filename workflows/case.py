@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         SignOff,
         Stage,
         StepInput,
+        StepResult,
         TimelineEvent,
         Verification,
     )
@@ -199,7 +200,7 @@ class CaseWorkflow:
     # --- assessment (s9), eligibility (s13), financial assessment (s14, s17), indicative budget
 
     @workflow.update
-    async def self_assess(self, request: StepInput) -> CaseState:
+    async def self_assess(self, request: StepInput) -> StepResult:
         return await self._step("self_assess", request, SelfAssessment, self._self_assess)
 
     async def _self_assess(self, actor: Actor, answers: SelfAssessment) -> None:
@@ -208,7 +209,7 @@ class CaseWorkflow:
         await self._record("assessment.self_assessed", actor, answers.model_dump(mode="json"))
 
     @workflow.update
-    async def verify_assessment(self, request: StepInput) -> CaseState:
+    async def verify_assessment(self, request: StepInput) -> StepResult:
         return await self._step("verify_assessment", request, Verification, self._verify)
 
     async def _verify(self, actor: Actor, assessment: Verification) -> None:
@@ -240,7 +241,7 @@ class CaseWorkflow:
     # --- support planning (s24, s25) and sign-off (s24-26) -----------------------------------
 
     @workflow.update
-    async def submit_plan(self, request: StepInput) -> CaseState:
+    async def submit_plan(self, request: StepInput) -> StepResult:
         return await self._step("submit_plan", request, PlanSubmission, self._submit_plan)
 
     async def _submit_plan(self, actor: Actor, submission: PlanSubmission) -> None:
@@ -255,7 +256,7 @@ class CaseWorkflow:
         await self._record("plan.submitted", actor, submission.model_dump(mode="json"))
 
     @workflow.update
-    async def approve(self, request: StepInput) -> CaseState:
+    async def approve(self, request: StepInput) -> StepResult:
         return await self._step("approve", request, Approval, self._approve)
 
     async def _approve(self, actor: Actor, approval: Approval) -> None:
@@ -267,7 +268,7 @@ class CaseWorkflow:
         await self.activate_budget(self.state.plan.weekly_total, actor)
 
     @workflow.update
-    async def request_changes(self, request: StepInput) -> CaseState:
+    async def request_changes(self, request: StepInput) -> StepResult:
         return await self._step("request_changes", request, ChangeRequest, self._request_changes)
 
     async def _request_changes(self, actor: Actor, change: ChangeRequest) -> None:
@@ -281,7 +282,7 @@ class CaseWorkflow:
     # --- counter-proposal (s26, CSSG 11.24) and appeal ---------------------------------------
 
     @workflow.update
-    async def counter_propose(self, request: StepInput) -> CaseState:
+    async def counter_propose(self, request: StepInput) -> StepResult:
         return await self._step("counter_propose", request, CounterProposal, self._counter_propose)
 
     async def _counter_propose(self, actor: Actor, counter: CounterProposal) -> None:
@@ -319,7 +320,7 @@ class CaseWorkflow:
         )
 
     @workflow.update
-    async def accept_counter_proposal(self, request: StepInput) -> CaseState:
+    async def accept_counter_proposal(self, request: StepInput) -> StepResult:
         return await self._step("accept_counter_proposal", request, Acceptance, self._accept)
 
     async def _accept(self, actor: Actor, acceptance: Acceptance) -> None:
@@ -332,7 +333,7 @@ class CaseWorkflow:
         await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, actor)
 
     @workflow.update
-    async def appeal(self, request: StepInput) -> CaseState:
+    async def appeal(self, request: StepInput) -> StepResult:
         return await self._step("appeal", request, AppealRequest, self._appeal)
 
     async def _appeal(self, actor: Actor, appeal: AppealRequest) -> None:
@@ -344,7 +345,7 @@ class CaseWorkflow:
         await self._record("appeal.made", actor, appeal.model_dump(mode="json"))
 
     @workflow.update
-    async def decide_appeal(self, request: StepInput) -> CaseState:
+    async def decide_appeal(self, request: StepInput) -> StepResult:
         return await self._step("decide_appeal", request, AppealDecision, self._decide_appeal)
 
     async def _decide_appeal(self, actor: Actor, decision: AppealDecision) -> None:
@@ -412,7 +413,7 @@ class CaseWorkflow:
     # --- reviews (s27) -----------------------------------------------------------------------
 
     @workflow.update
-    async def request_review(self, request: StepInput) -> CaseState:
+    async def request_review(self, request: StepInput) -> StepResult:
         return await self._step("request_review", request, ReviewRequest, self._request_review)
 
     async def _request_review(self, actor: Actor, review: ReviewRequest) -> None:
@@ -420,7 +421,7 @@ class CaseWorkflow:
         await self.open_review("requested", due, actor, review.reasons)
 
     @workflow.update
-    async def complete_review(self, request: StepInput) -> CaseState:
+    async def complete_review(self, request: StepInput) -> StepResult:
         return await self._step("complete_review", request, ReviewOutcome, self._complete_review)
 
     async def _complete_review(self, actor: Actor, outcome: ReviewOutcome) -> None:
@@ -481,7 +482,7 @@ class CaseWorkflow:
     # --- savings that earn trust, and reablement in the open (issue 15) ---------------------
 
     @workflow.update
-    async def use_savings(self, request: StepInput) -> CaseState:
+    async def use_savings(self, request: StepInput) -> StepResult:
         return await self._step("use_savings", request, SavingsRequest, self._use_savings)
 
     async def _use_savings(self, actor: Actor, request: SavingsRequest) -> None:
@@ -505,7 +506,7 @@ class CaseWorkflow:
         })
 
     @workflow.update
-    async def record_reablement(self, request: StepInput) -> CaseState:
+    async def record_reablement(self, request: StepInput) -> StepResult:
         return await self._step("record_reablement", request, ReablementEpisode, self._reablement)
 
     async def _reablement(self, actor: Actor, episode: ReablementEpisode) -> None:
@@ -622,8 +623,9 @@ class CaseWorkflow:
     async def _step(
         self, step: str, request: StepInput, model: type[P],
         body: Callable[[Actor, P], Awaitable[None]],
-    ) -> CaseState:
-        """Run one accepted step; if it fails part-way, the case is as it was before."""
+    ) -> StepResult:
+        """Run one accepted step; if it fails part-way, the case is as it was before. Returns
+        where the case stands (callers wanting the whole state query `describe`)."""
         payload = parse_payload(step, request)
         assert isinstance(payload, model)
         before = self.state.model_copy(deep=True)
@@ -635,7 +637,12 @@ class CaseWorkflow:
             self.state.needs_attention = self._attention or before.needs_attention
             raise
         self.state.pending_step = None
-        return self.state
+        state = self.state
+        return StepResult(
+            case_id=state.case_id, stage=state.stage, due_at=state.due_at, due_for=state.due_for,
+            overdue=state.overdue, pending_step=state.pending_step,
+            needs_attention=state.needs_attention,
+        )
 
     async def _holding_steps(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
         """Intake, or a deadline acting on the case: human steps wait until it has finished.

@@ -523,6 +523,23 @@ class CaseState(Model):
         return self.draft.plan if self.draft else None
 
 
+class StepResult(Model):
+    """What a step's update returns: where the case stands now, not the whole state (that is the
+    `describe` query), so an update's result stays small however long the case's record grows.
+
+    Its fields are CaseState's, so a whole state (from a worker before this model) reads as one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    stage: Stage
+    due_at: datetime | None = None
+    due_for: str = ""
+    overdue: bool = False
+    pending_step: str | None = None
+    needs_attention: str = ""
+
+
 class CaseInput(Model):
     """The workflow's input: a new case, or the state carried over by continue-as-new."""
 

@@ -166,33 +166,35 @@ APPEALS_OFFICER = ("ao-cy", "appeals_officer")
 
 
 async def drive(client: Any, script: CaseScript, task_queue: str | None = None) -> dict[str, Any]:
-    """Take a generated case from intake to its active budget (or to where time must pass)."""
+    """Take a generated case from intake to its active budget (or to where time must pass), as
+    the web's forms do (each step's small result); returns the case's state at the end."""
     from carebudget.service import cases
 
     case_id = await cases.start_case(client, script.start, task_queue=task_queue)
     person = (script.start["person_user"], "person")
 
     async def step(name: str, who: tuple[str, str], payload: dict[str, Any]) -> dict[str, Any]:
-        return await cases.act(client, case_id, name, who[0], who[1], payload)
+        return await cases.take_step(client, case_id, name, who[0], who[1], payload)
 
-    state = await _wait_for_stage(client, case_id, "assessment")
-    state = await step("self_assess", person, script.self_assessment)
-    state = await step("verify_assessment", SOCIAL_WORKER, script.verification)
-    if state["stage"] == "closed":
-        return state
-    state = await step("submit_plan", SOCIAL_WORKER, script.plan)
-    if script.path == "changes_then_approve":
-        await step("request_changes", APPROVER, {"reasons": "Say who provides the meals"})
-        state = await step("submit_plan", SOCIAL_WORKER, script.plan)
-    if script.path in ("approve", "changes_then_approve"):
-        return await step("approve", APPROVER, {"note": "Meets the assessed needs"})
-    state = await step("counter_propose", APPROVER, script.counter)
-    if script.path == "counter_accept":
-        return await step("accept_counter_proposal", person, {"note": "Agreed"})
-    if script.path == "counter_appeal":
-        await step("appeal", person, {"reasons": "The framework provider cannot visit mornings"})
-        return await step("decide_appeal", APPEALS_OFFICER, script.appeal_decision())
-    return state  # counter_stands: the appeal window has to pass
+    await _wait_for_stage(client, case_id, "assessment")
+    await step("self_assess", person, script.self_assessment)
+    stands = await step("verify_assessment", SOCIAL_WORKER, script.verification)
+    if stands["stage"] != "closed":
+        await step("submit_plan", SOCIAL_WORKER, script.plan)
+        if script.path == "changes_then_approve":
+            await step("request_changes", APPROVER, {"reasons": "Say who provides the meals"})
+            await step("submit_plan", SOCIAL_WORKER, script.plan)
+        if script.path in ("approve", "changes_then_approve"):
+            await step("approve", APPROVER, {"note": "Meets the assessed needs"})
+        else:
+            await step("counter_propose", APPROVER, script.counter)
+            if script.path == "counter_accept":
+                await step("accept_counter_proposal", person, {"note": "Agreed"})
+            elif script.path == "counter_appeal":
+                await step("appeal", person, {"reasons": "The framework provider cannot visit mornings"})
+                await step("decide_appeal", APPEALS_OFFICER, script.appeal_decision())
+            # counter_stands: the appeal window has to pass
+    return await cases.describe(client, case_id)
 
 
 async def _wait_for_stage(client: Any, case_id: str, stage: str) -> dict[str, Any]:

@@ -220,14 +220,18 @@ def _worker(request: Request, worker: str) -> str:
 
 
 async def act(
-    request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser
+    request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser,
+    whole_state: bool = True,
 ) -> dict[str, Any]:
+    """Take the step as `user`; the case's whole state (the API returns it), or with
+    `whole_state=False` only where it stands (a form's page redirects and reads the case anew)."""
     service = _service()
     client = await request.app.state.temporal.client()
     if user.role == "person":
         await describe(request, case_id, user)  # refuses someone else's case, and writes it down
     try:
-        state = dict(await service.act(client, case_id, step, user.username, user.role, payload))
+        take = service.act if whole_state else service.take_step
+        state = dict(await take(client, case_id, step, user.username, user.role, payload))
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:

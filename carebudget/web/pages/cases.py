@@ -342,7 +342,7 @@ async def take_step(
                 open_step=step,
             )
     try:
-        await case_access.act(request, case_id, spec.workflow_step, payload, user)
+        await case_access.act(request, case_id, spec.workflow_step, payload, user, whole_state=False)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
