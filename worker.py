@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.decisions import Decisions
+from activities.letters import Letters
 from activities.policy import Policies, bank_underspend
 from activities.pools import PoolActivities
 from activities.records import Records
@@ -41,6 +42,7 @@ def build_worker(
     registry = registry_for(get_settings().rules_dir, records.store)
     savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
+    letters = Letters(registry, records.store)  # issue 13: each decision's letter, and notices
     return Worker(
         client,
         task_queue=task_queue,
@@ -49,7 +51,7 @@ def build_worker(
                     records.record_step, records.record_refusal,
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
-                    pools.record_pool_event],
+                    pools.record_pool_event, letters.issue_letter, letters.issue_notice],
         activity_executor=executor or ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
     )
