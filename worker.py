@@ -74,8 +74,10 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(client, settings.task_queue, executor):
             check = asyncio.create_task(_startup_check(client))
+            relay = asyncio.create_task(_notice_relay())
             await stop.wait()
             check.cancel()
+            relay.cancel()
 
 
 async def _startup_check(client: Client) -> None:
@@ -84,6 +86,15 @@ async def _startup_check(client: Client) -> None:
     from carebudget.store import get_store
 
     await startup_check(client, get_store())
+
+
+async def _notice_relay() -> None:
+    """Notices left in the outbox (mail server down, a crash mid-send) are sent again."""
+    from carebudget.notices.outbox import relay
+    from carebudget.settings import get_settings
+    from carebudget.store import get_store
+
+    await relay(get_store(), get_settings())
 
 
 def _stop_on_signals() -> asyncio.Event:
