@@ -24,13 +24,14 @@ from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 from workflows.pool import PoolWorkflow
 
 if TYPE_CHECKING:
+    from carebudget.settings import Settings
     from carebudget.store import Store
 
 
 
 def build_worker(
     client: Client, task_queue: str, executor: ThreadPoolExecutor | None = None,
-    store: Store | None = None,
+    store: Store | None = None, settings: Settings | None = None,
 ) -> Worker:
     """A worker for the Case workflow; activities are synchronous (rules engine, database).
 
@@ -42,7 +43,7 @@ def build_worker(
     registry = registry_for(get_settings().rules_dir, records.store)
     savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
-    letters = Letters(registry, records.store)  # issue 13: each decision's letter, and notices
+    letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
     return Worker(
         client,
         task_queue=task_queue,
