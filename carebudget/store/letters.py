@@ -167,7 +167,7 @@ def claim(engine: Engine, case_id: str | None = None, hold: timedelta = timedelt
             done = conn.execute(update(NOTICES).where(and_(NOTICES.c.id == row.id, free))
                                 .values(claimed_until=now + hold, attempts=NOTICES.c.attempts + 1))
             if done.rowcount == 1:
-                held.append(_notice(row._mapping))
+                held.append(_notice(row._mapping).model_copy(update={"attempts": row.attempts + 1}))
         return held
 
 

@@ -294,9 +294,10 @@ class Store:
         """Put notices in the outbox; a key already there is left as it is."""
         letters.queue(self.engine, notices)
 
-    def claim_notices(self, case_id: str | None = None) -> list[letters.Notice]:
-        """Unsent notices, held for this sender for two minutes (see letters.claim)."""
-        return letters.claim(self.engine, case_id)
+    def claim_notices(self, case_id: str | None = None, hold_seconds: float = 120) -> list[letters.Notice]:
+        """Unsent notices no other sender holds, held for this one for `hold_seconds`: if it
+        crashes before marking them sent, they are free again after that (see letters.claim)."""
+        return letters.claim(self.engine, case_id, timedelta(seconds=hold_seconds))
 
     def notice_sent(self, notice_id: int) -> None:
         letters.mark_sent(self.engine, notice_id)
