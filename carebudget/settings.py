@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     smtp_sink: bool = Field(True, description="development: start the local SMTP sink with `serve`")
     # Where a user's notices go: the username put into this pattern (a council maps its own).
     notice_address: str = "{username}@carebudget.invalid"
+    # The person is reminded this many days before a counter-proposal's appeal window closes.
+    appeal_reminder_days: int = Field(7, ge=0, le=365)
 
     ledger_key: str = DEFAULT_LEDGER_KEY
     # Keys used before a rotation: checkpoints and anchors they signed still verify.

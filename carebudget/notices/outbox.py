@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import threading
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -39,7 +40,7 @@ def letter_notices(settings: Settings, key: str, kind: str, case: dict[str, Any]
     if kind == "counter_proposal":
         cp = case["counter_proposal"]
         deadline = long_date(cp["appeal_by"])
-        return [{**notice, "kind": "counter_proposal_made",
+        return [*_appeal_reminder(settings, notice, cp, deadline, link), {**notice, "kind": "counter_proposal_made",
                  "subject": f"The council offers a different amount: appeal by {deadline}",
                  "body": (f"The council offers {money(cp['proposal']['weekly_amount'])} a week for your "
                           f"care instead of the amount in your plan.\n\nIf you want to appeal, do it by "
@@ -48,6 +49,23 @@ def letter_notices(settings: Settings, key: str, kind: str, case: dict[str, Any]
     return [{**notice, "kind": "letter_ready", "subject": f"A letter about your care: {title}",
              "body": f"We have written to you: {title}.\n\nRead it, or print it, here: {link}\n\n"
                      f"Reference {case_id}"}]
+
+
+def _appeal_reminder(settings: Settings, notice: dict[str, Any], cp: dict[str, Any], deadline: str,
+                     link: str) -> list[dict[str, Any]]:
+    """'Your appeal window closes in N days': sent N days before the deadline, and only if the
+    case is still waiting for the person's answer then (withdrawn once they accept or appeal)."""
+    days = settings.appeal_reminder_days
+    appeal_by = datetime.fromisoformat(str(cp["appeal_by"]).replace("Z", "+00:00"))
+    send_after = appeal_by - timedelta(days=days)
+    if days <= 0 or send_after <= datetime.now(UTC) + timedelta(days=1):
+        return []  # the window is too short for a reminder to add anything
+    return [{**notice, "notice_key": notice["notice_key"] + ":reminder", "kind": "appeal_window_closing",
+             "send_after": send_after, "only_at_stage": "counter_proposal",
+             "subject": f"{days} days left to appeal: the deadline is {deadline}",
+             "body": (f"You have until {deadline} to appeal against the council's offer of "
+                      f"{money(cp['proposal']['weekly_amount'])} a week. If you do nothing, the lower "
+                      f"amount starts after that date.\n\nYour letter and how to appeal: {link}")}]
 
 
 def notice_to(settings: Settings, key: str, kind: str, case_id: str, username: str,
@@ -86,6 +104,9 @@ def deliver(store: Any, settings: Settings, case_id: str | None = None) -> int:
         return 0
     with smtp:
         for notice in notices:
+            if notice.only_at_stage and _stage(store, notice.case_id) != notice.only_at_stage:
+                store.notice_withdrawn(notice.id, "not sent: the case has moved on")
+                continue
             try:
                 smtp.send_message(message(settings, notice))
             except (OSError, smtplib.SMTPException) as exc:
@@ -94,6 +115,15 @@ def deliver(store: Any, settings: Settings, case_id: str | None = None) -> int:
             store.notice_sent(notice.id)
             sent += 1
     return sent
+
+
+def _stage(store: Any, case_id: str | None) -> str | None:
+    from carebudget.store import StoreError
+
+    try:
+        return None if case_id is None else str(store.get_case(case_id).stage)
+    except StoreError:
+        return None
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:

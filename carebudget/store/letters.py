@@ -63,6 +63,9 @@ class Notice(Public):
     sent_at: datetime | None
     attempts: int
     last_error: str
+    send_after: datetime | None = None
+    only_at_stage: str | None = None
+    withdrawn_at: datetime | None = None
 
 
 def sha256(data: bytes | str) -> str:
@@ -137,6 +140,8 @@ def queue_in(conn: Any, notice: Mapping[str, Any], at: datetime) -> None:
     if conn.execute(select(NOTICES.c.id).where(NOTICES.c.notice_key == notice["notice_key"])).first():
         return
     conn.execute(NOTICES.insert().values(**{f: notice.get(f) for f in NOTICE_FIELDS},
+                                         send_after=notice.get("send_after"),
+                                         only_at_stage=notice.get("only_at_stage"),
                                          created_at=at, attempts=0, last_error=""))
 
 
@@ -146,10 +151,14 @@ def queue(engine: Engine, notices: Sequence[Mapping[str, Any]]) -> None:
             queue_in(conn, notice, utcnow())
 
 
+def _when(value: datetime | None) -> datetime | None:
+    return None if value is None else aware(value)
+
+
 def _notice(m: Mapping[Any, Any]) -> Notice:
-    sent = m["sent_at"]
-    return Notice(**{k: m[k] for k in (*NOTICE_FIELDS, "id", "attempts", "last_error")},
-                  created_at=aware(m["created_at"]), sent_at=None if sent is None else aware(sent))
+    return Notice(**{k: m[k] for k in (*NOTICE_FIELDS, "id", "attempts", "last_error", "only_at_stage")},
+                  created_at=aware(m["created_at"]), sent_at=_when(m["sent_at"]),
+                  send_after=_when(m["send_after"]), withdrawn_at=_when(m["withdrawn_at"]))
 
 
 def claim(engine: Engine, case_id: str | None = None, hold: timedelta = timedelta(minutes=2),
@@ -157,7 +166,8 @@ def claim(engine: Engine, case_id: str | None = None, hold: timedelta = timedelt
     """Unsent notices no one else holds, held for `hold` by the caller: two senders never send the
     same one; one that crashed mid-send lets it go when the hold ends, so it is not lost."""
     now = utcnow()
-    free = and_(NOTICES.c.sent_at.is_(None),
+    free = and_(NOTICES.c.sent_at.is_(None), NOTICES.c.withdrawn_at.is_(None),
+                or_(NOTICES.c.send_after.is_(None), NOTICES.c.send_after <= now),
                 or_(NOTICES.c.claimed_until.is_(None), NOTICES.c.claimed_until < now))
     where = free if case_id is None else and_(free, NOTICES.c.case_id == case_id)
     with write(engine, "notices") as conn:
@@ -175,6 +185,13 @@ def mark_sent(engine: Engine, notice_id: int) -> None:
     with write(engine, "notices") as conn:
         conn.execute(update(NOTICES).where(NOTICES.c.id == notice_id)
                      .values(sent_at=utcnow(), claimed_until=None, last_error=""))
+
+
+def withdraw(engine: Engine, notice_id: int, why: str) -> None:
+    """A reminder no longer needed (the case moved on): never sent, and the reason kept."""
+    with write(engine, "notices") as conn:
+        conn.execute(update(NOTICES).where(NOTICES.c.id == notice_id)
+                     .values(withdrawn_at=utcnow(), claimed_until=None, last_error=why[:2000]))
 
 
 def mark_failed(engine: Engine, notice_id: int, error: str, retry_in: timedelta) -> None:

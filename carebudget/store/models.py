@@ -245,6 +245,11 @@ class NoticeRow(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # A reminder waits until `send_after`, and goes only if the case is still at `only_at_stage`
+    # (an appeal window closing: not once the person has accepted or appealed).
+    send_after: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    only_at_stage: str | None = Field(default=None, max_length=60)
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     attempts: int = 0

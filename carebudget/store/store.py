@@ -302,6 +302,9 @@ class Store:
     def notice_sent(self, notice_id: int) -> None:
         letters.mark_sent(self.engine, notice_id)
 
+    def notice_withdrawn(self, notice_id: int, why: str) -> None:
+        letters.withdraw(self.engine, notice_id, why)
+
     def notice_failed(self, notice_id: int, error: str, retry_in_seconds: float = 60) -> None:
         letters.mark_failed(self.engine, notice_id, error, timedelta(seconds=retry_in_seconds))
 

@@ -138,3 +138,49 @@ def test_a_broken_council_template_is_refused_in_plain_words_and_cannot_reach_ou
     own.write_text("{% extends 'layout.html.j2' %}{% block body %}<p>Our own words {{ person_name }}</p>{% endblock %}")
     html, template = render_html(content, rules)
     assert template == "councils/demo/letters/financial_assessment.html.j2" and "Our own words Ada" in html
+
+
+def test_an_appeal_reminder_waits_for_its_day_and_goes_only_if_the_person_has_not_answered(
+    store: Store, mail: tuple[int, Path], tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    port, folder = mail
+    settings = settings_for(tmp_path, port)
+    past, future = datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(days=3)
+    store.upsert_case("C-2:opened", "C-2", {"council": "demo", "stage": "counter_proposal",
+                                            "opened": date(2026, 1, 5)}, actor="carebudget", role="system")
+    store.queue_notices([
+        {**notice("later"), "case_id": "C-2", "send_after": future, "only_at_stage": "counter_proposal"},
+        {**notice("still-waiting"), "case_id": "C-2", "send_after": past, "only_at_stage": "counter_proposal"},
+        {**notice("answered"), "send_after": past, "only_at_stage": "counter_proposal"},  # C-1: assessment
+    ])
+    assert deliver(store, settings) == 1
+    assert [m.subject for m in sink.messages(folder)] == ["A letter (still-waiting)"]
+    rows = {n.notice_key: n for n in store.list_notices()}
+    assert rows["later"].sent_at is None and rows["later"].withdrawn_at is None
+    assert rows["answered"].withdrawn_at is not None and rows["answered"].sent_at is None
+    assert "moved on" in rows["answered"].last_error
+
+
+def test_a_counter_proposal_queues_its_notice_and_a_reminder_before_the_deadline(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from carebudget.notices.outbox import letter_notices
+
+    settings = settings_for(tmp_path, 25)
+    appeal_by = datetime.now(UTC) + timedelta(days=42)
+    case = {"case_id": "C-3", "person_user": "ada",
+            "counter_proposal": {"appeal_by": appeal_by.isoformat(), "proposal": {"weekly_amount": "150.00"}}}
+    made, = [n for n in letter_notices(settings, "C-3:9", "counter_proposal", case)
+             if n["kind"] == "counter_proposal_made"]
+    reminder, = [n for n in letter_notices(settings, "C-3:9", "counter_proposal", case)
+                 if n["kind"] == "appeal_window_closing"]
+    deadline = f"{appeal_by.day} {appeal_by:%B %Y}"
+    assert deadline in made["subject"] and "£150.00" in made["body"]
+    assert reminder["send_after"] == appeal_by - timedelta(days=7)
+    assert reminder["subject"] == f"7 days left to appeal: the deadline is {deadline}"
+    short = {**case, "counter_proposal": {**case["counter_proposal"],
+                                          "appeal_by": (datetime.now(UTC) + timedelta(days=5)).isoformat()}}
+    assert [n["kind"] for n in letter_notices(settings, "C-3:9", "counter_proposal", short)] == \
+        ["counter_proposal_made"]
