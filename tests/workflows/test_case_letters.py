@@ -181,3 +181,28 @@ async def test_a_person_not_eligible_gets_a_letter_with_the_reasons_and_advice(
     html = store.get_letter(state["case_id"], meta.id).html
     assert "do not meet the eligibility criteria" in html and "Advice and information" in html
     assert "Demo Borough Council" in html  # the council's own letterhead over the national one
+
+
+async def test_an_overdue_case_tells_its_social_worker_and_a_due_review_tells_the_person(
+    skipping_env: Any, store: Store
+) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from worker import build_worker
+
+    queue = f"notices-{uuid.uuid4().hex[:10]}"
+    client = skipping_env.client
+    async with build_worker(client, queue, store=store):
+        late = examples.make_case(33, path="approve")
+        late_id = await cases.start_case(client, {**late.start, "assigned_to": "sw-amy"}, task_queue=queue)
+        budget = await examples.drive(client, examples.make_case(34, path="approve"), queue)
+        await skipping_env.sleep(timedelta(days=60))  # past the assessment due date and into the review window
+        assert (await cases.describe(client, late_id))["overdue"] is True
+        assert (await cases.describe(client, budget["case_id"]))["stage"] == "review"
+    overdue = [n for n in store.list_notices(late_id) if n.kind == "case_overdue"]
+    assert [(n.recipient, n.subject) for n in overdue] == [("sw-amy", f"Overdue: case {late_id}")]
+    due = {n.recipient: n for n in store.list_notices(budget["case_id"]) if n.kind == "review_due"}
+    assert set(due) == {"person-0-34"}  # the person; no worker holds this case
+    assert due["person-0-34"].subject == "Your care and support review is due"
+    assert due["person-0-34"].address == "person-0-34@carebudget.invalid"
