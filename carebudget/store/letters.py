@@ -119,6 +119,9 @@ def for_case(engine: Engine, case_id: str) -> list[LetterMeta]:
 
 
 def get(engine: Engine, case_id: str, letter_id: int) -> Letter:
+    ledger.check_text(case_id, "case_id", 100)
+    if not 1 <= letter_id <= 2**31 - 1:  # an INTEGER column on PostgreSQL
+        raise UnknownLetter(f"case {case_id!r} has no letter {letter_id}", "letter_id")
     with read(engine) as conn:
         row = conn.execute(select(LETTERS).where(
             LETTERS.c.case_id == case_id, LETTERS.c.id == letter_id)).first()

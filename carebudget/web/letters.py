@@ -14,6 +14,7 @@ from carebudget.store.roles import can_read_personal
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser
 
+LETTER_ID_MAX = 2**31 - 1
 FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 
 
@@ -35,8 +36,9 @@ async def listing(request: Request, case_id: str, user: CurrentUser, prefix: str
 async def serve(request: Request, case_id: str, letter_file: str, user: CurrentUser) -> Response:
     """One letter as PDF or HTML (`12.pdf`, `12.html`)."""
     number, _, fmt = letter_file.partition(".")
-    if not number.isdigit() or fmt not in FORMATS or len(number) > 18:
-        raise HTTPException(404, "A letter is named like 12.pdf or 12.html")
+    # The id is an INTEGER column (32-bit on PostgreSQL): a larger number names no letter.
+    if not number.isdigit() or fmt not in FORMATS or not 1 <= int(number) <= LETTER_ID_MAX:
+        raise HTTPException(404, "No such letter: a letter is named by its number, like 12.pdf or 12.html")
     await case_access.describe(request, case_id, user)
     if not can_read_personal(user.role):
         raise HTTPException(403, "Letters say what was decided about a person; your role sees only that they were sent")

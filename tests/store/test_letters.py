@@ -51,8 +51,9 @@ def test_a_letter_for_an_unknown_case_or_without_a_pdf_is_refused_in_plain_words
     _open(store)
     with pytest.raises(InvalidInput, match="needs its HTML and a PDF"):
         store.issue_letter("k", "C-1", "eligibility", "<p>x</p>", b"not a pdf", "t", "a" * 64, "b" * 64)
-    with pytest.raises(UnknownLetter, match="has no letter 7"):
-        store.get_letter("C-1", 7)
+    for number in (7, 0, 2**31, 10**17):  # beyond a 32-bit id: no letter, not a database error
+        with pytest.raises(UnknownLetter, match=f"has no letter {number}"):
+            store.get_letter("C-1", number)
     with pytest.raises(InvalidInput, match="needs subject"):
         store.queue_notices([{**_notice("x"), "subject": ""}])
     assert store.case_letters("C-1") == [] and store.list_notices() == []

@@ -179,6 +179,7 @@ def test_a_counter_proposal_sends_the_person_a_letter_and_an_email_naming_the_ap
             missing = person_api.get(f"/api/cases/{case_id}/letters/999999.pdf")
             assert missing.status_code == 404 and "has no letter 999999" in missing.json()["message"]
             assert person_api.get(f"/api/cases/{case_id}/letters/1.exe").status_code == 422
+            assert person_api.get(f"/api/cases/{case_id}/letters/99999999999.pdf").status_code == 404
 
             # Staff see the outbox: sent, once.
             admin = sign_in(browser, base, "demo-admin")
