@@ -8,6 +8,7 @@ same transaction, with any notices it causes, so a crash leaves either all of th
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from carebudget.store import ledger
 from carebudget.store.db import aware, read, utcnow, write
 from carebudget.store.errors import InvalidInput, StoreError, UnknownCase
-from carebudget.store.models import CASES, LETTERS, NOTICES
+from carebudget.store.models import CASES, LEDGER, LETTERS, NOTICES
 from carebudget.store.roles import SYSTEM_ROLE
 from carebudget.store.schemas import Public
 
@@ -210,3 +211,19 @@ def notices(engine: Engine, case_id: str | None = None, limit: int = 200) -> lis
         query = query.where(NOTICES.c.case_id == case_id)
     with read(engine) as conn:
         return [_notice(r._mapping) for r in conn.execute(query)]
+
+
+def check_letters(conn: Any, chain: str) -> tuple[int, str] | None:
+    """Each letter on this chain must still hash to the sha256s its `letter.issued` row holds."""
+    rows = conn.execute(select(LETTERS.c.id, LETTERS.c.html, LETTERS.c.pdf, LETTERS.c.ledger_seq,
+                               LEDGER.c.payload)
+                        .outerjoin(LEDGER, and_(LEDGER.c.chain == LETTERS.c.ledger_chain,
+                                                LEDGER.c.seq == LETTERS.c.ledger_seq))
+                        .where(LETTERS.c.ledger_chain == chain).order_by(LETTERS.c.id))
+    for letter_id, html, pdf, seq, payload in rows:
+        if payload is None:
+            return seq, f"letter {letter_id} points at ledger row {seq}, which does not exist"
+        issued = json.loads(payload)
+        if sha256(html) != issued.get("sha256") or sha256(bytes(pdf)) != issued.get("pdf_sha256"):
+            return seq, f"letter {letter_id} was altered: it no longer matches ledger row {seq}"
+    return None

@@ -76,3 +76,16 @@ def test_two_senders_never_hold_the_same_notice_and_a_crashed_senders_notice_com
     sent = {n.notice_key: n for n in store.list_notices()}
     assert sent[first[0].notice_key].sent_at is not None
     assert sent[back.notice_key].sent_at is None and "refused" in sent[back.notice_key].last_error
+
+
+def test_a_letter_altered_in_the_database_breaks_the_chain_naming_the_letter(store: Store) -> None:
+    _open(store)
+    meta = store.issue_letter("C-1:4:letter.eligibility", "C-1", "eligibility", "<p>Yes</p>", PDF,
+                              "t", "a" * 64, "b" * 64)
+    assert store.verify_chain(council="demo").ok
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE letter SET html = '<p>No</p>'")
+    report = store.verify_chain(council="demo")
+    assert not report.ok and report.first_broken is not None
+    assert report.first_broken.seq == meta.ledger_seq
+    assert report.first_broken.reason == f"letter {meta.id} was altered: it no longer matches ledger row {meta.ledger_seq}"
