@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.decisions import Decisions
+from activities.letters import Letters
 from activities.policy import Policies, bank_underspend
 from activities.pools import PoolActivities
 from activities.records import Records
@@ -24,6 +25,7 @@ from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 from workflows.pool import PoolWorkflow
 
 if TYPE_CHECKING:
+    from carebudget.settings import Settings
     from carebudget.store import Store
 
 # Concurrency (docs/performance.md, "Worker settings"). Activities, the decisions and records the
@@ -54,7 +56,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 def build_worker(
     client: Client, task_queue: str, executor: ThreadPoolExecutor | None = None,
-    store: Store | None = None,
+    store: Store | None = None, settings: Settings | None = None,
 ) -> Worker:
     """A worker for the Case workflow; activities are synchronous (rules engine, database).
 
@@ -66,6 +68,7 @@ def build_worker(
     registry = registry_for(get_settings().rules_dir, records.store)
     savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
+    letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
     return Worker(
         client,
         task_queue=task_queue,
@@ -74,7 +77,7 @@ def build_worker(
                     records.record_step, records.record_refusal,
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
-                    pools.record_pool_event],
+                    pools.record_pool_event, letters.issue_letter, letters.issue_notice],
         activity_executor=executor or ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         max_cached_workflows=CACHED_RUNS,
@@ -99,8 +102,10 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with build_worker(client, settings.task_queue, executor):
             check = asyncio.create_task(_startup_check(client))
+            relay = asyncio.create_task(_notice_relay())
             await stop.wait()
             check.cancel()
+            relay.cancel()
 
 
 async def _startup_check(client: Client) -> None:
@@ -109,6 +114,15 @@ async def _startup_check(client: Client) -> None:
     from carebudget.store import get_store
 
     await startup_check(client, get_store())
+
+
+async def _notice_relay() -> None:
+    """Notices left in the outbox (mail server down, a crash mid-send) are sent again."""
+    from carebudget.notices.outbox import relay
+    from carebudget.settings import get_settings
+    from carebudget.store import get_store
+
+    await relay(get_store(), get_settings())
 
 
 def _stop_on_signals() -> asyncio.Event:

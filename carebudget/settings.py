@@ -44,6 +44,22 @@ class Settings(BaseSettings):
     create_demo_users: bool = True
     public_url: str | None = None
 
+    # Notices by email (issue 13): the outbox is sent through this SMTP server. In development
+    # `carebudget serve` starts a local sink on smtp_host:smtp_port that keeps every message under
+    # <data_dir>/mail for staff to read in the web (Notices); elsewhere point it at the council's.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    smtp_from: str = "Adult Social Care <care@carebudget.invalid>"
+    smtp_sink: bool = Field(True, description="development: start the local SMTP sink with `serve`")
+    # Where a user's notices go: the username put into this pattern (a council maps its own).
+    notice_address: str = "{username}@carebudget.invalid"
+    # The person is reminded this many days before a counter-proposal's appeal window closes.
+    appeal_reminder_days: int = Field(7, ge=0, le=365)
+
     ledger_key: str = DEFAULT_LEDGER_KEY
     # Keys used before a rotation: checkpoints and anchors they signed still verify.
     ledger_previous_keys: list[str] = []

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
@@ -41,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
         CounterProposalState,
         DecisionRequest,
         DraftPlan,
+        LetterIssued,
+        LetterRequest,
+        NoticeRequest,
         PlanSubmission,
         Policy,
         PolicyDecision,
@@ -79,6 +82,7 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
 STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
 SAVER_REVIEWS = "saver-reviews"  # workflow.patched id: a review asks the policy for a saver's lighter review
+LETTERS = "letters"  # workflow.patched id: each decision's letter and the notices (issue 13)
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -171,6 +175,7 @@ class CaseWorkflow:
         self._upsert_search_attributes()
         self._event("deadline.missed", SYSTEM, f"{self.state.due_for} was due {self._due_text()}")
         await self._record("deadline.missed", SYSTEM, {"due_for": self.state.due_for})
+        await self._notice("case_overdue")
 
     async def counter_proposal_stands(self) -> None:
         """No appeal within the council's window: the lower amount stands."""
@@ -190,6 +195,7 @@ class CaseWorkflow:
             due = self.state.full_review_due
             self._annual_review = True
         await self.open_review(kind, _end_of(due), SYSTEM, "")
+        await self._notice("review_due")
 
     async def open_review(self, kind: Any, due: datetime, actor: Actor, reasons: str) -> None:
         self.state.reviews.append(ReviewRecord(kind=kind, opened=self._today(), notes=reasons))
@@ -224,6 +230,7 @@ class CaseWorkflow:
             self.state.advice = list(eligibility.get("explanation", []))
             self._enter(Stage.closed, None, "")
             await self._record("eligibility.not_eligible", actor, {}, ["eligibility"])
+            await self._letters("eligibility")
             return
         self._enter(Stage.financial_assessment, None, "")
         charge, budget = await asyncio.gather(
@@ -237,6 +244,7 @@ class CaseWorkflow:
             "assessment.verified", actor, assessment.model_dump(mode="json"),
             ["eligibility", "charge", "indicative-budget"],
         )
+        await self._letters("eligibility", "financial_assessment", "indicative_budget")
 
     # --- support planning (s24, s25) and sign-off (s24-26) -----------------------------------
 
@@ -318,6 +326,7 @@ class CaseWorkflow:
         await self._record(
             "counter_proposal.made", actor, counter.model_dump(mode="json"), ["counter-proposal"]
         )
+        await self._letters("counter_proposal")
 
     @workflow.update
     async def accept_counter_proposal(self, request: StepInput) -> StepResult:
@@ -367,6 +376,7 @@ class CaseWorkflow:
         await self.activate_budget(
             amount, actor, {"appeal_outcome": decision.outcome, "appeal_reasons": decision.reasons}
         )
+        await self._letters("appeal_decision")
 
     # --- the personal budget (s26) -----------------------------------------------------------
 
@@ -401,6 +411,7 @@ class CaseWorkflow:
             "budget.active", actor, {**statement.model_dump(mode="json"), **(because or {})},
             ["charge"],
         )
+        await self._letters("budget_statement")
 
     def _next_review_opens(self) -> datetime:
         policy = self.policy
@@ -465,6 +476,7 @@ class CaseWorkflow:
         if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
             payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
         await self._record("review.completed", actor, payload)
+        await self._letters("review_outcome")
 
     async def _saver_review_depth(self) -> None:
         """Issue 15: savings with outcomes met earn, by the council's policy, a light-touch yearly
@@ -735,6 +747,44 @@ class CaseWorkflow:
             DUE_AT.value_set(due) if due else DUE_AT.value_unset(),
         ]
         workflow.upsert_search_attributes(updates)
+
+    async def _letters(self, *kinds: str) -> None:
+        """s13(2), s26: each decision's letter, issued after its record is written. A letter the
+        council's templates cannot produce leaves the step done and says why on the timeline.
+        Cases whose history predates letters replay without them."""
+        if not workflow.patched(LETTERS):
+            return
+        state = self.state
+        case = state.model_dump(mode="json", exclude={"timeline"})
+        requests = [
+            LetterRequest(key=f"{state.case_id}:{len(state.timeline)}:letter.{kind}",
+                          case_id=state.case_id, kind=kind, on=self._today(), case=case)
+            for kind in kinds
+        ]
+        results = await asyncio.gather(
+            *(_run_activity("issue_letter", r, LetterIssued, RECORD_TIMEOUT) for r in requests),
+            return_exceptions=True,
+        )
+        for request, result in zip(requests, results, strict=True):
+            if isinstance(result, ActivityError):
+                cause = result.cause or result
+                self._event("letter.failed", SYSTEM, f"The {request.kind.replace('_', ' ')} letter "
+                            f"could not be produced: {cause}")
+            elif isinstance(result, BaseException):
+                raise result
+
+    async def _notice(self, kind: Literal["review_due", "case_overdue"]) -> None:
+        """A notice the case's clock raises: review due (the person and their worker), overdue
+        (the worker). Queued once per event key; sent from the outbox."""
+        if not workflow.patched(LETTERS):
+            return
+        state = self.state
+        request = NoticeRequest(
+            key=f"{state.case_id}:{len(state.timeline)}:notice.{kind}", case_id=state.case_id,
+            kind=kind, due_for=state.due_for, due=state.due_at.date() if state.due_at else None,
+            person_user=state.person_user,
+        )
+        await _run_activity("issue_notice", request, None, RECORD_TIMEOUT)
 
     async def _record_decision_step(self, action: str, actor: Actor, payload: dict[str, Any]) -> None:
         """A sign-off decision's own ledger event (who, why, how much); cases started before

@@ -624,3 +624,29 @@ class CaseRecord(Model):
     decisions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # kind -> record
     index: dict[str, Any] | None = None  # case-list fields (store CaseUpdate)
     personal: dict[str, Any] | None = None
+
+
+class LetterRequest(Model):
+    """A decision's letter (activities/letters.py): written once per `key`, the case's event key."""
+
+    key: str
+    case_id: str
+    kind: str
+    on: date
+    case: dict[str, Any]  # CaseState as JSON, without its timeline
+
+
+class LetterIssued(Model):
+    letter_id: int
+    sha256: str
+
+
+class NoticeRequest(Model):
+    """A notice the case's clock raises (review due, case overdue), queued once per `key`."""
+
+    key: str
+    case_id: str
+    kind: Literal["review_due", "case_overdue"]
+    due_for: str = ""
+    due: date | None = None
+    person_user: str | None = None

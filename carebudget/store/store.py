@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from carebudget.store import (
@@ -12,6 +12,7 @@ from carebudget.store import (
     cases,
     decisions,
     ledger,
+    letters,
     migrate,
     policy,
     sessions,
@@ -269,6 +270,47 @@ class Store:
     def policy_files_in_force(self, up_to_seq: int | None = None) -> list[tuple[str, str, str]]:
         """(council, path, content) of the newest published version of every file."""
         return policy.files_in_force(self.engine, up_to_seq)
+
+    # --- letters and the notice outbox (issue 13) ----------------------------------------------
+    def issue_letter(
+        self, key: str, case_id: str, kind: str, html: str, pdf: bytes, template: str,
+        template_sha256: str, bundle: str, notices: list[dict[str, Any]] | None = None,
+    ) -> letters.LetterMeta:
+        """Store a letter once per `key` with its `letter.issued` ledger row (sha256 of the HTML
+        and of the PDF) and queue `notices` in the same transaction; a second call with the same
+        key returns the letter already issued and writes nothing."""
+        return letters.issue(self.engine, key, case_id, kind, html, pdf, template, template_sha256,
+                             bundle, notices or [])
+
+    def case_letters(self, case_id: str) -> list[letters.LetterMeta]:
+        """A case's letters, oldest first, without their content."""
+        return letters.for_case(self.engine, case_id)
+
+    def get_letter(self, case_id: str, letter_id: int) -> letters.Letter:
+        """One letter of the case with its HTML and PDF (UnknownLetter if it has no such letter)."""
+        return letters.get(self.engine, case_id, letter_id)
+
+    def queue_notices(self, notices: list[dict[str, Any]]) -> None:
+        """Put notices in the outbox; a key already there is left as it is."""
+        letters.queue(self.engine, notices)
+
+    def claim_notices(self, case_id: str | None = None, hold_seconds: float = 120) -> list[letters.Notice]:
+        """Unsent notices no other sender holds, held for this one for `hold_seconds`: if it
+        crashes before marking them sent, they are free again after that (see letters.claim)."""
+        return letters.claim(self.engine, case_id, timedelta(seconds=hold_seconds))
+
+    def notice_sent(self, notice_id: int) -> None:
+        letters.mark_sent(self.engine, notice_id)
+
+    def notice_withdrawn(self, notice_id: int, why: str) -> None:
+        letters.withdraw(self.engine, notice_id, why)
+
+    def notice_failed(self, notice_id: int, error: str, retry_in_seconds: float = 60) -> None:
+        letters.mark_failed(self.engine, notice_id, error, timedelta(seconds=retry_in_seconds))
+
+    def list_notices(self, case_id: str | None = None) -> list[letters.Notice]:
+        """The outbox, newest first."""
+        return letters.notices(self.engine, case_id)
 
     # --- web sessions -----------------------------------------------------------------------
     def create_session(self, username: str, role: str, kind: str, ttl_seconds: int) -> str:

@@ -347,6 +347,36 @@ async def act_on_case(
     return await case_access.act(request, case_id, step, payload, user)
 
 
+@router.get("/cases/{case_id}/letters", tags=["cases"])
+async def case_letters(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_READERS))],
+    case_id: CaseId,
+) -> list[dict[str, Any]]:
+    """The case's letters, oldest first: kind, created, sha256 (of the HTML; it is on the ledger)
+    and links to each as PDF and HTML. The same checks as the case: a person, their own only."""
+    from carebudget.web.letters import listing
+
+    return await listing(request, case_id, user, "/api")
+
+
+@router.get(
+    "/cases/{case_id}/letters/{letter_file}",
+    tags=["cases"],
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
+async def case_letter(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_READERS))],
+    case_id: CaseId,
+    letter_file: Annotated[str, Path(min_length=3, max_length=30, pattern=r"^[0-9]+\.(pdf|html)$")],
+) -> Response:
+    """One letter as issued: `{letter_id}.pdf` or `{letter_id}.html`."""
+    from carebudget.web.letters import serve
+
+    return await serve(request, case_id, letter_file, user)
+
+
 @router.get("/cases/{case_id}/trail", tags=["audit"])
 def case_trail(
     request: Request,

@@ -73,6 +73,8 @@ def test_no_generated_case_request_causes_a_server_error(served: tuple[str, Any]
     assert sorted(tried) == [
         "GET /api/cases",
         "GET /api/cases/{case_id}",
+        "GET /api/cases/{case_id}/letters",
+        "GET /api/cases/{case_id}/letters/{letter_file}",
         "POST /api/cases",
         "POST /api/cases/{case_id}/steps/{step}",
     ]

@@ -11,6 +11,7 @@ def include(app: FastAPI) -> None:
         caseload,
         cases,
         compliance,
+        letters,
         operations,
         policy,
         pools,
@@ -20,5 +21,6 @@ def include(app: FastAPI) -> None:
     from carebudget.web.security import check_csrf
 
     # Every state-changing page request (sign-in included) carries the session's CSRF token.
-    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports, pools):
+    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports, pools,
+                   letters):
         app.include_router(module.router, dependencies=[Depends(check_csrf)])

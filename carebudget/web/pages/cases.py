@@ -20,6 +20,7 @@ from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
 from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
+from carebudget.web.letters import rows as letter_rows
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
 from carebudget.web.person_words import standing
@@ -191,6 +192,7 @@ async def _case_page(
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     extra.setdefault("holder", _holder(request, case_id, user))
     extra.setdefault("trust", statement.trust(state, _rules(request), date.today()))
+    extra.setdefault("letters", letter_rows(request.app.state.store, case_id, ""))
     return render(
         request,
         "case.html",

@@ -24,11 +24,11 @@ NAV: dict[str, list[tuple[str, str]]] = {
                       ("Community pools", "/pools")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
-    "operations": [("Operations", "/operations"), ("Reports", "/reports")],
+    "operations": [("Operations", "/operations"), ("Reports", "/reports"), ("Notices", "/notices")],
     "compliance": [("Compliance", "/compliance"), ("Reports", "/reports")],
     "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try"), ("Reports", "/reports")],
     "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
-    "admin": [("Users", "/admin/users")],
+    "admin": [("Users", "/admin/users"), ("Notices", "/notices")],
 }
 
 
