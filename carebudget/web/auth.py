@@ -59,6 +59,7 @@ class CurrentUser:
     username: str
     role: str
     display_name: str = ""
+    council: str | None = None  # the council whose cases and policy the user works on; None: national
 
     @property
     def role_label(self) -> str:
@@ -96,7 +97,7 @@ def _user_from_store(request: Request, username: str, role: str) -> CurrentUser 
         return None
     if record is None or not record.active or record.role != role:
         return None
-    return CurrentUser(record.username, record.role, record.display_name)
+    return CurrentUser(record.username, record.role, record.display_name, record.council)
 
 
 def api_user(
@@ -187,8 +188,29 @@ def forbidden(role: str, allowed: tuple[str, ...]) -> HTTPException:
     )
 
 
-def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]:
-    """A dependency admitting only `roles` (admin is not implied: separation of duties)."""
+def not_found(case_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"No case {case_id} found")
+
+
+def check_council(request: Request, user: CurrentUser) -> None:
+    """Staff see and act on their own council's cases only. A route naming a case (`{case_id}`)
+    of another council answers 404, exactly as for a case that does not exist, so that its
+    existence does not leak; national roles work for England as a whole."""
+    case_id = request.path_params.get("case_id")
+    if not case_id or user.council is None:
+        return
+    from carebudget.web.cases import case_council
+
+    council = case_council(request, str(case_id))
+    if council is not None and council != user.council:
+        log.info("refused %s %s for %s: case of council %s, user of %s", request.method,
+                 request.url.path, user.username, council, user.council)
+        raise not_found(str(case_id))
+
+
+def require_roles(*roles: str, page: bool = False) -> Callable[..., Any]:
+    """A dependency admitting only `roles` (admin is not implied: separation of duties), and, on
+    a route naming a case, only the case's own council's users (`check_council`)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
@@ -202,6 +224,7 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
             if user.role not in allowed:
                 record_refusal(request, user, allowed)
                 raise forbidden(user.role, allowed)
+            check_council(request, user)
             return user
 
         check_page.allowed_roles = allowed  # type: ignore[attr-defined]
@@ -211,6 +234,7 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
         if user.role not in allowed:
             record_refusal(request, user, allowed)
             raise forbidden(user.role, allowed)
+        check_council(request, user)
         return user
 
     check_api.allowed_roles = allowed  # type: ignore[attr-defined]
@@ -270,7 +294,7 @@ def authenticate(store: Any, username: str, password: str) -> CurrentUser | None
     if not known or not matches:
         return None
     assert record is not None
-    return CurrentUser(record.username, record.role, record.display_name)
+    return CurrentUser(record.username, record.role, record.display_name, record.council)
 
 
 def start_session(request: Request, user: CurrentUser) -> None:

@@ -27,6 +27,7 @@ def test_a_token_names_its_user_and_role(client: TestClient, tokens: dict[str, s
         "username": "demo-approver",
         "role": "approver",
         "display_name": "Demo sign-off approver",
+        "council": "demo",
     }
 
 
