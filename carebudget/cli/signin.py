@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 from rich.console import Console
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
-TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+TIMEOUT = 60.0  # seconds; a step may wait for its decisions
 RUN_LOGIN = "run `carebudget login` to sign in"
 
 
@@ -72,7 +71,7 @@ def signed_in() -> Signed:
     raise typer.Exit(2)
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: Any) -> str:
     try:
         detail: Any = response.json().get("detail", response.text)
     except ValueError:
@@ -87,6 +86,8 @@ def _message(response: httpx.Response) -> str:
 
 def call(method: str, path: str, *, signed: Signed | None = None, **kwargs: Any) -> Any:
     """One API call as the signed-in user; a refusal is printed in plain words and exits non-zero."""
+    import httpx
+
     signed = signed or signed_in()
     headers = {"Authorization": f"Bearer {signed.token}", **kwargs.pop("headers", {})}
     try:
@@ -127,6 +128,8 @@ def register(app: typer.Typer) -> None:
                                 "else the local `carebudget serve`)"),
     ) -> None:
         """Sign in to the service; later commands act as you until `carebudget logout`."""
+        import httpx
+
         from carebudget.settings import get_settings
 
         base = (url or get_settings().effective_api_url).rstrip("/")
@@ -150,6 +153,8 @@ def register(app: typer.Typer) -> None:
     @app.command("logout")
     def logout() -> None:
         """Sign out: the service refuses the token from now on, and the saved copy is removed."""
+        import httpx
+
         path = token_path()
         if not path.exists():
             console.print("not signed in")

@@ -8,8 +8,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from carebudget.store.roles import NATIONAL_ROLES
-
 users_app = typer.Typer(no_args_is_help=True, help="Users of the web service and their roles.")
 console = Console()
 
@@ -75,6 +73,8 @@ def add(
         for field, message in errors_by_field(exc).items():
             console.print(f"[red]{field}[/red]: {message}")
         raise typer.Exit(2) from None
+    from carebudget.store.roles import NATIONAL_ROLES
+
     if user.council is None and user.role not in NATIONAL_ROLES:
         console.print(f"[red]council[/red]: a {user.role} belongs to one council: give --council CODE")
         raise typer.Exit(2)
