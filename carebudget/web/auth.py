@@ -20,7 +20,7 @@ from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from carebudget.store.errors import StoreError
+from carebudget.store.errors import StoreError, UnknownDecision
 from carebudget.store.roles import ROLES
 
 log = logging.getLogger(__name__)
@@ -188,24 +188,34 @@ def forbidden(role: str, allowed: tuple[str, ...]) -> HTTPException:
     )
 
 
-def not_found(case_id: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"No case {case_id} found")
+def _decision_council(request: Request, decision_id: str) -> str | None:
+    try:
+        return str(request.app.state.store.get_decision(int(decision_id)).council)
+    except (ValueError, StoreError):  # malformed or unknown: the route answers for itself
+        return None
 
 
 def check_council(request: Request, user: CurrentUser) -> None:
     """Staff see and act on their own council's cases only. A route naming a case (`{case_id}`)
-    of another council answers 404, exactly as for a case that does not exist, so that its
-    existence does not leak; national roles work for England as a whole."""
-    case_id = request.path_params.get("case_id")
-    if not case_id or user.council is None:
+    or a decision (`{decision_id}`) of another council answers 404, exactly as for one that does
+    not exist, so that its existence does not leak; national roles work for England as a whole."""
+    if user.council is None:
         return
     from carebudget.web.cases import case_council
 
-    council = case_council(request, str(case_id))
-    if council is not None and council != user.council:
-        log.info("refused %s %s for %s: case of council %s, user of %s", request.method,
-                 request.url.path, user.username, council, user.council)
-        raise not_found(str(case_id))
+    params = request.path_params
+    for name, council in (
+        ("case_id", lambda v: case_council(request, v)),
+        ("decision_id", lambda v: _decision_council(request, v)),
+    ):
+        value = params.get(name)
+        found = council(str(value)) if value else None
+        if found is not None and found != user.council:
+            log.info("refused %s %s for %s: %s of council %s, user of %s", request.method,
+                     request.url.path, user.username, name, found, user.council)
+            if name == "decision_id":  # the very refusal an unknown decision gets
+                raise UnknownDecision(f"no decision with id {value}", "decision_id")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No case {value} found")
 
 
 def require_roles(*roles: str, page: bool = False) -> Callable[..., Any]:
