@@ -186,8 +186,9 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
     if user.council is not None:  # staff open cases for their own council only
         if payload.setdefault("council", user.council) != user.council:
             raise HTTPException(422, {"error": "invalid input", "field": "council",
-                                      "message": f"council: you work for council {user.council}; "
-                                                 "a case you open is that council's"})
+                                      "message": f"council: you work for council {user.council}, "
+                                                 f"not {payload['council']!r}; a case you open is "
+                                                 f"{user.council}'s"})
     if "opened_by" in payload and payload["opened_by"] != user.username:
         raise HTTPException(422, {"error": "invalid input", "field": "opened_by",
                                   "message": "opened_by: a case is opened by whoever is signed in; leave it out"})
