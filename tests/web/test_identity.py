@@ -116,6 +116,15 @@ def test_login_keeps_a_token_only_its_owner_can_read(live: dict[str, Any], tmp_p
     assert (saved["username"], saved["role"], saved["url"]) == ("demo-operations", "operations", live["base"])
 
 
+def test_login_asks_for_the_username_and_the_password_when_not_given(
+    live: dict[str, Any], tmp_path: Path
+) -> None:
+    done = cli(live, tmp_path, "login", stdin=f"demo-compliance\n{DEMO_PASSWORD}\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Username:" in done.stdout and "signed in as demo-compliance (compliance)" in done.stdout
+    assert DEMO_PASSWORD not in done.stdout + done.stderr  # the password is never echoed
+
+
 def test_a_case_opened_and_acted_on_from_the_command_line_names_the_signed_in_user(
     live: dict[str, Any], demo_case: str, tmp_path: Path
 ) -> None:
