@@ -254,7 +254,8 @@ def decide(
         ),
     ],
     user: Annotated[CurrentUser, Depends(require_roles(*DECIDERS))],
-    council: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")] = "demo",
+    council: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$",
+                                         description="Default: your own council (national roles: demo)")] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
@@ -262,6 +263,7 @@ def decide(
     from carebudget.policy.versions import registry_for
     from carebudget.rulebook import UnknownCouncil
 
+    council = council or user.council or "demo"
     day = on or date.today()
     try:
         settings, store = request.app.state.settings, request.app.state.store
