@@ -426,7 +426,9 @@ def councils(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import council_overview
 
-    return council_overview(request.app.state.settings, request.app.state.store)
+    overview = council_overview(request.app.state.settings, request.app.state.store)
+    overview["councils"] = [c for c in overview["councils"] if may_read_policy(user, c["council"])]
+    return overview
 
 
 @router.get("/rules/{council}/diff", tags=["rules"])

@@ -235,6 +235,7 @@ def test_a_policy_officer_of_another_council_neither_sees_nor_changes_demos_poli
         "council": "demo", "path": "parameters/ras.yaml", "content": "x: 1"})
     assert proposed.status_code == 422 and proposed.json()["field"] == "council"
     assert client.get("/api/rules/demo/diff?from=2025-01-01&to=2026-01-01", headers=bravo).status_code == 404
+    assert [c["council"] for c in client.get("/api/rules", headers=bravo).json()["councils"]] == ["england"]
     # National rules are the law: every policy officer reads them.
     assert client.get("/api/rules/england/diff?from=2025-01-01&to=2026-01-01", headers=bravo).status_code == 200
     with TestClient(client.app) as browser:  # type: ignore[arg-type]
