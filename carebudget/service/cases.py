@@ -171,7 +171,7 @@ async def _update(
         kind = cause.type if cause is not None else None
         if kind == "StepRefused":
             await _record_refusal(client, handle, case_id, step, request, reason)
-        if kind in ("StepRefused", "CounterProposalRefused"):
+        if kind in ("StepRefused", "CounterProposalRefused", "ActorRefused"):
             raise CaseRefused(reason, case_id) from None
         raise CaseRefused(f"{step} failed: {reason}", case_id) from None
     except RPCError as exc:

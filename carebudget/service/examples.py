@@ -7,6 +7,7 @@ meeting named needs). `CaseScript` says which path a case takes after sign-off.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -163,6 +164,25 @@ def _cheaper(outcome: str, units: int, card: dict[str, Decimal]) -> dict[str, An
 SOCIAL_WORKER = ("sw-amy", "social_worker")
 APPROVER = ("ap-bo", "approver")
 APPEALS_OFFICER = ("ao-cy", "appeals_officer")
+STAFF = (SOCIAL_WORKER, APPROVER, APPEALS_OFFICER)
+# The example people cannot sign in: no password hashes to this (pwdlib refuses it as unknown).
+NO_SIGN_IN = "!example-user-no-password"
+
+
+def ensure_users(store: Any, scripts: Iterable[CaseScript] = (), persons: Iterable[str] = (),
+                 council: str = "demo") -> int:
+    """Make the example staff and the people of `scripts` (and `persons`) users of `council` in
+    the store, so that each step is taken by someone who exists (issue 11: a step whose actor is
+    not a user is refused). Returns how many were created."""
+    wanted = [*STAFF, *((s.start["person_user"], "person") for s in scripts),
+              *((p, "person") for p in persons)]
+    created = 0
+    for username, role in dict(wanted).items():
+        if store.get_user(username) is None:
+            store.create_user(username, f"Example {role.replace('_', ' ')} {username}", role,
+                              NO_SIGN_IN, actor="carebudget-examples", council=council)
+            created += 1
+    return created
 
 
 async def drive(client: Any, script: CaseScript, task_queue: str | None = None) -> dict[str, Any]:

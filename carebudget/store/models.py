@@ -130,6 +130,8 @@ class UserRow(SQLModel, table=True):
     username: str = Field(primary_key=True, max_length=100)
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=40)
+    # The council whose cases and policy the user works on; None for a national role.
+    council: str | None = Field(default=None, max_length=60, index=True)
     password_hash: str = Field(max_length=500)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

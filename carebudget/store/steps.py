@@ -11,12 +11,12 @@ so the record shows both the voided attempt and the one that counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from carebudget.store import cases, decisions, ledger
+from carebudget.store import cases, decisions, ledger, users
 from carebudget.store.db import canonical_json, read, write
 from carebudget.store.errors import DuplicateEvent, UnknownCase
 from carebudget.store.models import LEDGER
@@ -58,8 +58,12 @@ def record(
     engine: Engine, event_key: str, case_id: str, actor: str, role: str, action: str,
     payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
     index: Any = None, made: Mapping[str, Mapping[str, Any]] | None = None,
+    actor_roles: Collection[str] | None = None,
 ) -> LedgerEntry:
-    """Write the step (list row `index`, decisions `made` by kind, the event) in one transaction."""
+    """Write the step (list row `index`, decisions `made` by kind, the event) in one transaction.
+
+    With `actor_roles`, the actor must be an active user in one of those roles and of the case's
+    council (its chain), or nothing is written (ActorRefused)."""
     ledger.check_text(event_key, "event_key", 180)
     if index is not None:
         chain, listed, person = cases.prepare(engine, case_id, index)
@@ -73,6 +77,8 @@ def record(
                 for kind, rec in sorted((made or {}).items())]
     try:
         with write(engine, ledger.chain_lock(chain)) as conn:
+            if actor_roles is not None:
+                users.check_actor(conn, actor, actor_roles, chain)
             key, first = _live_key(conn, event_key)
             if first and not _any_used(conn, [f"{key}:index", *(f"decision:{key}:{p.kind}" for p in prepared)]):
                 # The usual case, a step's first attempt: nothing of it is written yet.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -171,16 +171,20 @@ class Store:
         payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None, *,
         index: CaseUpdate | Mapping[str, Any] | None = None,
         decisions: Mapping[str, Mapping[str, Any]] | None = None,
+        actor_roles: Collection[str] | None = None,
     ) -> LedgerEntry:
         """One step in one transaction: the case-list change `index` (opens the case when it has
         council/stage/opened), each decision record by kind, then the step's ledger event.
+
+        With `actor_roles`, `actor` must be an active user in one of those roles and of the case's
+        council; otherwise ActorRefused and nothing is written.
 
         Idempotent on `event_key`: the same content again returns the row already written. Other
         content under the same key writes nothing, appends `alarm.event_conflict` and raises
         DuplicateEvent. A step voided by `void_steps` is written under the next free key.
         """
         return steps.record(self.engine, event_key, case_id, actor, role, action, payload, personal,
-                            index, decisions)
+                            index, decisions, actor_roles)
 
     def void_steps(self, case_id: str, event_keys: list[str], reason: str) -> list[str]:
         """Mark steps the case's workflow lost as void (`case.step_voided`); the keys newly voided."""
@@ -330,13 +334,16 @@ class Store:
     # --- users ------------------------------------------------------------------------------
     def create_user(
         self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
-        *, actor: str = "admin",
+        *, actor: str = "admin", council: Any = users.UNSET,
     ) -> UserPublic:
-        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role).
+        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role or a
+        council that does not fit the role). Without `council`: the demo council, or none for a
+        national role.
 
         Writes ledger event `user.created` by `actor` (never the password hash).
         """
-        return users.create(self.engine, username, display_name, role, password_hash, active, actor)
+        return users.create(self.engine, username, display_name, role, password_hash, active, actor,
+                            council)
 
     def get_user(self, username: str) -> UserRecord | None:
         return users.get(self.engine, username)
@@ -347,7 +354,8 @@ class Store:
     def update_user(
         self, username: str, *, display_name: str | None = None, role: str | None = None,
         password_hash: str | None = None, active: bool | None = None, actor: str = "admin",
+        council: str | None = None,
     ) -> UserPublic:
         """Change the given fields (UnknownUser if absent); ledger event `user.updated` by `actor`."""
         return users.update(self.engine, username, actor, display_name=display_name, role=role,
-                            password_hash=password_hash, active=active)
+                            password_hash=password_hash, active=active, council=council)

@@ -32,6 +32,7 @@ from carebudget.web.auth import (
     require_roles,
 )
 from carebudget.web.passwords import password_problem
+from carebudget.web.policy_access import may_change_policy, may_read_policy, own_change
 
 router = APIRouter(prefix="/api")
 
@@ -48,6 +49,7 @@ RoleName = Literal[
     "operations",
     "compliance",
     "policy_admin",
+    "national_admin",
     "admin",
 ]
 DecisionKind = Literal[
@@ -82,6 +84,7 @@ class Me(BaseModel):
     username: str
     role: str
     display_name: str
+    council: str | None
 
 
 class UserIn(Strict):
@@ -90,6 +93,10 @@ class UserIn(Strict):
     role: RoleName
     password: str = Field(
         min_length=1, max_length=500, description="At least 12 characters, not a common password"
+    )
+    council: str | None = Field(
+        None, pattern=r"^[a-z0-9_-]{1,40}$",
+        description="The council the user works for (default: the demo council); none for national_admin",
     )
 
     @field_validator("password")
@@ -174,7 +181,8 @@ def sign_out_token(
 
 @router.get("/me", response_model=Me, tags=["sign-in"])
 def me(user: Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))]) -> Me:
-    return Me(username=user.username, role=user.role, display_name=user.display_name)
+    return Me(username=user.username, role=user.role, display_name=user.display_name,
+              council=user.council)
 
 
 # --- users (admin) -------------------------------------------------------------------------------
@@ -195,6 +203,7 @@ def create_user(
         body.role,
         hash_password(body.password),
         actor=user.username,
+        **({"council": body.council} if body.council is not None else {}),
     )
     return dict(created.model_dump(mode="json"))
 
@@ -245,7 +254,8 @@ def decide(
         ),
     ],
     user: Annotated[CurrentUser, Depends(require_roles(*DECIDERS))],
-    council: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")] = "demo",
+    council: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$",
+                                         description="Default: your own council (national roles: demo)")] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
@@ -253,6 +263,7 @@ def decide(
     from carebudget.policy.versions import registry_for
     from carebudget.rulebook import UnknownCouncil
 
+    council = council or user.council or "demo"
     day = on or date.today()
     try:
         settings, store = request.app.state.settings, request.app.state.store
@@ -445,7 +456,9 @@ def councils(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import council_overview
 
-    return council_overview(request.app.state.settings, request.app.state.store)
+    overview = council_overview(request.app.state.settings, request.app.state.store)
+    overview["councils"] = [c for c in overview["councils"] if may_read_policy(user, c["council"])]
+    return overview
 
 
 @router.get("/rules/{council}/diff", tags=["rules"])
@@ -458,6 +471,8 @@ def rules_diff(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import diff
 
+    if not may_read_policy(user, council):
+        raise _no_council(council)
     return diff(request.app.state.settings, request.app.state.store, council, first, second)
 
 
@@ -467,7 +482,7 @@ def list_changes(
 ) -> list[dict[str, Any]]:
     return [
         policy_changes.as_json(p)
-        for p in policy_changes.list_all(request.app.state.store)
+        for p in policy_changes.list_all(request.app.state.store, user.council)
     ]
 
 
@@ -478,6 +493,10 @@ def propose_change(
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
 ) -> dict[str, Any]:
     """Upload a council rule or parameter file: it is checked, tested and run against the caseload."""
+    if not may_change_policy(user, body.council):
+        raise HTTPException(422, {"error": "invalid input", "field": "council",
+                                  "message": f"council: you are a policy officer of {user.council} "
+                                             "and change only its rules"})
     try:
         proposal = policy_changes.propose(
             request.app.state.settings, request.app.state.store, body, user.username, user.role
@@ -492,18 +511,19 @@ def propose_change(
 ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
+def _no_council(council: str) -> HTTPException:
+    return HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
+
+
+OwnChange = Annotated[policy_changes.Proposal, Depends(own_change())]
+
+
 @router.get("/policy/changes/{change_id}", tags=["rules"])
 def get_change(
-    request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
-    change_id: ChangeId,
+    proposal: OwnChange,
 ) -> dict[str, Any]:
-    try:
-        return policy_changes.as_json(
-            policy_changes.load(request.app.state.store, change_id)
-        )
-    except policy_changes.PolicyChangeError as exc:
-        raise HTTPException(404, exc.message) from None
+    return policy_changes.as_json(proposal)
 
 
 def _policy_refusal(exc: policy_changes.PolicyChangeError) -> HTTPException:
@@ -517,6 +537,7 @@ def publish_change(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
     change_id: ChangeId,
+    mine: OwnChange,
 ) -> dict[str, Any]:
     """A second policy officer approves; the change is in force for new decisions at once."""
     try:
@@ -536,7 +557,8 @@ def list_versions(
 ) -> list[dict[str, Any]]:
     """Every published policy version, oldest first: who proposed and approved it, why, when it
     took effect, the checks it passed and the bundle it produced (content: see /versions/{seq})."""
-    return list(request.app.state.store.list_policy_versions(council))
+    versions = request.app.state.store.list_policy_versions(council)
+    return [v for v in versions if may_read_policy(user, v["council"])]
 
 
 @router.get("/policy/versions/compare", tags=["rules"])
@@ -552,9 +574,12 @@ def compare_versions(
     from carebudget.policy.versions import compare_versions as compare
 
     try:
-        return compare(request.app.state.store, first, second)
+        result = compare(request.app.state.store, first, second)
     except VersionNotFound as exc:
         raise HTTPException(404, {"error": "not found", "field": exc.field, "message": exc.message}) from None
+    if not may_read_policy(user, str(result.get("council"))):
+        raise HTTPException(404, {"error": "not found", "field": "from", "message": f"no policy version {first}"})
+    return result
 
 
 @router.get("/policy/versions/{seq}", tags=["rules"])
@@ -565,7 +590,7 @@ def get_version(
 ) -> dict[str, Any]:
     """One published version, with the file's text."""
     for version in request.app.state.store.list_policy_versions(None, with_content=True):
-        if version["seq"] == seq:
+        if version["seq"] == seq and may_read_policy(user, version["council"]):
             return dict(version)
     raise HTTPException(404, {"error": "not found", "field": "seq", "message": f"no policy version {seq}"})
 
@@ -582,6 +607,9 @@ def export_rules(
 
     settings = request.app.state.settings
     registry = registry_for(settings.rules_dir, request.app.state.store)
+    council = council or user.council
+    if council is not None and not may_read_policy(user, council):
+        raise _no_council(council)
     if council is not None and council not in registry.library.codes():
         raise HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
     name = f"carebudget-rules-{council or 'all'}-{date.today().isoformat()}.zip"
@@ -594,6 +622,7 @@ def withdraw_change(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
     change_id: ChangeId,
+    mine: OwnChange,
 ) -> dict[str, Any]:
     try:
         proposal = policy_changes.withdraw(request.app.state.store, change_id, user.username)

@@ -44,7 +44,7 @@ def my_work(
     unallocated: bool = False,
     q: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = case_access.own_council(user)
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
@@ -123,8 +123,8 @@ def new_case(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
 ) -> Response:
-    return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"},
-                  workers=social_workers(request.app.state.store))
+    return render(request, "case_new.html", user, title="Start a case", values={"council": user.council or "demo"},
+                  workers=social_workers(request.app.state.store, user.council))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -144,7 +144,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors=errors,
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
@@ -163,7 +163,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors={where: str(detail.get("message"))},
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
