@@ -65,7 +65,8 @@ def test_allocating_to_someone_who_is_not_a_social_worker_is_refused_beside_the_
         post(browsers["operations"], f"/cases/{case_id}/allocate", {"assigned_to": worker})
         page = browsers["operations"].get(f"/operations/cases/{case_id}").text
         assert 'id="f-assigned-to-error"' in page and words in page
-        assert page.count(words) == 2  # once beside the field, once in the summary linking to it
+        assert page.count(words) == 1  # once, beside the field; the summary links to it
+    assert 'href="#f-assigned-to">Check the answer marked below' in page
     assert app.state.store.get_case(case_id).assigned_to is None
 
 
@@ -157,4 +158,4 @@ def test_starting_a_case_refuses_an_unknown_person_and_a_birth_year_no_one_livin
     page = post(browsers["social_worker"], "/cases/new",
                 {**form, "date_of_birth": "1950-03-01", "person_user": "no-such-person"}).text
     assert 'id="f-person-user-error"' in page and "No person signs in as" in page
-    assert page.count("No person signs in as") == 2  # beside the field, and linked from the summary
+    assert page.count("No person signs in as") == 1  # once, beside the field
