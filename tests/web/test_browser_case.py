@@ -50,6 +50,8 @@ def test_a_case_walks_from_self_assessment_through_counter_proposal_and_appeal_t
             worker.goto(f"{base}/cases/new")
             worker.get_by_label("Full name").fill("Ada Lovelace")
             worker.get_by_label("Date of birth").fill("1950-03-01")
+            worker.get_by_role("group", name="Can the person make decisions about care and money?").get_by_label("Yes").check()
+            worker.get_by_role("group", name="Who should arrange the care?").get_by_label("The council").check()
             worker.get_by_label("The person's username, if they will sign in").fill("demo-person")
             worker.get_by_role("button", name="Start the case").click()
             case_id = re.search(r"/cases/([^/?#]+)$", worker.url).group(1)  # type: ignore[union-attr]

@@ -152,7 +152,8 @@ def test_starting_a_case_refuses_an_unknown_person_and_a_birth_year_no_one_livin
     browsers: dict[str, TestClient],
 ) -> None:
     form = {"council": "demo", "name": "Ada Lovelace", "date_of_birth": "1800-01-01", "setting": "home",
-            "person_user": "", "assigned_to": "demo-social-worker"}
+            "person_user": "", "assigned_to": "demo-social-worker", "has_capacity": "yes",
+            "asks_council_to_arrange": "yes"}
     page = post(browsers["social_worker"], "/cases/new", form).text
     assert 'id="f-date-of-birth-error"' in page and "more than 120 years ago" in page
     page = post(browsers["social_worker"], "/cases/new",

@@ -4,6 +4,7 @@ it concerns; no pydantic phrasing, no regular expression, no step or stage name 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -54,3 +55,53 @@ def test_the_api_names_the_field_and_says_what_is_allowed_without_a_pattern(
     body: dict[str, Any] = response.json()
     assert body["field"] == "username"
     assert "lower-case letters" in body["message"] and "^" not in body["message"]
+
+
+GOOD_PERSON = {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+               "has_capacity": True, "asks_council_to_arrange": True}
+
+
+def test_the_api_refuses_an_impossible_start_in_words_naming_the_field(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    sw = bearer(tokens["social_worker"])
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    refused = {
+        "person.date_of_birth": [{**GOOD_PERSON, "date_of_birth": "1800-01-01"},
+                                 {**GOOD_PERSON, "date_of_birth": tomorrow}],
+        "person.has_capacity": [{k: v for k, v in GOOD_PERSON.items() if k != "has_capacity"}],
+        "person.asks_council_to_arrange": [{k: v for k, v in GOOD_PERSON.items()
+                                            if k != "asks_council_to_arrange"}],
+        "person.has_authorised_person": [{**GOOD_PERSON, "has_capacity": False}],
+        "person.care_home_admission_date": [{**GOOD_PERSON, "setting": "care_home"}],
+    }
+    for field, people in refused.items():
+        for person in people:
+            response = client.post("/api/cases", headers=sw, json={"council": "demo", "person": person})
+            assert response.status_code == 422, (field, response.text)
+            assert response.json()["field"] == field
+            assert not TECHNICAL.search(response.json()["message"])
+    response = client.post("/api/cases", headers=sw,
+                           json={"council": "demo", "person": GOOD_PERSON, "person_user": "no-such-person"})
+    assert (response.status_code, response.json()["field"]) == (422, "person_user")
+
+
+def test_the_start_form_asks_what_changes_the_charge_instead_of_assuming_it(
+    browsers: dict[str, TestClient],
+) -> None:
+    sw = browsers["social_worker"]
+    form = sw.get("/cases/new").text
+    for name in ("has-capacity", "has-authorised-person", "asks-council-to-arrange"):
+        assert f'id="f-{name}"' in form
+    assert " checked" not in form  # nothing is answered for them
+    page = sw.post("/cases/new", data={"council": "demo", "name": "Ada Lovelace", "date_of_birth": "1950-03-01",
+                                        "setting": "home", "csrf_token": csrf_of(sw)}).text
+    assert 'id="f-has-capacity-error"' in page and 'id="f-asks-council-to-arrange-error"' in page
+    assert 'id="f-has-authorised-person-error"' not in page
+    page = sw.post("/cases/new", data={"council": "demo", "name": "Ada Lovelace", "date_of_birth": "2999-01-01",
+                                        "setting": "home", "has_capacity": "no", "asks_council_to_arrange": "yes",
+                                        "csrf_token": csrf_of(sw)}).text
+    assert 'id="f-has-authorised-person-error"' in page
+    assert page.count("The date of birth must be in the past") == 1
+    person = browsers["person"].get("/cases/new").text
+    assert "Can you make decisions about care and money?" in person and "the person" not in person.lower()

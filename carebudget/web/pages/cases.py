@@ -30,7 +30,8 @@ router = APIRouter(include_in_schema=False)
 WORKERS = ("social_worker", "approver", "appeals_officer")
 CASE_PAGE = ("person", "social_worker", "approver", "appeals_officer")
 START_FIELDS = ("council", "name", "date_of_birth", "setting", "care_home_admission_date",
-                "person_user", "assigned_to")
+                "has_capacity", "has_authorised_person", "asks_council_to_arrange", "person_user",
+                "assigned_to")
 CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
