@@ -23,6 +23,7 @@ from carebudget.web.caseload import social_workers
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
 from carebudget.web.person_words import standing
+from carebudget.web.refusal_words import plain_refusal
 from carebudget.web.stages import STAGES, stage_label
 from carebudget.web.steps import STEPS, Step, steps_for
 
@@ -347,12 +348,13 @@ async def take_step(
         if exc.status_code not in (409, 422):
             raise
         message = exc.detail.get("message") if isinstance(exc.detail, dict) else str(exc.detail)
+        where, words = plain_refusal(str(message), user.username)
         return await _case_page(
             request,
             case_id,
             user,
             status_code=400,
-            errors={"form": message},
+            errors={where: words},
             values=values,
             open_step=step,
         )
