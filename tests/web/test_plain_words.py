@@ -105,3 +105,14 @@ def test_the_start_form_asks_what_changes_the_charge_instead_of_assuming_it(
     assert page.count("The date of birth must be in the past") == 1
     person = browsers["person"].get("/cases/new").text
     assert "Can you make decisions about care and money?" in person and "the person" not in person.lower()
+
+
+def test_the_printable_decision_trail_shows_facts_and_results_as_rows_not_raw_json(
+    browsers: dict[str, TestClient], seeded_case: dict[str, Any]
+) -> None:
+    page = browsers["compliance"].get(f"/compliance/cases/{seeded_case['case_id']}?print=true").text
+    main = page[page.index("<main"):page.index("</main>")]
+    assert "{&#34;" not in main and '{"' not in main and "<pre>" not in main
+    assert ("<th scope=\"row\">Needs · outcomes · Managing and maintaining nutrition</th>"
+            "<td>needs help (including prompting)</td>") in main
+    assert "Finances · capital</th><td>10000" in main
