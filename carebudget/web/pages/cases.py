@@ -22,7 +22,7 @@ from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
-from carebudget.web.person_words import standing
+from carebudget.web.person_words import for_you, plain_stage, standing
 from carebudget.web.refusal_words import plain_refusal
 from carebudget.web.stages import STAGES, stage_label
 from carebudget.web.steps import STEPS, Step, steps_for
@@ -188,6 +188,8 @@ async def _case_page(
     state = await case_access.describe(request, case_id, user)
     case = view(state)
     case["case_id"] = case["case_id"] or case_id
+    if user.role == "person":
+        _speak_to_the_person(case)
     actions = steps_for(case.get("stage"), user.role)
     extra["values"] = {**prefill(state), **extra.get("values", {})}
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
@@ -204,6 +206,10 @@ async def _case_page(
         outcomes=OUTCOME_LABELS,
         ways=WAY_LABELS,
         stage_label=stage_label,
+        plain_stage=plain_stage,
+        standing=standing,
+        counter_status=COUNTER_STATUS,
+        appeal_words=APPEAL_WORDS,
         temporal_url=temporal_link(request.app.state.settings, case_id),
         plan_rows=range(max(case_forms.PLAN_ROWS, len((case.get("plan") or {}).get("items") or []) + 2,
                             _int(extra.get("values", {}).get("rows")))),
@@ -213,6 +219,27 @@ async def _case_page(
         plan_warnings=case_forms.plan_warnings(case.get("plan"), case["support"], card, case.get("indicative_budget")),
         **extra,
     )
+
+
+COUNTER_STATUS = {"pending": "It is waiting for an answer", "accepted": "It was accepted",
+                  "appealed": "It was appealed", "stood": "It stands: the time to appeal has passed"}
+APPEAL_WORDS = {"uphold": "upheld: the plan's amount stands",
+                "part_uphold": "partly upheld, with a new amount",
+                "dismiss": "dismissed: the council's lower amount stands"}
+
+
+def _speak_to_the_person(case: dict[str, Any]) -> None:
+    """The decisions' reasons said to the person, the law they cite kept for a note at the end."""
+    law: list[str] = []
+    for key in ("eligibility_reasons", "budget_reasons", "charge_reasons", "advice"):
+        case[key], cited = for_you(list(case.get(key) or []))
+        law += [c for c in cited if c not in law]
+    for holder, key in [(case, "eligibility_headline"), *((e, "summary") for e in case.get("timeline") or [])]:
+        if holder.get(key):
+            said, cited = for_you([str(holder[key])])
+            holder[key] = " ".join(said)
+            law += [c for c in cited if c not in law]
+    case["law"] = law
 
 
 def _int(text: Any) -> int:
