@@ -216,6 +216,7 @@ async def _case_page(
         card=card,
         provisions=case_forms.provision_choices(card),
         justification_lines=range(case_forms.JUSTIFICATION_LINES),
+        draft=case_forms.draft_plan(extra["values"], case.get("indicative_budget")),
         plan_warnings=case_forms.plan_warnings(case.get("plan"), case["support"], card, case.get("indicative_budget")),
         **extra,
     )
