@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+from carebudget.cli.output import make_console
+
+console = make_console()
+errors = make_console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
