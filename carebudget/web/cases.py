@@ -41,6 +41,10 @@ def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
         filters["assigned_to"] = query.assigned_to
     if query.overdue is not None:
         filters["overdue"] = query.overdue
+    if getattr(query, "id_prefix", None):
+        filters["id_prefix"] = query.id_prefix
+    if getattr(query, "name", None):
+        filters["name"] = query.name.strip()
     if getattr(query, "due_before", None):
         if query.overdue is False:
             raise HTTPException(
