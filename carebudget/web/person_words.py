@@ -77,3 +77,34 @@ def for_you(sentences: list[str]) -> tuple[list[str], list[str]]:
 def plain_stage(label: str) -> str:
     """A stage's name without its clause, "Needs assessment (s9)" -> "Needs assessment"."""
     return re.sub(r"\s*\((?:s\d|CSSG)[^)]*\)$", "", label)
+
+
+# What happened on a case, as the person's timeline says it (the workflow's event names).
+EVENTS: dict[str, str] = {
+    "case.opened": "Your case was opened",
+    "assessment.self_assessed": "You told us about your needs",
+    "assessment.verified": "Your social worker checked the assessment",
+    "eligibility.decided": "We decided whether the council will meet your needs",
+    "charge.decided": "We worked out what you may pay towards your care",
+    "indicative_budget.decided": "We worked out an early estimate of your budget",
+    "plan.submitted": "Your plan was sent to the council for approval",
+    "plan.approved": "The council approved your plan",
+    "plan.changes_requested": "The council asked for changes to your plan",
+    "counter_proposal.made": "The council offered a different amount",
+    "counter_proposal.accepted": "You accepted the council's amount",
+    "counter_proposal.stood": "The time to appeal passed, so the council's amount stands",
+    "appeal.made": "You appealed",
+    "appeal.uphold": "Your appeal was upheld",
+    "appeal.part_uphold": "Your appeal was partly upheld",
+    "appeal.dismiss": "Your appeal was dismissed",
+    "deadline.missed": "A step took longer than the council's time limit",
+    "underspend.banked": "Unspent money was kept for you",
+}
+
+
+def event_words(action: str) -> str:
+    if action in EVENTS:
+        return EVENTS[action]
+    if action.startswith("review."):
+        return "Your review " + ("was completed" if ".completed" in action else "started")
+    return action.replace("_", " ").replace(".", " ").capitalize()

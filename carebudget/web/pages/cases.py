@@ -22,7 +22,7 @@ from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
-from carebudget.web.person_words import for_you, plain_stage, standing
+from carebudget.web.person_words import event_words, for_you, plain_stage, standing
 from carebudget.web.refusal_words import plain_refusal
 from carebudget.web.stages import STAGES, stage_label
 from carebudget.web.steps import STEPS, Step, steps_for
@@ -208,6 +208,7 @@ async def _case_page(
         stage_label=stage_label,
         plain_stage=plain_stage,
         standing=standing,
+        event_words=event_words,
         counter_status=COUNTER_STATUS,
         appeal_words=APPEAL_WORDS,
         temporal_url=temporal_link(request.app.state.settings, case_id),
