@@ -43,6 +43,7 @@ async def test_the_persons_case_page_says_you_and_keeps_the_law_to_a_note(live: 
     assert "Puts health or safety at risk" in main and "endangers health safety" not in main
     assert not CLAUSE.search(main), CLAUSE.search(main)
     assert "You told us about your needs" in main and "self assessed" not in main
+    assert "by demo-social-worker (operations)" not in main and "by carebudget" not in main
     assert "SI 2015/313 reg 2(1)(a)" in note and "Care Act 2014 s13(1)" in note
     # A step out of turn is said in words, not as the workflow's step and stage names.
     assert "the case has moved on to Support planning" in refused
