@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,7 +21,7 @@ from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
 from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
 from carebudget.web.pages.common import flash, redirect, render
-from carebudget.web.pages.operations import temporal_link
+from carebudget.web.pages.operations import PAGE_SIZES, temporal_link
 from carebudget.web.person_words import event_words, for_you, plain_stage, standing
 from carebudget.web.refusal_words import plain_refusal
 from carebudget.web.stages import STAGES, stage_label
@@ -44,28 +44,46 @@ def my_work(
     mine: bool = False,
     unallocated: bool = False,
     q: Annotated[str, Query(max_length=80)] = "",
+    due_before: str = "",
+    page: Annotated[str, Query(max_length=12)] = "1",
+    size: Annotated[str, Query(max_length=12)] = "50",
 ) -> Response:
     filters: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
         filters["assigned_to"] = user.username
     elif unallocated:
         filters["unassigned"] = True
-    errors: dict[str, str] = {}
+    if due_before.strip():
+        try:  # "due before D" is "overdue as judged on D", as on the operations list
+            filters.update(overdue=True, today=date.fromisoformat(due_before.strip()))
+        except ValueError:
+            errors["due_before"] = "Enter the date as a real date, like 2026-03-01"
+    number = max(1, _int(page))
+    per_page = _int(size) if _int(size) in PAGE_SIZES else 50
     store = request.app.state.store
     search = finding.search_filters(q)
     if isinstance(search, str):
         errors["q"] = search
     else:
         filters.update(search)
-    rows, total = store.list_cases(filters, {"number": 1, "size": 100}, role=user.role)
-    if errors:  # a search that cannot run shows nothing, not everything
+    rows, total = store.list_cases(filters, {"number": number, "size": per_page}, role=user.role)
+    pages = max(1, -(-total // per_page))
+    if number > pages:  # past the end: the last page, and say so
+        errors["page"] = f"There are only {pages} page{'s' if pages > 1 else ''}; this is the last"
+        number = pages
+        rows, total = store.list_cases(filters, {"number": number, "size": per_page}, role=user.role)
+    if "q" in errors or "due_before" in errors:  # a search that cannot run shows nothing, not everything
         rows, total = [], 0
     if "name" in filters:
         finding.record_name_search(store, user, q.strip(), total)
     if q.strip() and not total and not errors:
         errors["q"] = f"No case matches {q.strip()!r}: try part of the person's name or the start of the reference"
+    keep = {k: v for k, v in {"stage": stage, "mine": "true" if mine else None,
+                              "unallocated": "true" if unallocated else None, "q": q.strip() or None,
+                              "due_before": due_before.strip() or None, "size": per_page}.items() if v}
     return render(
         request,
         "cases.html",
@@ -77,6 +95,12 @@ def my_work(
         mine=mine,
         unallocated=unallocated,
         q=q,
+        due_before=due_before,
+        page=number,
+        pages=pages,
+        size=per_page,
+        sizes=[(str(n), f"{n} a page") for n in PAGE_SIZES],
+        page_link=lambda n: "/cases?" + urlencode({**keep, "page": n}),
         errors=errors,
         stage_label=stage_label,
         stages=[(s, stage_label(s)) for s in STAGES],
