@@ -88,6 +88,10 @@ class CasePersonRow(SQLModel, table=True):
     date_of_birth: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
+# The decision id is an INTEGER column (32-bit on PostgreSQL): the largest id any address may name.
+DECISION_ID_MAX = 2**31 - 1
+
+
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
     __table_args__ = (Index("ix_decision_council_on_date", "council", "on_date"),)

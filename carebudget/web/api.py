@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carebudget.policy import changes as policy_changes
+from carebudget.store.models import DECISION_ID_MAX
 from carebudget.store.roles import can_read_personal
 from carebudget.web import cases as case_access
 from carebudget.web import finding
@@ -270,7 +271,7 @@ def decide(
 @router.get("/decisions/{decision_id}", tags=["audit"])
 def get_decision(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
 ) -> dict[str, Any]:
     return dict(
@@ -281,7 +282,7 @@ def get_decision(
 @router.post("/decisions/{decision_id}/replay", tags=["audit"])
 def replay_decision(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
 ) -> dict[str, Any]:
     """Re-run a stored decision under the stored bundle it names; identical or the differences."""

@@ -13,11 +13,12 @@ def include(app: FastAPI) -> None:
         compliance,
         operations,
         policy,
+        pools,
         reports,
         signin,
     )
     from carebudget.web.security import check_csrf
 
     # Every state-changing page request (sign-in included) carries the session's CSRF token.
-    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports):
+    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports, pools):
         app.include_router(module.router, dependencies=[Depends(check_csrf)])

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carebudget.store.errors import StoreError
-from carebudget.web import case_forms, finding
+from carebudget.web import case_forms, finding, statement
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
@@ -218,6 +218,7 @@ async def _case_page(
     extra["values"] = {**prefill(state), **extra.get("values", {})}
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     extra.setdefault("holder", _holder(request, case_id, user))
+    extra.setdefault("trust", statement.trust(state, _rules(request), date.today()))
     return render(
         request,
         "case.html",

@@ -21,8 +21,9 @@ TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "person": [("Your cases", "/my-case")],
-    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new")],
+    "person": [("Your cases", "/my-case"), ("Community pools", "/pools")],
+    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new"),
+                      ("Community pools", "/pools")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
     "operations": [("Operations", "/operations"), ("Reports", "/reports")],

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carebudget.store.errors import StoreError
+from carebudget.store.models import DECISION_ID_MAX
 from carebudget.web.api import trail_csv
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.pages.common import redirect, render
@@ -136,7 +137,7 @@ def export_csv(
 )
 def replay(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*COMPLIANCE, page=True))],
     case_id: CaseId,
 ) -> Response:
