@@ -56,3 +56,10 @@ def violations(page: Any) -> list[str]:
 def assert_accessible(page: Any, where: str = "") -> None:
     problems = violations(page)
     assert not problems, f"axe on {where or page.url}:\n" + "\n".join(problems)
+
+
+def assert_accessible_if_npm(page: Any, where: str = "") -> None:
+    """For a test that is about something else: axe runs when npm is installed (the page's context
+    must be opened with bypass_csp)."""
+    if shutil.which("npm") is not None:
+        assert_accessible(page, where)
