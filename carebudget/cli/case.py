@@ -15,13 +15,13 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from carebudget.cli.output import make_console
 from carebudget.cli.signin import call
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+console = make_console()
+errors = make_console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 

@@ -6,11 +6,12 @@ import asyncio
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-console = Console()
+from carebudget.cli.output import make_console
+
+console = make_console()
 
 
 async def run_demo(client: Any, count: int, concurrency: int = 8, store: Any = None) -> list[dict[str, Any]]:

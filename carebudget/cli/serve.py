@@ -11,12 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import typer
-from rich.console import Console
 
+from carebudget.cli.output import make_console
 from carebudget.settings import Settings, get_settings
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
+console = make_console()
+errors = make_console(stderr=True, soft_wrap=True)
 
 
 def _web_factory() -> Callable[..., Any] | None:

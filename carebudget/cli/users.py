@@ -5,11 +5,12 @@ from __future__ import annotations
 import getpass
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from carebudget.cli.output import make_console
+
 users_app = typer.Typer(no_args_is_help=True, help="Users of the web service and their roles.")
-console = Console()
+console = make_console()
 
 
 def _store():  # type: ignore[no-untyped-def]

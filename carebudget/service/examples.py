@@ -96,6 +96,8 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
             "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
             "date_of_birth": born.isoformat(),
             "setting": "home",
+            "has_capacity": True,
+            "asks_council_to_arrange": True,
         },
         "person_user": person_user,
         "opened_by": "sw-amy",

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from carebudget.policy import changes as policy_changes
 from carebudget.store.models import DECISION_ID_MAX
+from carebudget.store.roles import can_read_personal
 from carebudget.web import cases as case_access
+from carebudget.web import finding
 from carebudget.web.auth import (
     ALL_ROLES,
     CASE_READERS,
@@ -305,6 +307,10 @@ class CaseListQuery(Strict):
     assigned_to: str | None = Field(None, max_length=60)
     overdue: bool | None = None
     due_before: date | None = None
+    id_prefix: str | None = Field(None, min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                  description="The start of a case reference, like C-2026")
+    name: str | None = Field(None, min_length=2, max_length=200,
+                             description="Part of the person's name (staff who may see names; on the ledger)")
     page: int = Field(1, ge=1, le=1_000_000)
     size: int = Field(50, ge=1, le=500)
 
@@ -315,8 +321,15 @@ def list_cases(
     query: Annotated[CaseListQuery, Depends()],
     user: Annotated[CurrentUser, Depends(require_roles(*CASE_LISTERS))],
 ) -> dict[str, Any]:
-    """The operations list: overdue first, then by due date; filters combine with AND."""
+    """The operations list: overdue first, then by due date; filters combine with AND. A search by
+    name is for roles that may see names, and each one is on the ledger (`person.searched`)."""
+    if query.name and not can_read_personal(user.role):
+        raise HTTPException(403, {"error": "forbidden", "field": "name",
+                                  "message": "Your role does not see names, so cannot search by one: "
+                                             "search by the start of the reference (id_prefix)"})
     rows, total = case_access.list_cases(request.app.state.store, query, user)
+    if query.name:
+        finding.record_name_search(request.app.state.store, user, query.name.strip(), total)
     return {
         "total": total,
         "page": query.page,

@@ -50,6 +50,10 @@ def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
         filters["assigned_to"] = query.assigned_to
     if query.overdue is not None:
         filters["overdue"] = query.overdue
+    if getattr(query, "id_prefix", None):
+        filters["id_prefix"] = query.id_prefix
+    if getattr(query, "name", None):
+        filters["name"] = query.name.strip()
     if getattr(query, "due_before", None):
         if query.overdue is False:
             raise HTTPException(
@@ -203,6 +207,8 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
     else:  # a social worker who opens a case holds it unless they name a colleague
         _check_person_user(request, payload.get("person_user"), user)
         payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username), user)
+    if isinstance(payload.get("person"), dict):
+        _check_person(payload["person"])
     payload["opened_by"] = user.username
     key = request.headers.get("Idempotency-Key")
     if key is not None:
@@ -226,6 +232,39 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _invalid(field: str, message: str) -> HTTPException:
+    return HTTPException(422, {"error": "invalid input", "field": field, "message": message})
+
+
+def _check_person(person: dict[str, Any]) -> None:
+    """No one living was born in 1800 or tomorrow; what changes the charge is asked, not assumed
+    (capacity and an authorised person, s18(4); who arranges the care, s18(3))."""
+    born = person.get("date_of_birth")
+    if isinstance(born, str):
+        try:
+            day = date.fromisoformat(born)
+        except ValueError:
+            raise _invalid("person.date_of_birth", "Give the date of birth as a real date, like 1950-03-01") from None
+        if day >= date.today():
+            raise _invalid("person.date_of_birth", "The date of birth must be in the past")
+        if day.year < date.today().year - 120:
+            raise _invalid("person.date_of_birth", "Check the year of birth: it is more than 120 years ago")
+    asked = {
+        "has_capacity": "Say whether the person can make decisions about care and money (has_capacity: true or false)",
+        "asks_council_to_arrange": "Say who arranges the care: true if the council is asked to, false if the "
+                                   "person arranges it (asks_council_to_arrange)",
+    }
+    if person.get("has_capacity") is False:
+        asked["has_authorised_person"] = ("Say whether someone may act for the person, such as an attorney or a "
+                                          "deputy (has_authorised_person: true or false)")
+    for key, message in asked.items():
+        if not isinstance(person.get(key), bool):
+            raise _invalid(f"person.{key}", message)
+    if person.get("setting") == "care_home" and not person.get("care_home_admission_date"):
+        raise _invalid("person.care_home_admission_date",
+                       "Give the date the person moved into the care home for good: the charge depends on it")
 
 
 def _check_person_user(request: Request, username: Any, user: CurrentUser) -> None:

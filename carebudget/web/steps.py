@@ -86,6 +86,7 @@ def parse_start(
             errors["care_home_admission_date"] = (
                 "Enter the date the person moved into the care home permanently, like 2026-03-01: "
                 "the charge depends on it")
+    answers = _charge_answers(form, errors)
     person_user = user.username if user.role == "person" else _text(form, "person_user") or None
     payload = {
         "council": council,
@@ -94,12 +95,33 @@ def parse_start(
             "date_of_birth": born.isoformat() if born else None,
             "setting": setting,
             **({"care_home_admission_date": admitted.isoformat()} if admitted else {}),
+            **answers,
         },
         "person_user": person_user,
     }
     if user.role != "person":
         payload["assigned_to"] = _text(form, "assigned_to") or user.username
     return payload, errors
+
+
+def _yes_no(form: Any, name: str) -> bool | None:
+    return {"yes": True, "no": False}.get(_text(form, name))
+
+
+def _charge_answers(form: Any, errors: dict[str, str]) -> dict[str, bool]:
+    """What changes the charge is asked, never assumed (Care Act 2014 s18(4) condition 3; s18(3))."""
+    capacity = _yes_no(form, "has_capacity")
+    authorised = _yes_no(form, "has_authorised_person")
+    arrange = _yes_no(form, "asks_council_to_arrange")
+    if capacity is None:
+        errors["has_capacity"] = "Say whether decisions about care and money can be made now"
+    if capacity is False and authorised is None:
+        errors["has_authorised_person"] = "Say whether someone may act for them, such as an attorney or a deputy"
+    if arrange is None:
+        errors["asks_council_to_arrange"] = "Say who should arrange the care"
+    answers = {"has_capacity": capacity, "has_authorised_person": bool(authorised) if capacity is False else False,
+               "asks_council_to_arrange": arrange}
+    return {k: v for k, v in answers.items() if v is not None}
 
 
 def parse_self_assessment(

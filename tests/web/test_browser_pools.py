@@ -17,6 +17,7 @@ import pytest
 from carebudget.service import cases, pools
 from carebudget.web.app import create_app
 from carebudget.web.demo_users import ensure_demo_users
+from tests.web.axe import assert_accessible_if_npm as axe
 from tests.web.conftest import make_settings
 from tests.web.live import chromium, needs_chromium, serve, shot, sign_in
 from tests.web.pool_support import SW, budget_holder, ensure_person, opened
@@ -74,13 +75,15 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
         share = (budget * Decimal("0.10")).quantize(Decimal("0.01"))
         app = create_app(settings.model_copy(update={"temporal_address": address}), store=store)
         with serve(app) as base, chromium() as browser:
-            person = sign_in(browser, base, "demo-person")
+            person = sign_in(browser, base, "demo-person", bypass_csp=True)
             person.get_by_role("link", name="Community pools").click()
             assert "You are not in a community pool" in person.content()
+            axe(person, "the person's pools")
             person.get_by_role("link", name="Find out more and join").click()
             person.get_by_label("Your weekly share (£)").fill(f"{budget:.2f}")
             person.get_by_role("button", name="Join the pool").click()
             assert "the council's policy allows 20%" in person.locator(".error-summary").inner_text()
+            axe(person, "joining a pool, refused")
             person.get_by_label("Your weekly share (£)").fill(f"{share:.2f}")
             person.get_by_role("button", name="Join the pool").click()
             assert "You joined the pool" in person.locator("[role=status]").inner_text()
@@ -100,16 +103,17 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             person.get_by_role("button", name="Ask the members").click()
             assert "Waiting for the members" in person.locator("#draw-1").inner_text()
 
-            other = sign_in(browser, base, "pool-member-2")
+            other = sign_in(browser, base, "pool-member-2", bypass_csp=True)
             other.goto(f"{base}/pools/{pool_id}")
             other.get_by_role("button", name="Agree to draw 1").click()
             assert "Approved on" in other.locator("#draw-1").inner_text()
             person.reload()
             assert person.locator("#emergency-fund").inner_text() == f"£{fund - draw:.2f}"
             shot(person, "person-community-pool")
+            axe(person, "the person's pool")
 
             # Reablement recorded by the social worker on the case page, with its cost to the council.
-            worker = sign_in(browser, base, "demo-social-worker")
+            worker = sign_in(browser, base, "demo-social-worker", bypass_csp=True)
             worker.goto(f"{base}/cases/{mine['case_id']}")
             worker.get_by_text("Record an episode of reablement or intermediate care").click()
             worker.get_by_label("Date it started").fill(str(mine["plan_started"]))
@@ -118,6 +122,7 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             worker.get_by_label("Provider").fill("Demo BC reablement team")
             worker.get_by_role("button", name="Record the reablement").click()
             assert "free to the person" in worker.locator("[role=status]").inner_text()
+            axe(worker, "the active case with reablement, as the social worker")
             # Staff of the council see every pool, its members by reference, and review it.
             worker.get_by_role("link", name="Community pools").click()
             worker.get_by_role("link", name="Riverside lunch and walking club").click()
@@ -129,6 +134,7 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             worker.get_by_role("button", name="Record the review").click()
             assert "the pool earns a larger share" in worker.locator("#outcomes ~ table").first.inner_text()
             shot(worker, "social-worker-community-pool")
+            axe(worker, "the pool as staff")
 
             # The person's statement: banked savings, spent on a home adaptation; reablement's cost.
             person.goto(f"{base}/cases/{mine['case_id']}")
@@ -146,5 +152,6 @@ def test_a_member_joins_a_pool_sees_their_share_and_the_fund_and_the_statement_s
             assert "SI 2014/2672 reg 3" in person.locator("main").inner_text()
             assert person.locator("#own-control").inner_text() == f"£{budget - share:.2f}"
             shot(person, "person-statement-savings-reablement")
+            axe(person, "the person's statement with savings and reablement")
     finally:
         temporal.stop()

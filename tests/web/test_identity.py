@@ -33,7 +33,8 @@ BRAVO_PASSWORD = "bravo-council-password-42"
 BRAVO = {"sw-bravo": "social_worker", "ops-bravo": "operations", "comp-bravo": "compliance",
          "appr-bravo": "approver"}
 START = {"council": "demo",
-         "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home"},
+         "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+                    "has_capacity": True, "asks_council_to_arrange": True},
          "person_user": "demo-person"}
 VERIFIED = {
     "needs": {"arise_from_impairment_or_illness": True, "wellbeing_impact": "significant",

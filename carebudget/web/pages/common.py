@@ -12,9 +12,11 @@ from fastapi.templating import Jinja2Templates
 from carebudget.web.auth import ROLE_LABELS, CurrentUser
 from carebudget.web.diff_view import table_change
 from carebudget.web.forms import field_id
+from carebudget.web.readable import readable_rows
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 TEMPLATES.env.filters["fieldid"] = field_id
+TEMPLATES.env.filters["readable_rows"] = readable_rows
 TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
