@@ -305,3 +305,28 @@ def test_pool_pages_say_plainly_when_temporal_cannot_be_reached(tmp_path: Any) -
             response = browser.get(url)
             assert response.status_code == 503, (url, response.text[:300])
             assert "Service not available" in response.text
+
+
+async def test_another_councils_pool_does_not_exist_for_its_staff(live: dict[str, Any]) -> None:
+    """Users belong to a council (issue 11): a demo pool is, to council bravo's social worker, a pool
+    that does not exist (404, worded as for an unknown pool), and is not in their list."""
+    from carebudget.web.auth import hash_password
+
+    app = live["app"]
+    sw = await Page(app).sign_in("demo-social-worker")
+    created = await sw.post("/pools/new", {"name": "Demo walking group", "council": "demo",
+                                           "purpose": "Walk together each week"})
+    assert created.status_code == 303, text(created)
+    pool_id = created.headers["location"].rsplit("/", 1)[-1]
+    await opened(live["client"], pool_id)
+    if app.state.store.get_user("sw-bravo-pools") is None:
+        app.state.store.create_user("sw-bravo-pools", "Bravo worker", "social_worker",
+                                    hash_password(DEMO_PASSWORD), actor="system", council="bravo")
+    bravo = await Page(app).sign_in("sw-bravo-pools")
+    seen = await bravo.get(f"/pools/{pool_id}")
+    unknown = await bravo.get("/pools/P-00000000-0000")
+    assert seen.status_code == 404, text(seen)
+    assert f"No pool {pool_id} found" in text(seen)
+    assert unknown.status_code in (400, 404)
+    assert pool_id not in (await bravo.get("/pools")).text
+    assert pool_id in (await sw.get("/pools")).text

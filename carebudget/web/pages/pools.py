@@ -46,13 +46,8 @@ def _http(exc: Exception) -> HTTPException:
 
 
 def staff_council(request: Request, user: CurrentUser) -> str | None:
-    """The council a member of staff works for, where the user record names one (else every council)."""
-    try:
-        record = request.app.state.store.get_user(user.username)
-    except StoreError:
-        return None
-    council = getattr(record, "council", None)
-    return council if isinstance(council, str) and council else None
+    """The council a member of staff works for (None: a national role, which sees every council)."""
+    return user.council
 
 
 def membership(pool: dict[str, Any], username: str) -> dict[str, Any] | None:
@@ -89,7 +84,8 @@ async def read_pool(request: Request, pool_id: str, user: CurrentUser, *, joinin
     else:
         council = staff_council(request, user)
         if council is not None and pool["council"] != council:
-            raise HTTPException(403, f"Pool {pool_id} belongs to another council")
+            # Another council's pool is, to this council's staff, a pool that does not exist.
+            raise HTTPException(404, f"No pool {pool_id} found")
     return pool
 
 
