@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from carebudget.policy import changes as policy_changes
 from carebudget.store.models import DECISION_ID_MAX
-from carebudget.store.roles import can_read_personal
+from carebudget.store.roles import NATIONAL_ROLES, can_read_personal
 from carebudget.web import cases as case_access
 from carebudget.web import finding
 from carebudget.web.auth import (
@@ -98,7 +98,7 @@ class UserIn(Strict):
     )
     council: str | None = Field(
         None, pattern=r"^[a-z0-9_-]{1,40}$",
-        description="The council the user works for (default: the demo council); none for national_admin",
+        description="The council the user works for (default: the administrator's own); none for national_admin",
     )
 
     @field_validator("password")
@@ -188,24 +188,46 @@ def me(user: Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))]) -> Me:
 
 
 # --- users (admin) -------------------------------------------------------------------------------
+def council_problem(admin: CurrentUser, role: str, council: str | None) -> str | None:
+    """A national role has no council; every other role one, and an administrator of a council
+    adds and changes users of that council only."""
+    if role in NATIONAL_ROLES:
+        return "A national rules officer works for England as a whole: leave the council empty" if council else None
+    if not council:
+        return "Give the council this user works for"
+    if admin.council is not None and council != admin.council:
+        return f"You administer council {admin.council}; add users to it only"
+    return None
+
+
+def _administers(admin: CurrentUser, council: str | None) -> bool:
+    """An administrator of a council sees and changes its users and the national officers."""
+    return admin.council is None or council in (admin.council, None)
+
+
 @router.get("/users", tags=["users"])
 def list_users(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
 ) -> list[dict[str, Any]]:
-    return [u.model_dump(mode="json") for u in request.app.state.store.list_users()]
+    return [u.model_dump(mode="json") for u in request.app.state.store.list_users()
+            if _administers(user, u.council)]
 
 
 @router.post("/users", status_code=201, tags=["users"])
 def create_user(
     request: Request, body: UserIn, user: Annotated[CurrentUser, Depends(require_roles("admin"))]
 ) -> dict[str, Any]:
+    council = body.council if body.council is not None or body.role in NATIONAL_ROLES else user.council
+    problem = council_problem(user, body.role, council)
+    if problem is not None:
+        raise HTTPException(422, {"error": "invalid input", "field": "council", "message": problem})
     created = request.app.state.store.create_user(
         body.username,
         body.display_name,
         body.role,
         hash_password(body.password),
         actor=user.username,
-        **({"council": body.council} if body.council is not None else {}),
+        council=council,
     )
     return dict(created.model_dump(mode="json"))
 
@@ -217,7 +239,12 @@ def change_user(
     username: Annotated[str, Path(min_length=1, max_length=60)],
     user: Annotated[CurrentUser, Depends(require_roles("admin"))],
 ) -> dict[str, Any]:
-    changed = request.app.state.store.update_user(
+    store = request.app.state.store
+    found = store.get_user(username)
+    if found is None or not _administers(user, found.council):
+        raise HTTPException(404, {"error": "not found", "field": "username",
+                                  "message": f"No user {username!r}"})
+    changed = store.update_user(
         username,
         display_name=body.display_name,
         role=body.role,

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from carebudget.web.auth import hash_password
 from tests.web.conftest import ASSESSMENT_FACTS, bearer
 
 
@@ -158,6 +159,32 @@ def test_a_deactivated_users_token_stops_working(
     assert client.get("/api/me", headers=bearer(token["access_token"])).status_code == 200
     client.patch("/api/users/leaver", headers=bearer(tokens["admin"]), json={"active": False})
     assert client.get("/api/me", headers=bearer(token["access_token"])).status_code == 401
+
+
+def test_a_councils_administrator_manages_that_councils_users_only(
+    app: Any, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Users belong to a council (issue 11): through the API as on the page, an administrator of
+    demo adds users to demo only, and another council's users neither list nor change."""
+    store, admin = app.state.store, bearer(tokens["admin"])
+    if store.get_user("ops-bravo-api") is None:
+        store.create_user("ops-bravo-api", "Bravo ops", "operations", hash_password("long enough password"),
+                          actor="system", council="bravo")
+    elsewhere = client.post("/api/users", headers=admin, json={
+        "username": "sw-elsewhere", "display_name": "E", "role": "social_worker",
+        "password": "long enough password", "council": "bravo"})
+    assert elsewhere.status_code == 422, elsewhere.text
+    assert "You administer council demo" in elsewhere.json()["message"]
+    assert store.get_user("sw-elsewhere") is None
+    own = client.post("/api/users", headers=admin, json={
+        "username": "sw-own-council", "display_name": "O", "role": "social_worker",
+        "password": "long enough password"})
+    assert own.status_code == 201 and own.json()["council"] == "demo"
+    listed = {u["username"] for u in client.get("/api/users", headers=admin).json()}
+    assert "sw-own-council" in listed and "ops-bravo-api" not in listed
+    changed = client.patch("/api/users/ops-bravo-api", headers=admin, json={"active": False})
+    assert changed.status_code == 404, changed.text
+    assert store.get_user("ops-bravo-api").active
 
 
 def test_the_case_list_shows_personal_data_only_to_roles_that_need_it(

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from carebudget.store.roles import NATIONAL_ROLES, ROLES
-from carebudget.web.api import UserIn
+from carebudget.web.api import UserIn, council_problem
 from carebudget.web.auth import ROLE_LABELS, CurrentUser, hash_password, require_roles
 from carebudget.web.forms import errors_by_field
 from carebudget.web.pages.common import flash, redirect, render
@@ -39,18 +39,6 @@ def users(
     return _page(request, user)
 
 
-def _council_problem(admin: CurrentUser, role: str, council: str | None) -> str | None:
-    """A national role has no council; every other role one, and an administrator of a council
-    adds users to that council only."""
-    if role in NATIONAL_ROLES:
-        return "A national rules officer works for England as a whole: leave the council empty" if council else None
-    if not council:
-        return "Give the council this user works for"
-    if admin.council is not None and council != admin.council:
-        return f"You administer council {admin.council}; add users to it only"
-    return None
-
-
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(
     request: Request,
@@ -68,7 +56,7 @@ def add_user(
         form = UserIn.model_validate({**values, "password": password, "council": chosen})
     except ValidationError as exc:
         return _page(request, user, status_code=400, values=values, errors=errors_by_field(exc))
-    problem = _council_problem(user, form.role, form.council)
+    problem = council_problem(user, form.role, form.council)
     if problem:
         return _page(request, user, status_code=400, values=values, errors={"council": problem})
     store = request.app.state.store
