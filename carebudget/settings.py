@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_namespace: str = "default"
     task_queue: str = "carebudget-cases"
+    # `carebudget serve` runs the case worker in its own process unless this is false; then run
+    # `python worker.py` (one or more) beside it, so a worker can be restarted on its own.
+    serve_worker: bool = True
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -79,8 +79,8 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
         http.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM
         tasks.append(asyncio.create_task(http.serve()))
     executor = ThreadPoolExecutor(max_workers=16)
-    worker = build_worker(client, settings.task_queue, executor)
-    running = asyncio.create_task(worker.run())
+    worker = build_worker(client, settings.task_queue, executor) if settings.serve_worker else None
+    running = [asyncio.create_task(worker.run())] if worker is not None else []
     background = [asyncio.create_task(_startup_check(client))]
     if supervisor is not None:
         background.append(asyncio.create_task(supervisor.watch()))
@@ -92,12 +92,14 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     if http is not None:
         http.should_exit = True
     try:
-        await asyncio.wait_for(asyncio.gather(worker.shutdown(), *tasks, return_exceptions=True),
+        stopping = [worker.shutdown()] if worker is not None else []
+        await asyncio.wait_for(asyncio.gather(*stopping, *tasks, return_exceptions=True),
                                SHUTDOWN_BUDGET)
     except TimeoutError:
         console.print("Stopping: the worker did not finish in time; leaving its retries to Temporal.")
-    running.cancel()
-    await asyncio.gather(running, *background, return_exceptions=True)
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, *background, return_exceptions=True)
     executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -118,7 +120,8 @@ def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:
                   + (" (embedded dev server)" if own_server else ""))
     if own_server:
         console.print(f"  Temporal UI  {settings.temporal_ui_url}")
-    console.print(f"  Task queue {settings.task_queue}")
+    console.print(f"  Task queue {settings.task_queue}"
+                  + ("" if settings.serve_worker else " (no worker here: run `python worker.py`)"))
     if web:
         console.print(f"  Web        http://{settings.http_host}:{settings.http_port}")
     console.print("Press Ctrl-C to stop.")

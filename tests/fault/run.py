@@ -1,0 +1,120 @@
+"""One scenario: a 30-case run against `carebudget serve`, one kind of fault at several points.
+
+Kinds: `service` (SIGKILL serve's whole process group: web, worker and its Temporal server; serve
+is started again), `worker` (SIGKILL the worker process; started again), `temporal` (SIGKILL the
+Temporal dev server; serve must start it again by itself). Points: early (cases opening, 3 s in),
+mid-run and near the end, counted by cases finished. After the last case, the documented recovery
+(`carebudget cases reconcile`), then the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from carebudget.service.cases import get_client
+from carebudget.settings import Settings
+from tests.fault.checks import FaultFindings, check_agreement
+from tests.fault.service import Service
+from tests.scale.checks import check
+from tests.scale.drive import Api, Outcome, drive_cases
+
+KINDS = ("service", "worker", "temporal")
+
+
+@dataclass
+class Point:
+    name: str
+    ready: Callable[[float, int], bool]  # (seconds since the run started, cases finished)
+
+
+def points(cases: int) -> list[Point]:
+    return [Point("early", lambda s, done: s >= 3),
+            Point("mid", lambda s, done: done >= cases * 2 // 5),
+            Point("near end", lambda s, done: done >= cases - 4)]
+
+
+@dataclass
+class Result:
+    store: str
+    kind: str
+    cases: int
+    seconds: float = 0.0
+    kills: list[str] = field(default_factory=list)
+    findings: FaultFindings | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.findings is not None and self.findings.ok
+
+
+async def scenario(service: Service, kind: str, cases: int, concurrency: int, seed: int,
+                   result: Result) -> None:
+    started = time.monotonic()
+    await asyncio.to_thread(service.start)
+    api = Api([service.url])
+    await api.sign_in()
+    finished = 0
+
+    def on_done(count: int) -> None:
+        nonlocal finished
+        finished = count
+
+    async def faults() -> None:
+        for point in points(cases):
+            while not point.ready(time.monotonic() - started, finished):
+                await asyncio.sleep(0.2)
+            if finished >= cases:
+                return
+            result.kills.append(f"{point.name} ({finished} done): "
+                                + await _inject(service, kind))
+
+    try:
+        faulting = asyncio.create_task(faults())
+        outcomes = await drive_cases(api, list(range(cases)), seed, concurrency, on_done)
+        await faulting
+    finally:
+        await api.close()
+    # The documented recovery: reconcile the store with Temporal once in-flight steps are done.
+    result.kills.append("reconcile: " + service.run_cli("cases", "reconcile", "--grace", "0").strip()
+                        .splitlines()[-1])
+    result.seconds = time.monotonic() - started
+    result.findings = await _check(service, outcomes)
+
+
+async def _inject(service: Service, kind: str) -> str:
+    """One fault of `kind` and what it took to come back."""
+    began = time.monotonic()
+    if kind == "service":
+        service.kill_service()
+        await asyncio.to_thread(service.start)
+        return f"serve killed, up again in {time.monotonic() - began:.1f} s"
+    if kind == "worker":
+        service.kill_worker()
+        await asyncio.sleep(1)  # cases wait on the worker meanwhile
+        service.start_worker()
+        return "worker killed, started again"
+    pid = service.kill_temporal()
+    deadline = time.monotonic() + 60
+    while not (service.temporal_pid() not in (None, pid) and service.temporal_up()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"serve did not restart the Temporal server it supervises:\n"
+                               f"{service.tail('serve.log')}")
+        await asyncio.sleep(0.2)
+    return f"Temporal killed, serve restarted it in {time.monotonic() - began:.1f} s"
+
+
+async def _check(service: Service, outcomes: list[Outcome]) -> FaultFindings:
+    from carebudget.store import Store
+
+    client = await get_client(Settings(temporal_address=service.temporal_address))  # type: ignore[call-arg]
+    store = Store(service.database_url or f"sqlite:///{service.workdir / 'carebudget.db'}")
+    try:
+        base = await check(outcomes, store, client)
+        return await check_agreement(base, outcomes, store, client, timedelta(0))
+    finally:
+        store.close()
