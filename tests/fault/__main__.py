@@ -9,13 +9,14 @@ case, and at the end `carebudget cases reconcile` runs. Exit 0 only if, everywhe
 replays identically.
 
 CAREBUDGET_FAULT_CASES (30), CAREBUDGET_FAULT_STORES (sqlite,postgres), CAREBUDGET_FAULT_KINDS
-(service,worker,temporal) narrow a run.
+(service,worker,temporal) narrow a run; CAREBUDGET_FAULT_POINTS (3) sets the faults per run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -27,12 +28,20 @@ from tests.fault.service import Service, create_database, drop_databases
 
 CASES = int(os.environ.get("CAREBUDGET_FAULT_CASES", "30"))
 CONCURRENCY = 8
+POINTS = int(os.environ.get("CAREBUDGET_FAULT_POINTS", "3"))
 STORES = os.environ.get("CAREBUDGET_FAULT_STORES", "sqlite,postgres").split(",")
 CHOSEN = os.environ.get("CAREBUDGET_FAULT_KINDS", ",".join(KINDS)).split(",")
 
 
+def _cpu() -> float:
+    """CPU seconds used by this process and every child it has reaped (serve reaps Temporal)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def one(store: str, kind: str, seed: int) -> Result:
     result = Result(store, kind, CASES)
+    cpu = _cpu()
     workdir = Path(tempfile.mkdtemp(prefix=f"cbfault-{store}-{kind}-"))
     database_url = None
     if store == "postgres":
@@ -40,11 +49,12 @@ def one(store: str, kind: str, seed: int) -> Result:
     service = Service(workdir, database_url, separate_worker=kind == "worker")
     print(f"{store} / {kind}: {CASES} cases, ports {service.ports} ...", flush=True)
     try:
-        asyncio.run(scenario(service, kind, CASES, CONCURRENCY, seed, result))
+        asyncio.run(scenario(service, kind, CASES, CONCURRENCY, seed, result, POINTS))
     except Exception as exc:  # noqa: BLE001 - reported in the table, the run goes on
         result.error = f"{type(exc).__name__}: {exc}"
     finally:
-        service.stop()
+        result.hung = service.stop()
+        result.cpu = _cpu() - cpu
     for line in result.kills:
         print(f"  {line}", flush=True)
     if not result.ok:
@@ -59,7 +69,7 @@ def report(results: list[Result]) -> None:
     print()
     print(f"{'store':9} {'killed':9} {'kills':>5} {'cases':>5} {'done':>5} {'lost':>4} {'stuck':>5} "
           f"{'dup':>4} {'disagree':>8} {'voided':>6} {'alarms':>6} {'ledger':>7} {'decisions':>9} "
-          f"{'replay≠':>7} {'secs':>5}")
+          f"{'replay≠':>7} {'stop':>4} {'secs':>5} {'cpu s':>5}")
     for r in results:
         f = r.findings
         if f is None:
@@ -69,7 +79,8 @@ def report(results: list[Result]) -> None:
         print(f"{r.store:9} {r.kind:9} {kills:>5} {f.cases:>5} {len(f.base.finished):>5} "
               f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.base.duplicated):>4} {len(f.disagrees):>8} "
               f"{f.voided:>6} {f.alarms:>6} {'ok' if f.base.ledger_ok else 'BROKEN':>7} "
-              f"{f.base.decisions:>9} {len(f.base.replay_differs):>7} {r.seconds:>5.0f}")
+              f"{f.base.decisions:>9} {len(f.base.replay_differs):>7} "
+              f"{'hung' if r.hung else 'ok':>4} {r.seconds:>5.0f} {r.cpu:>5.0f}")
     for r in results:
         if r.findings is None:
             continue
@@ -96,7 +107,8 @@ def main() -> int:
             drop_databases()
     report(results)
     ok = bool(results) and all(r.ok for r in results)
-    print(f"fault test {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    print(f"fault test {'passed' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s "
+          f"({sum(r.cpu for r in results):.0f} CPU s; load average {os.getloadavg()[0]:.1f})")
     sys.stdout.flush()
     # The Temporal SDK can crash at interpreter exit after success (sdk-python #300).
     os._exit(0 if ok else 1)

@@ -9,7 +9,7 @@ from the workflow's state, or the store holds a live (not voided) step the workf
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.scale.checks import Findings
@@ -37,9 +37,9 @@ async def check_agreement(base: Findings, outcomes: list[Outcome], store: Any, c
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
-    from carebudget.service.reconcile import LIST_FIELDS, step_number
+    from carebudget.service.reconcile import LIST_FIELDS, lost_steps
     from carebudget.store import UnknownCase
-    from carebudget.store.steps import ALARM, VOIDED
+    from carebudget.store.steps import ALARM
     from workflows.case import CaseWorkflow
     from workflows.index import case_index
 
@@ -65,11 +65,10 @@ async def check_agreement(base: Findings, outcomes: list[Outcome], store: Any, c
         target = case_index(state)
         differ = {k: (row[k], target[k]) for k in LIST_FIELDS if row[k] != target[k]}
         trail = store.case_trail(cid)
-        void = store.voided_steps(cid)
-        findings.voided += len(void)
+        findings.voided += len(store.voided_steps(cid))
         findings.alarms += sum(e.action == ALARM for e in trail)
-        extra = [e.event_key for e in trail if e.action != VOIDED and e.event_key not in void
-                 and (n := step_number(cid, e.event_key)) is not None and n > len(state.timeline)]
+        # Beyond the workflow's timeline, or two live steps at one timeline position.
+        extra = lost_steps(store, cid, len(state.timeline), datetime.now(UTC) + timedelta(days=1))
         if differ or extra:
             findings.disagrees[cid] = f"list row {differ}; live steps the workflow lacks {extra}"
     return findings

@@ -31,10 +31,15 @@ class Point:
     ready: Callable[[float, int], bool]  # (seconds since the run started, cases finished)
 
 
-def points(cases: int) -> list[Point]:
-    return [Point("early", lambda s, done: s >= 3),
-            Point("mid", lambda s, done: done >= cases * 2 // 5),
-            Point("near end", lambda s, done: done >= cases - 4)]
+def points(cases: int, count: int = 3) -> list[Point]:
+    """Early (3 s in: cases opening and taking their first steps), then `count - 1` more by cases
+    finished, the last with a few cases still going (mid-steps every time: others are in flight)."""
+    found = [Point("early", lambda s, done: s >= 3)]
+    for i in range(1, count):
+        at = max(1, (cases - 4) * i // (count - 1))
+        name = "near end" if i == count - 1 else f"mid {i}" if count > 3 else "mid"
+        found.append(Point(name, lambda s, done, at=at: done >= at))
+    return found
 
 
 @dataclass
@@ -46,14 +51,17 @@ class Result:
     kills: list[str] = field(default_factory=list)
     findings: FaultFindings | None = None
     error: str | None = None
+    hung: list[str] = field(default_factory=list)  # what SIGTERM did not stop
+    cpu: float = 0.0  # CPU seconds of the driver, serve, Temporal and the worker
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.findings is not None and self.findings.ok
+        return (self.error is None and self.findings is not None and self.findings.ok
+                and not self.hung)
 
 
 async def scenario(service: Service, kind: str, cases: int, concurrency: int, seed: int,
-                   result: Result) -> None:
+                   result: Result, kill_points: int = 3) -> None:
     started = time.monotonic()
     await asyncio.to_thread(service.start)
     api = Api([service.url])
@@ -65,7 +73,7 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
         finished = count
 
     async def faults() -> None:
-        for point in points(cases):
+        for point in points(cases, kill_points):
             while not point.ready(time.monotonic() - started, finished):
                 await asyncio.sleep(0.2)
             if finished >= cases:

@@ -151,14 +151,21 @@ class Service:
             sock.settimeout(1)
             return sock.connect_ex(("127.0.0.1", self.ports[0])) == 0
 
-    def stop(self) -> None:
-        for process in (self.worker, self.serve):
+    def stop(self, patience: float = 30) -> list[str]:
+        """SIGTERM (Ctrl-C's twin), as an operator stops it; what did not stop and was killed.
+
+        serve promises to stop within 10 s whatever a case is retrying; `patience` is generous
+        (a loaded machine), so only a hang is reported, never slowness."""
+        hung = []
+        for name, process in (("worker", self.worker), ("serve", self.serve)):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 try:
-                    process.wait(15)
+                    process.wait(patience)
                 except subprocess.TimeoutExpired:
+                    hung.append(name)
                     _kill_group(process)
+        return hung
 
     def tail(self, log: str, lines: int = 20) -> str:
         path = self.workdir / log
