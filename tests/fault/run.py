@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
+
+import httpx
 
 from carebudget.service.cases import get_client
 from carebudget.settings import Settings
@@ -23,6 +26,22 @@ from tests.scale.checks import check
 from tests.scale.drive import Api, Outcome, drive_cases
 
 KINDS = ("service", "worker", "temporal")
+
+
+class CountingApi(Api):
+    """The scale test's API client, counting the steps a fault struck (no reply, or not 200)."""
+
+    struck = 0
+
+    async def call(self, method: str, path: str, role: str, body: Any = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            reply = await super().call(method, path, role, body, headers)
+        except ConnectionError:
+            self.struck += method == "POST"
+            raise
+        self.struck += method == "POST" and reply.status_code not in (200, 201)
+        return reply
 
 
 @dataclass
@@ -52,6 +71,7 @@ class Result:
     findings: FaultFindings | None = None
     error: str | None = None
     hung: list[str] = field(default_factory=list)  # what SIGTERM did not stop
+    struck: int = 0  # step or start calls that failed (no reply, or refused) and were retried
     cpu: float = 0.0  # CPU seconds of the driver, serve, Temporal and the worker
 
     @property
@@ -64,7 +84,7 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
                    result: Result, kill_points: int = 3) -> None:
     started = time.monotonic()
     await asyncio.to_thread(service.start)
-    api = Api([service.url])
+    api = CountingApi([service.url])
     await api.sign_in()
     finished = 0
 
@@ -87,6 +107,7 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
         await faulting
     finally:
         await api.close()
+        result.struck = api.struck
     # The documented recovery: reconcile the store with Temporal once in-flight steps are done.
     result.kills.append("reconcile: " + service.run_cli("cases", "reconcile", "--grace", "0").strip()
                         .splitlines()[-1])

@@ -90,3 +90,40 @@ def test_killing_serve_alone_takes_its_temporal_server_with_it(tmp_path: Path) -
             break
         time.sleep(0.2)
     assert not _alive(pid), "the Temporal server outlived serve"
+
+
+def test_serve_without_its_worker_leaves_the_cases_to_a_worker_run_beside_it(tmp_path: Path) -> None:
+    # So a worker can be killed and restarted alone (docs/deploy.md, make fault-test).
+    import asyncio
+    import sys
+
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+    from temporalio.client import Client
+
+    env = {**_env(tmp_path), "CAREBUDGET_SERVE_WORKER": "0"}
+    address = f"127.0.0.1:{env['CAREBUDGET_TEMPORAL_PORT']}"
+
+    async def pollers() -> int:
+        client = await Client.connect(address)
+        reply = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace="default", task_queue=TaskQueue(name=env["CAREBUDGET_TASK_QUEUE"])))
+        return len(reply.pollers)
+
+    serve, seen = _start_serve(env)
+    worker = None
+    try:
+        assert any("no worker here" in line for line in seen), seen
+        assert asyncio.run(pollers()) == 0
+        worker = subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        demo = subprocess.run([*CLI, "demo", "--cases", "2"], check=False, env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=180)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert asyncio.run(pollers()) >= 1
+    finally:
+        for process in (worker, serve):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
