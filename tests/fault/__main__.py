@@ -78,7 +78,7 @@ def report(results: list[Result]) -> None:
             continue
         kills = sum(1 for k in r.kills if not k.startswith("reconcile"))
         print(f"{r.store:9} {r.kind:9} {kills:>5} {r.struck:>6} {f.cases:>5} {len(f.base.finished):>5} "
-              f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.base.duplicated):>4} {len(f.disagrees):>8} "
+              f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.duplicated):>4} {len(f.disagrees):>8} "
               f"{f.voided:>6} {f.alarms:>6} {'ok' if f.base.ledger_ok else 'BROKEN':>7} "
               f"{f.base.decisions:>9} {len(f.base.replay_differs):>7} "
               f"{'hung' if r.hung else 'ok':>4} {r.seconds:>5.0f} {r.cpu:>5.0f}")
@@ -87,7 +87,7 @@ def report(results: list[Result]) -> None:
             continue
         problems = {**{c: f"lost: {w}" for c, w in r.findings.lost.items()},
                     **{c: f"stuck: {w}" for c, w in r.findings.stuck.items()},
-                    **{c: f"duplicated: {w}" for c, w in r.findings.base.duplicated.items()},
+                    **{c: f"duplicated: {w}" for c, w in r.findings.duplicated.items()},
                     **{c: f"disagrees: {w}" for c, w in r.findings.disagrees.items()}}
         for cid, why in list(problems.items())[:8]:
             print(f"  {r.store}/{r.kind} {cid}: {why}")
