@@ -76,7 +76,7 @@ def report(results: list[Result]) -> None:
         if f is None:
             print(f"{r.store:9} {r.kind:9} did not finish: {r.error}")
             continue
-        kills = sum(1 for k in r.kills if not k.startswith("reconcile"))
+        kills = sum(1 for k in r.kills if " killed" in k)
         print(f"{r.store:9} {r.kind:9} {kills:>5} {r.struck:>6} {f.cases:>5} {len(f.base.finished):>5} "
               f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.duplicated):>4} {len(f.disagrees):>8} "
               f"{f.voided:>6} {f.alarms:>6} {'ok' if f.base.ledger_ok else 'BROKEN':>7} "

@@ -113,6 +113,13 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
                         .splitlines()[-1])
     result.seconds = time.monotonic() - started
     result.findings = await _check(service, outcomes)
+    # The operator's own check of the ledger, as the recovery procedure says (exit 0: intact).
+    try:
+        verified = service.run_cli("audit", "verify").strip().splitlines()[0]
+    except RuntimeError as exc:
+        verified = f"BROKEN: {exc}"
+        result.findings.base.ledger_ok = False
+    result.kills.append(f"audit verify: {verified}")
 
 
 async def _inject(service: Service, kind: str) -> str:
