@@ -81,9 +81,12 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     executor = ThreadPoolExecutor(max_workers=16)
     worker = build_worker(client, settings.task_queue, executor) if settings.serve_worker else None
     running = [asyncio.create_task(worker.run())] if worker is not None else []
-    background = [asyncio.create_task(_startup_check(client))]
+    grace = settings.reconcile_grace_s
+    background = [asyncio.create_task(_startup_check(client, grace))]
     if supervisor is not None:
-        background.append(asyncio.create_task(supervisor.watch()))
+        def recheck() -> None:  # Temporal is back: what it lost in flight, the store may still hold
+            background.append(asyncio.create_task(_startup_check(client, grace)))
+        background.append(asyncio.create_task(supervisor.watch(on_restart=recheck)))
     _print_addresses(settings, supervisor is not None, web is not None)
     await stop.wait()
     console.print("Stopping: web, worker, then Temporal...")
@@ -103,12 +106,14 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def _startup_check(client: Any) -> None:
+async def _startup_check(client: Any, grace: float) -> None:
     """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from datetime import timedelta
+
     from carebudget.service.reconcile import startup_check
     from carebudget.store import get_store
 
-    repairs = await startup_check(client, get_store())
+    repairs = await startup_check(client, get_store(), timedelta(seconds=grace))
     changed = [r.case_id for r in repairs if r.changed]
     if changed:
         console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
