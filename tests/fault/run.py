@@ -10,6 +10,7 @@ mid-run and near the end, counted by cases finished. After the last case, the do
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class Result:
     error: str | None = None
     hung: list[str] = field(default_factory=list)  # what SIGTERM did not stop
     struck: int = 0  # step or start calls that failed (no reply, or refused) and were retried
+    repaired: int = 0  # cases reconciled: by serve's own checks during the run, then by hand
     cpu: float = 0.0  # CPU seconds of the driver, serve, Temporal and the worker
 
     @property
@@ -108,9 +110,12 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
     finally:
         await api.close()
         result.struck = api.struck
+    if len(result.kills) < kill_points:
+        result.error = f"only {len(result.kills)} of {kill_points} faults struck before the cases ended"
     # The documented recovery: reconcile the store with Temporal once in-flight steps are done.
-    result.kills.append("reconcile: " + service.run_cli("cases", "reconcile", "--grace", "0").strip()
-                        .splitlines()[-1])
+    summary = service.run_cli("cases", "reconcile", "--grace", "0").strip().splitlines()[-1]
+    result.kills.append(f"reconcile: {summary}")
+    result.repaired = _repaired(service.tail("serve.log", 10_000)) + int(summary.split(" cases read, ")[1].split()[0])
     result.seconds = time.monotonic() - started
     result.findings = await _check(service, outcomes)
     # The operator's own check of the ledger, as the recovery procedure says (exit 0: intact).
@@ -120,6 +125,11 @@ async def scenario(service: Service, kind: str, cases: int, concurrency: int, se
         verified = f"BROKEN: {exc}"
         result.findings.base.ledger_ok = False
     result.kills.append(f"audit verify: {verified}")
+
+
+def _repaired(log: str) -> int:
+    """Cases serve's startup and after-restart checks reconciled ("Reconciled N cases ...")."""
+    return sum(int(m) for m in re.findall(r"^Reconciled (\d+) cases", log, re.MULTILINE))
 
 
 async def _inject(service: Service, kind: str) -> str:
