@@ -82,7 +82,9 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     worker = build_worker(client, settings.task_queue, executor) if settings.serve_worker else None
     running = [asyncio.create_task(worker.run())] if worker is not None else []
     grace = settings.reconcile_grace_s
-    background = [asyncio.create_task(_startup_check(client, grace))]
+    background = [asyncio.create_task(_startup_check(client, grace)),
+                  asyncio.create_task(_notice_relay(settings))]
+    mail_sink = _start_mail_sink(settings)
     if supervisor is not None:
         def recheck() -> None:  # Temporal is back: what it lost in flight, the store may still hold
             background.append(asyncio.create_task(_startup_check(client, grace)))
@@ -103,6 +105,8 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     for task in running:
         task.cancel()
     await asyncio.gather(*running, *background, return_exceptions=True)
+    if mail_sink is not None:
+        mail_sink.stop()
     executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -117,6 +121,30 @@ async def _startup_check(client: Any, grace: float) -> None:
     changed = [r.case_id for r in repairs if r.changed]
     if changed:
         console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
+
+
+async def _notice_relay(settings: Settings) -> None:
+    """Notices left in the outbox (mail server down, a crash mid-send) are sent again."""
+    from carebudget.notices.outbox import relay
+    from carebudget.store import get_store
+
+    await relay(get_store(), settings)
+
+
+def _start_mail_sink(settings: Settings) -> Any:
+    """Development: a local SMTP server that keeps every notice for the web's Notices page."""
+    if not (settings.is_development and settings.smtp_sink):
+        return None
+    from carebudget.notices import sink
+
+    try:
+        controller = sink.start(settings.smtp_host, settings.smtp_port, sink.mail_dir(settings.data_dir))
+    except OSError as exc:
+        console.print(f"Mail sink not started on {settings.smtp_host}:{settings.smtp_port} ({exc}); "
+                      "notices wait in the outbox.")
+        return None
+    console.print(f"  Mail sink  smtp://{settings.smtp_host}:{settings.smtp_port} (read it at /notices)")
+    return controller
 
 
 def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:
