@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test scale-test bench lint clean
+.PHONY: run test scale-test fault-test bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 # Several hosts as network namespaces (needs root and the PostgreSQL at 127.0.0.1:5432); not in `test`.
 scale-test: $(STAMP)
 	$(BIN)/python -m tests.scale
+
+# `carebudget serve` killed (whole service, worker, Temporal) mid-run, on SQLite and PostgreSQL.
+fault-test: $(STAMP)
+	$(BIN)/python -m tests.fault
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

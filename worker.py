@@ -110,10 +110,13 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
 
 async def _startup_check(client: Client) -> None:
     """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from datetime import timedelta
+
     from carebudget.service.reconcile import startup_check
+    from carebudget.settings import get_settings
     from carebudget.store import get_store
 
-    await startup_check(client, get_store())
+    await startup_check(client, get_store(), timedelta(seconds=get_settings().reconcile_grace_s))
 
 
 async def _notice_relay() -> None:

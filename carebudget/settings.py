@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_namespace: str = "default"
     task_queue: str = "carebudget-cases"
+    # `carebudget serve` runs the case worker in its own process unless this is false; then run
+    # `python worker.py` (one or more) beside it, so a worker can be restarted on its own.
+    serve_worker: bool = True
+    # serve and workers reconcile the store with Temporal this long after they start, and serve
+    # again after restarting its Temporal server: steps in flight have this long to finish first.
+    reconcile_grace_s: float = Field(30.0, ge=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

@@ -79,12 +79,16 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
         http.install_signal_handlers = lambda: None  # we own SIGINT/SIGTERM
         tasks.append(asyncio.create_task(http.serve()))
     executor = ThreadPoolExecutor(max_workers=16)
-    worker = build_worker(client, settings.task_queue, executor)
-    running = asyncio.create_task(worker.run())
-    background = [asyncio.create_task(_startup_check(client)), asyncio.create_task(_notice_relay(settings))]
+    worker = build_worker(client, settings.task_queue, executor) if settings.serve_worker else None
+    running = [asyncio.create_task(worker.run())] if worker is not None else []
+    grace = settings.reconcile_grace_s
+    background = [asyncio.create_task(_startup_check(client, grace)),
+                  asyncio.create_task(_notice_relay(settings))]
     mail_sink = _start_mail_sink(settings)
     if supervisor is not None:
-        background.append(asyncio.create_task(supervisor.watch()))
+        def recheck() -> None:  # Temporal is back: what it lost in flight, the store may still hold
+            background.append(asyncio.create_task(_startup_check(client, grace)))
+        background.append(asyncio.create_task(supervisor.watch(on_restart=recheck)))
     _print_addresses(settings, supervisor is not None, web is not None)
     await stop.wait()
     console.print("Stopping: web, worker, then Temporal...")
@@ -93,23 +97,27 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     if http is not None:
         http.should_exit = True
     try:
-        await asyncio.wait_for(asyncio.gather(worker.shutdown(), *tasks, return_exceptions=True),
+        stopping = [worker.shutdown()] if worker is not None else []
+        await asyncio.wait_for(asyncio.gather(*stopping, *tasks, return_exceptions=True),
                                SHUTDOWN_BUDGET)
     except TimeoutError:
         console.print("Stopping: the worker did not finish in time; leaving its retries to Temporal.")
-    running.cancel()
-    await asyncio.gather(running, *background, return_exceptions=True)
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, *background, return_exceptions=True)
     if mail_sink is not None:
         mail_sink.stop()
     executor.shutdown(wait=False, cancel_futures=True)
 
 
-async def _startup_check(client: Any) -> None:
+async def _startup_check(client: Any, grace: float) -> None:
     """After a crash the store may be ahead of Temporal: repair it from the workflows' state."""
+    from datetime import timedelta
+
     from carebudget.service.reconcile import startup_check
     from carebudget.store import get_store
 
-    repairs = await startup_check(client, get_store())
+    repairs = await startup_check(client, get_store(), timedelta(seconds=grace))
     changed = [r.case_id for r in repairs if r.changed]
     if changed:
         console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
@@ -145,7 +153,8 @@ def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:
                   + (" (embedded dev server)" if own_server else ""))
     if own_server:
         console.print(f"  Temporal UI  {settings.temporal_ui_url}")
-    console.print(f"  Task queue {settings.task_queue}")
+    console.print(f"  Task queue {settings.task_queue}"
+                  + ("" if settings.serve_worker else " (no worker here: run `python worker.py`)"))
     if web:
         console.print(f"  Web        http://{settings.http_host}:{settings.http_port}")
     console.print("Press Ctrl-C to stop.")

@@ -2,7 +2,8 @@
 
 Temporal's workflow state is what the case is; the store is its record. A crash between the store
 write of a step and Temporal keeping that step leaves the store ahead: its case-list row shows a
-stage the case never reached, and its ledger a step the case does not have. Reconciling a case
+stage the case never reached, and its ledger a step the case does not have (beyond the workflow's
+timeline, or, once the case went on with another step in its place, beside that step). Reconciling a case
 voids such steps (`case.step_voided`, the rows stay: the ledger is append-only), sets the case-list
 row to what the workflow says, opens a case the store never heard of, and writes one
 `case.reconciled` row saying what it found and did. Cases in the middle of a step are left alone,
@@ -71,16 +72,28 @@ def reconcile_case(store: Store, case_id: str, state: CaseState, grace: timedelt
     if row is not None:
         now = row.model_dump(mode="json")
         repair.fields = {k: (now[k], target[k]) for k in LIST_FIELDS if now[k] != target[k]}
-        cutoff = datetime.now(UTC) - grace
-        lost = [e.event_key for e in store.case_trail(case_id)
-                if (n := step_number(case_id, e.event_key)) is not None
-                and n > len(state.timeline) and e.at < cutoff]
+        lost = lost_steps(store, case_id, len(state.timeline), datetime.now(UTC) - grace)
         repair.voided = store.void_steps(case_id, lost, "the case's workflow does not have this step "
                                          "(lost in a crash after the store kept it)")
     repair.changed = bool(repair.opened or repair.fields or repair.voided)
     if repair.changed:
         _write(store, repair, state, target)
     return repair
+
+
+def lost_steps(store: Store, case_id: str, timeline_length: int, cutoff: datetime) -> list[str]:
+    """Live step keys (written before `cutoff`) the workflow does not have: beyond its timeline,
+    or at a timeline position a later step took. A workflow writes one step per position, so of
+    two live steps at one position the earlier was lost (the case went on without it: another
+    step, say changes requested instead of an approval lost in a crash, took its place)."""
+    voided = store.voided_steps(case_id)
+    live = [(n, e) for e in store.case_trail(case_id) if e.event_key not in voided
+            and (n := step_number(case_id, e.event_key)) is not None]
+    last: dict[int, int] = {}
+    for n, e in live:
+        last[n] = max(last.get(n, 0), e.seq)
+    return [e.event_key for n, e in live
+            if e.at < cutoff and (n > timeline_length or e.seq < last[n])]
 
 
 def _write(store: Store, repair: Repair, state: CaseState, target: dict[str, Any]) -> None:

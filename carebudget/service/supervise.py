@@ -3,7 +3,8 @@
 A pidfile in the data dir names the server; a server left by a killed run is found through it and
 stopped before a new one starts (else its ports keep the new run from starting). The server is in
 serve's process group and is also told to die with serve (Linux PR_SET_PDEATHSIG), so killing
-the group, or serve alone, leaves nothing running. A server that dies is started again.
+the group, or serve alone, leaves nothing running. A server that dies is started again, and serve
+then reconciles the store with it (carebudget.service.reconcile).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from carebudget.service import server
@@ -86,13 +88,17 @@ class Supervisor:
         self.restarts = 0
         self._stopping = False
 
-    async def watch(self, every: float = 0.5) -> None:
+    async def watch(self, every: float = 0.5, on_restart: Callable[[], None] | None = None) -> None:
+        """Restart the server whenever it has exited; then `on_restart()` (serve reconciles: a
+        step in flight when the server died may be kept by the store and lost by Temporal)."""
         while not self._stopping:
             await asyncio.sleep(every)
             if self.process.poll() is not None and not self._stopping:
                 log.warning("the Temporal server exited (code %s); starting it again", self.process.returncode)
                 self.process = start(self.settings)
                 self.restarts += 1
+                if on_restart is not None:
+                    on_restart()
 
     def stop(self, timeout: float = 3) -> None:
         self._stopping = True

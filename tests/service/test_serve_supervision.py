@@ -90,3 +90,77 @@ def test_killing_serve_alone_takes_its_temporal_server_with_it(tmp_path: Path) -
             break
         time.sleep(0.2)
     assert not _alive(pid), "the Temporal server outlived serve"
+
+
+def test_serve_without_its_worker_leaves_the_cases_to_a_worker_run_beside_it(tmp_path: Path) -> None:
+    # So a worker can be killed and restarted alone (docs/deploy.md, make fault-test).
+    import asyncio
+    import sys
+
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+    from temporalio.client import Client
+
+    env = {**_env(tmp_path), "CAREBUDGET_SERVE_WORKER": "0"}
+    address = f"127.0.0.1:{env['CAREBUDGET_TEMPORAL_PORT']}"
+
+    async def pollers() -> int:
+        client = await Client.connect(address)
+        reply = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
+            namespace="default", task_queue=TaskQueue(name=env["CAREBUDGET_TASK_QUEUE"])))
+        return len(reply.pollers)
+
+    serve, seen = _start_serve(env)
+    worker = None
+    try:
+        assert any("no worker here" in line for line in seen), seen
+        assert asyncio.run(pollers()) == 0
+        worker = subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=REPO_ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        demo = subprocess.run([*CLI, "demo", "--cases", "2"], check=False, env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=180)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert asyncio.run(pollers()) >= 1
+    finally:
+        for process in (worker, serve):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_after_restarting_temporal_serve_reconciles_the_store_with_it(tmp_path: Path) -> None:
+    # A step in flight when Temporal died can be kept by the store and lost by Temporal. Before,
+    # serve reconciled only when it started, so the store stayed ahead (and a step taken again
+    # with other content was refused as an ALARM) until someone ran `carebudget cases reconcile`.
+    from carebudget.store import Store
+
+    env = {**_env(tmp_path), "CAREBUDGET_RECONCILE_GRACE_S": "1"}
+    out = tmp_path / "serve.out"
+    serve = subprocess.Popen([*CLI, "serve"], env=env, cwd=REPO_ROOT, stdout=out.open("w"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for(out, "Press Ctrl-C to stop.", serve)
+        demo = subprocess.run([*CLI, "demo", "--cases", "1"], check=False, env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=180)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        store = Store(env["CAREBUDGET_DATABASE_URL"])
+        case_id = store.list_cases()[0][0].case_id
+        lost = f"{case_id}:99:review.opened"  # beyond the workflow's timeline: Temporal lost it
+        store.record_step(lost, case_id, "demo-social-worker", "social_worker", "review.opened",
+                          {"reasons": "written before the crash"})
+        os.kill(int((tmp_path / "temporal.pid").read_text()), signal.SIGKILL)
+        _wait_for(out, f"Reconciled 1 cases with their workflows: {case_id}", serve)
+        assert store.voided_steps(case_id) == {lost}
+        store.close()
+    finally:
+        os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait()
+
+
+def _wait_for(out: Path, line: str, serve: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while line not in out.read_text():
+        assert serve.poll() is None, f"serve exited:\n{out.read_text()}"
+        assert time.monotonic() < deadline, f"no {line!r} from serve:\n{out.read_text()}"
+        time.sleep(0.3)

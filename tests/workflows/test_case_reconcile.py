@@ -70,3 +70,32 @@ async def test_without_reconciling_other_content_under_the_lost_key_is_an_alarm_
         raise AssertionError("a conflicting step was accepted")
     alarms = [e for e in store.case_trail(case_id) if e.action == "alarm.event_conflict"]
     assert [a.payload["event_key"] for a in alarms] == [f"{case_id}:2:assessment.self_assessed"]
+
+
+async def test_a_lost_step_the_case_went_on_without_is_voided_though_a_later_step_took_its_place(
+    client: Client, store: Store, task_queue: str
+) -> None:
+    # The social worker's verification was kept by the store and lost by Temporal; before anyone
+    # reconciled, the person self-assessed: the workflow's step 2 is that, under its own key.
+    # Before: only steps beyond the timeline were voided, so the ledger kept a live verification
+    # that never happened, beside the self-assessment that did.
+    script = examples.make_case(4, path="approve")
+    case_id = await cases.start_case(client, script.start, task_queue=task_queue)
+    await examples._wait_for_stage(client, case_id, "assessment")
+    lost = f"{case_id}:2:assessment.verified"
+    store.record_step(lost, case_id, "demo-social-worker", "social_worker", "assessment.verified",
+                      {"notes": "written before the crash"},
+                      index={"stage": "support_planning", "due": None, "amounts": {}})
+    person = script.start["person_user"]
+    state = await cases.act(client, case_id, "self_assess", person, "person", script.self_assessment)
+    assert len(state["timeline"]) == 2
+    [repair] = await reconcile(client, store, timedelta(0), only=[case_id])
+    assert repair.voided == [lost]
+    assert store.voided_steps(case_id) == {lost}
+    live = [e.action for e in store.case_trail(case_id) if e.action.startswith("assessment.")]
+    assert live == ["assessment.verified", "assessment.self_assessed"]  # the rows stay, one voided
+    # The step that counts is untouched, and reconciling again finds nothing.
+    [again] = await reconcile(client, store, timedelta(0), only=[case_id])
+    assert not again.changed
+    assert store.get_case(case_id).stage == state["stage"]
+    assert store.verify_chain().ok
