@@ -485,8 +485,9 @@ def trail_csv(trail: list[dict[str, Any]]) -> str:
 def verify_ledger(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))]
 ) -> dict[str, Any]:
-    """Recompute the whole hash chain; names the first broken row if any."""
-    return dict(request.app.state.store.verify_chain().model_dump(mode="json"))
+    """Recompute the hash chain of the caller's council (every chain for a national role); names
+    the first broken row if any."""
+    return dict(request.app.state.store.verify_chain(council=user.council).model_dump(mode="json"))
 
 
 # --- rules and policy changes --------------------------------------------------------------------

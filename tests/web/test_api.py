@@ -308,3 +308,8 @@ def test_a_compliance_officer_of_another_council_finds_no_trail_or_decision_of_d
     assert client.get(f"/api/cases/{case_id}/trail", headers=bravo).status_code == 404
     own = client.get(f"/api/decisions/{decision_id}", headers=bearer(tokens["compliance"]))
     assert own.status_code == 200
+    # Verifying the ledger checks the officer's own council's chain, not demo's.
+    theirs = client.get("/api/ledger/verify", headers=bravo).json()
+    ours = client.get("/api/ledger/verify", headers=bearer(tokens["compliance"])).json()
+    assert theirs["ok"] and ours["ok"] and theirs["head_hash"] != ours["head_hash"]
+    assert theirs["rows"] < ours["rows"]

@@ -68,7 +68,7 @@ def verify(
         total=total,
         q="",
         stage_label=stage_label,
-        verify=store.verify_chain(),
+        verify=store.verify_chain(council=user.council),  # a national role: every chain
     )
 
 
