@@ -24,6 +24,8 @@ QUICK = os.environ.get("CAREBUDGET_BENCH_QUICK") == "1"
 CASES = 5_000 if QUICK else 100_000
 RUNS = 3
 GOAL_S, GOAL_X = 1.0, 20.0
+# Which stores to run, e.g. "postgresql" alone (default both, SQLite first).
+STORES = os.environ.get("CAREBUDGET_BENCH_STORES", "sqlite,postgresql").split(",")
 PG_ADMIN = os.environ.get("CAREBUDGET_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -81,12 +83,21 @@ def bench(label: str, url: str) -> dict[str, Any]:
 
 
 def main() -> None:
+    results: dict[str, Any] = {}
+    if "sqlite" in STORES:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["sqlite"] = bench("SQLite", f"sqlite:///{Path(tmp) / 'reports.db'}")
+    if "postgresql" in STORES:
+        results["postgresql"] = _postgres()
+    ok = all(r["ok"] for store in results.values() for r in store.get("reports", {}).values())
+    print(json.dumps({"bench": "reports", "quick": QUICK, "goal": {"s": GOAL_S, "x_count": GOAL_X},
+                      "all_within_goal": ok, **results}))
+
+
+def _postgres() -> dict[str, Any]:
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["sqlite"] = bench("SQLite", f"sqlite:///{Path(tmp) / 'reports.db'}")
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     name = f"carebudget_bench_{uuid.uuid4().hex[:10]}"
     try:
@@ -94,15 +105,10 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - unreachable server: report and carry on
         print(f"\n[PostgreSQL] skipped: unreachable at {PG_ADMIN} ({type(exc).__name__})")
-        results["postgresql"] = {"skipped": type(exc).__name__}
-    else:
-        try:
-            results["postgresql"] = bench(
-                "PostgreSQL", make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-    ok = all(r["ok"] for store in results.values() for r in store.get("reports", {}).values())
-    print(json.dumps({"bench": "reports", "quick": QUICK, "goal": {"s": GOAL_S, "x_count": GOAL_X},
-                      "all_within_goal": ok, **results}))
+        return {"skipped": type(exc).__name__}
+    try:
+        return bench("PostgreSQL", make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
