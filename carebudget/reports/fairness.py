@@ -86,6 +86,9 @@ def _query(sql: Dialect) -> str:
     parts.append(f"SELECT 'steps', '', COUNT(DISTINCT CASE WHEN action = 'plan.submitted' THEN case_id END), "
                  f"{counted}, {zeros(FIGURES - len(ACTIONS[3:]))} FROM report_step WHERE chain = :council "
                  f"AND action IN ({listed}) AND at >= :at_from AND at < :at_to")
+    outlying = f"lo IS NOT NULL AND (pb * 100 > hi * {OUTLIER_ABOVE} OR pb * 100 < lo * {OUTLIER_BELOW})"
+    parts.append(f"SELECT * FROM (SELECT 'outlier', case_id, seq, {sql.ymd('at', False)}, pb, lo, hi, "
+                 f"{zeros(FIGURES - 4)} FROM b WHERE {outlying} ORDER BY case_id, seq LIMIT {OUTLIERS_SHOWN}) o")
     return f"WITH {_steps()}, {_budgets(sql)} " + " UNION ALL ".join(parts)
 
 
@@ -122,13 +125,11 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         "Budgets that fell", ["measure", "count"],
         [["budgets lower than the one before", fell], ["of which after a reassessment of need", reassessed]],
         note="CSSG 13.32: a budget is cut only on a reassessment showing reduced need."))
-    outliers = conn.execute(text(
-        f"WITH {_steps()}, {_budgets(sql)} SELECT case_id, at, pb, lo, hi FROM b WHERE lo IS NOT NULL AND "
-        f"(pb * 100 > hi * {OUTLIER_ABOVE} OR pb * 100 < lo * {OUTLIER_BELOW}) "
-        f"ORDER BY case_id, seq LIMIT {OUTLIERS_SHOWN}"), p) if whole[2] else []
+    outliers = sorted((str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6]) for r in rows if r[0] == "outlier")
     report.sections.append(Section(
         "Outliers named for review", ["case", "set on", "weekly budget", "indicative low", "indicative high"],
-        [[str(c), str(at)[:10], money(pb), money(lo), money(hi)] for c, at, pb, lo, hi in outliers],
+        [[c, f"{day // 10000}-{day // 100 % 100:02d}-{day % 100:02d}", money(pb), money(lo), money(hi)]
+         for c, _, day, pb, lo, hi in outliers],
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
              f"(first {OUTLIERS_SHOWN})."))
     report.not_held += [

@@ -253,3 +253,15 @@ def test_finance_refuses_a_bad_uplift_or_budget_in_words(caseload: dict[str, Any
                                                          words: str) -> None:
     with pytest.raises(ReportError, match=words):
         run(caseload["store"].engine, "finance", "demo", START, END, today=TODAY, uplift=uplift, annual_budget=budget)
+
+
+def test_fairness_names_the_outliers_beyond_a_quarter_of_the_range(caseload: dict[str, Any]) -> None:
+    named = []
+    for e in sorted(caseload["events"]["budget.active"], key=lambda e: (e.case_id, e.seq)):
+        low, high = indicative(caseload, e.case_id) or (0, 0)
+        cost = pence(e.payload["weekly_cost"])
+        if in_range(e.at) and (cost * 100 > high * 125 or cost * 100 < low * 75):
+            named.append([e.case_id, e.at.date().isoformat(), Decimal(cost) / 100, Decimal(low) / 100,
+                          Decimal(high) / 100])
+    report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
+    assert report.section("Outliers named for review").rows == named[:25] and named
