@@ -109,7 +109,7 @@ class CasePersonRow(SQLModel, table=True):
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
-    __table_args__ = (Index("ix_decision_council_on_date_bundle", "council", "on_date", "bundle_hash"),)
+    __table_args__ = (Index("ix_decision_council_bundle_on_date", "council", "bundle_hash", "on_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     decision_key: str = Field(max_length=200, unique=True)

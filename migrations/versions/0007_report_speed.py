@@ -5,8 +5,8 @@ taken out of the payload once, when the row is appended (a trigger), instead of 
 Ordered by (chain, action, case_id, seq): a report reads one action's rows of one council as one
 range, never the ledger's payloads. The rows already in the ledger are copied in.
 
-The decisions' index by council and date also holds the bundle, so "the rules bundles this report
-covers" is read from the index alone, not from the (large) decision records.
+The decisions' index by council, bundle and date answers "the rules bundles this report covers"
+with two seeks per bundle (first and last decision in the range), not a read of every decision.
 
 Revision ID: 0007
 Revises: 0006
@@ -87,11 +87,11 @@ def upgrade() -> None:
                    {_values('payload', 'action', postgres)} FROM ledger
                    WHERE case_id IS NOT NULL AND action IN ({LISTED})""")
     op.drop_index("ix_decision_council_on_date", "decision")
-    op.create_index("ix_decision_council_on_date_bundle", "decision", ["council", "on_date", "bundle_hash"])
+    op.create_index("ix_decision_council_bundle_on_date", "decision", ["council", "bundle_hash", "on_date"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_decision_council_on_date_bundle", "decision")
+    op.drop_index("ix_decision_council_bundle_on_date", "decision")
     op.create_index("ix_decision_council_on_date", "decision", ["council", "on_date"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER report_step_add ON ledger")

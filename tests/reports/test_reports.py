@@ -167,10 +167,16 @@ def test_every_report_states_its_bundles_and_range(caseload: dict[str, Any]) -> 
     used: Counter[str] = Counter(r["rules"]["bundle"] for rs in caseload["decisions"].values() for r in rs
                                  if START <= date.fromisoformat(r["date"]) <= END)
     assert len(used) == 2  # decisions on both sides of the rules' yearly change are in range
+    dates: dict[str, list[str]] = defaultdict(list)
+    for rs in caseload["decisions"].values():
+        for r in rs:
+            if START <= date.fromisoformat(r["date"]) <= END:
+                dates[r["rules"]["bundle"]].append(r["date"])
     for kind in ("unmet-need", "finance", "fairness", "timeliness", "cld"):
         report = run(caseload["store"].engine, kind, "demo", START, END, today=TODAY).to_json()
         assert (report["from"], report["to"]) == (START.isoformat(), END.isoformat())
-        assert {b["bundle"]: int(b["decisions"]) for b in report["rules_bundles"]} == dict(used)
+        assert {b["bundle"]: (b["first_decision"], b["last_decision"]) for b in report["rules_bundles"]} == {
+            h: (min(days), max(days)) for h, days in dates.items()}
         json.dumps(report)
 
 
