@@ -157,7 +157,8 @@ def open_workflow_case(client: Any, headers: dict[str, str]) -> str:
     """A case through intake, self-assessment and verification, so its page has decisions."""
     start = {
         "council": "demo",
-        "person": {"name": "Bench Person", "date_of_birth": "1950-03-01", "setting": "home"},
+        "person": {"name": "Bench Person", "date_of_birth": "1950-03-01", "setting": "home",
+                    "has_capacity": True, "asks_council_to_arrange": True},
         "person_user": "demo-person",
     }
     case_id = client.post("/api/cases", json=start, headers=headers).json()["case_id"]

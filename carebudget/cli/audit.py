@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from carebudget.cli.output import make_console
+
 audit_app = typer.Typer(no_args_is_help=True, help="Compliance: the tamper-evident ledger and decision replay.")
-console = Console()
-errors = Console(stderr=True)
+console = make_console()
+errors = make_console(stderr=True)
 
 
 class Format(str, Enum):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from carebudget.cli.audit import errors, store_or_exit
+from carebudget.cli.output import make_console
 
 cases_app = typer.Typer(no_args_is_help=True, help="Operations: the case list.")
-console = Console()
+console = make_console()
 
 
 @cases_app.command("reindex")

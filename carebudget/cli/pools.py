@@ -8,10 +8,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from carebudget.cli.output import make_console
+
+console = make_console()
 PENNY = Decimal("0.01")
 
 

@@ -6,12 +6,12 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from carebudget.cli.audit import errors, store_or_exit
+from carebudget.cli.output import make_console
 
-console = Console()
+console = make_console()
 
 
 class Output(str, Enum):

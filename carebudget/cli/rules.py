@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from carebudget.cli.decide import parse_day
+from carebudget.cli.output import make_console
 
 rules_app = typer.Typer(no_args_is_help=True, help="Council rule files: validate, test, diff, what-if.")
-console = Console()
+console = make_console()
 RulesDir = Annotated[Path | None, typer.Option("--rules-dir", help="Defaults to CAREBUDGET_RULES_DIR")]
 
 

@@ -148,7 +148,7 @@ def _budget(value: Any) -> Decimal | None:
 
 def bundles(conn: Connection, s: Scope) -> list[dict[str, str]]:
     """The rules bundles the decisions in range were made under: every report states them. Two
-    index seeks per bundle the council has ever decided under (migration 0007's index), however
+    index seeks per bundle the council has ever decided under (migration 0009's index), however
     many decisions the range holds."""
     rows = conn.execute(text(
         "SELECT hash, first, last FROM (SELECT b.hash, "

@@ -25,7 +25,7 @@ PACK = 10_000_000_000
 
 
 def _steps() -> str:
-    """One pass over report_step (migration 0007) in each case's order: for each row, the plan and
+    """One pass over report_step (migration 0009) in each case's order: for each row, the plan and
     the budget before it (packed) and the last review that reassessed need, by one window."""
     prior = "(PARTITION BY case_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     return (

@@ -40,7 +40,7 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     report.sections.append(Section(
         "Pipeline", ["stage", "cases", "weekly at mid-point", "annual"], rows, chart=(0, 3),
         note="Cases with an indicative range and no budget yet, at the mid-point of the range."))
-    # report_step (migration 0007): amount is the budget's weekly cost or the review's underspend,
+    # report_step (migration 0009): amount is the budget's weekly cost or the review's underspend,
     # charge the person's weekly charge or the amount banked at the review.
     found = {str(a): (int(n), b, c) for a, n, b, c in conn.execute(text(
         "SELECT action, COUNT(*), SUM(amount), SUM(charge) FROM report_step WHERE chain = :council "
@@ -58,6 +58,7 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         note="Budgets set counts every budget put in place, first or after an appeal or review. Banked "
              "underspend is what reviews banked (s27, the council's direct payments policy), before any "
              "use of savings."))
+    report.sections.append(_trust(conn, sql, s))
     report.sections.append(Section(
         "Five-year projection", ["year", "committed (council share)", "pipeline (mid-point)", "total"],
         _projection(weekly[2], pipe_weekly, s.uplift), chart=(0, 3),
@@ -65,7 +66,8 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
              "(the stated assumption); budgets are assumed to continue at their current amounts."))
     _policy_changes(conn, s, report, weekly[2] * WEEKS)
     report.not_held += [
-        "Banked savings spent (emergency funds, purchases) are not subtracted from the banked total.",
+        "Banked savings held now, per person, are kept on each case (its workflow), not summed here; "
+        "what was banked and spent in the range is.",
         "The council's annual budget is not held in the store: it is stated with the report "
         "(--annual-budget, or the page's field), as the uplift is.",
         "Review dates are not projected: a review may change a budget, and nothing predicts by how much.",
@@ -100,6 +102,31 @@ def _policy_changes(conn: Connection, s: Scope, report: Report, committed_annual
          "budget left after committed spend and the change"], out,
         note=f"Changes waiting for approval, and those published since {s.start}, each with its what-if over "
              f"the caseload it was tried on, x {WEEKS} weeks, against {stated}."))
+
+
+# Issue 15: savings that earn trust, reablement in the open, community pools (ledger action, amount).
+TRUST = (
+    ("underspend banked at reviews", "review.completed", "banked"),
+    ("banked savings spent (approved)", "savings.approved", "amount"),
+    ("requests to use savings refused", "savings.refused", "amount"),
+    ("reablement and intermediate care (free to the person, SI 2014/2672 reg 3)", "reablement.recorded", "cost"),
+    ("community pools' emergency fund draws paid", "pool.draw_paid", "amount"),
+)
+
+
+def _trust(conn: Connection, sql: Dialect, s: Scope) -> Section:
+    rows: list[list[object]] = []
+    for name, action, field in TRUST:
+        amount = sql.pence(sql.j("payload", field))
+        banked_only = f" AND {amount} > 0" if action == "review.completed" else ""  # reviews that banked
+        k, total = conn.execute(text(
+            f"SELECT COUNT(*), SUM({amount}) FROM ledger WHERE chain = :council AND action = :action "
+            f"AND at >= :at_from AND at < :at_to{banked_only}"), {**s.params(), "action": action}).one()
+        rows.append([name, int(k), money(total)])
+    return Section(
+        "Savings, reablement and pools in the range", ["measure", "count", "amount"], rows,
+        note="Reablement is paid by the council and is not part of any personal budget (SI 2014/2840); "
+             "its cost is shown to the person on their statement.")
 
 
 def _mid(both_pence: object) -> Decimal:

@@ -9,7 +9,7 @@ from carebudget.reports.base import Report, Scope, Section
 from carebudget.reports.sql import Dialect
 
 # A case re-submits its plan after changes are asked for: only its latest plan in the range
-# counts, or one wish would be counted once per draft. report_step (migration 0007) holds each
+# counts, or one wish would be counted once per draft. report_step (migration 0009) holds each
 # plan's count of notes (`flag`); only plans with notes are read from the ledger, for their words.
 LATEST_PLANS = (
     "SELECT case_id, seq, at, flag FROM (SELECT case_id, seq, at, flag, ROW_NUMBER() OVER "

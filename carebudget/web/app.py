@@ -13,16 +13,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_settings
 from carebudget.web.auth import NotSignedIn
 from carebudget.web.body_limit import BodyLimit
 from carebudget.web.forms import field_path, plain_message
+from carebudget.web.no_nul import RefuseNul
 from carebudget.web.temporal import TemporalAccess
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,8 @@ def create_app(
         https_only=not settings.is_development,
         max_age=8 * 3600,
     )
+    # Inside the body limit: NUL (which PostgreSQL text cannot hold) is refused before any handler.
+    app.add_middleware(RefuseNul)
     # Outermost, so nothing (session, routing, form parsing) reads an oversized body first.
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -173,8 +177,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?next={quote(target)}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own exception: an unknown path (404) gets the error page too, not bare JSON.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail
         if _is_api(request):
             # One error shape everywhere: {detail: sentence, error?, field?, message?}.
@@ -184,11 +189,10 @@ def _install_error_handlers(app: FastAPI) -> None:
                 else {"detail": detail}
             )
             return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
-        return render_error(
-            request,
-            exc.status_code,
-            str(detail.get("message") if isinstance(detail, dict) else detail),
-        )
+        message = str(detail.get("message") if isinstance(detail, dict) else detail)
+        if message in ("Not Found", "Method Not Allowed"):  # Starlette's words for a path it lacks
+            message = "There is no page at this address. Check it, or start again from the menu."
+        return render_error(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

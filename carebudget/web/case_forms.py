@@ -266,10 +266,31 @@ def plan_warnings(
         if rate is not None and Decimal(str(i["unit_cost"])) < rate:
             warnings.append(f"{i['provision'].replace('_', ' ').capitalize()} is priced at £{Decimal(str(i['unit_cost'])):.2f}, "
                             f"below the council's local rate of £{rate:.2f}.")
-    if indicative:
-        total = Decimal(str((plan or {}).get("weekly_total") or 0))
-        low, high = Decimal(str(indicative["weekly_low"])), Decimal(str(indicative["weekly_high"]))
-        if not low <= total <= high:
-            warnings.append(f"The plan's total of £{total:.2f} is outside the indicative range of £{low:.2f} to £{high:.2f}: "
-                            "say why in the plan (statutory guidance 11.24).")
+    outside = outside_range(Decimal(str((plan or {}).get("weekly_total") or 0)), indicative)
+    if outside:
+        warnings.append(outside)
     return warnings
+
+
+def outside_range(total: Decimal, indicative: dict[str, Any] | None) -> str:
+    """A warning when the total is outside the indicative range (CSSG 11.24: it can move, with reasons)."""
+    if not indicative:
+        return ""
+    low, high = Decimal(str(indicative["weekly_low"])), Decimal(str(indicative["weekly_high"]))
+    if low <= total <= high:
+        return ""
+    return (f"The total of £{total:.2f} is outside the indicative range of £{low:.2f} to £{high:.2f}: "
+            "say why in the plan.")
+
+
+def draft_plan(values: dict[str, str], indicative: dict[str, Any] | None) -> dict[str, Any]:
+    """The plan being edited, as typed so far: its weekly total and the range warning."""
+    total, any_item = Decimal(0), False
+    for key, units_text in values.items():
+        if key.startswith("item-") and key.endswith("-units"):
+            units, cost = _units(units_text.strip()), _money(values.get(key[:-len("units")] + "unit_cost", "").strip())
+            if units is not None and cost is not None:
+                total, any_item = total + pennies(units * cost), True
+    if not any_item:
+        return {"total": None, "warning": ""}
+    return {"total": total, "warning": outside_range(total, indicative)}

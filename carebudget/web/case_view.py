@@ -85,8 +85,9 @@ def _actor_role(event: dict[str, Any], actor: Any, person_user: Any) -> str | No
     """Intake is recorded under the service's role; a person opening their own case is the person."""
     if not isinstance(actor, dict):
         return None
-    if event.get("action") == "case.opened" and person_user and actor.get("id") == person_user:
-        return "person"
+    if event.get("action") == "case.opened":
+        # Intake runs under the service's role, not the opener's: only the person's own is known.
+        return "person" if person_user and actor.get("id") == person_user else None
     return actor.get("role")
 
 

@@ -86,6 +86,7 @@ def parse_start(
             errors["care_home_admission_date"] = (
                 "Enter the date the person moved into the care home permanently, like 2026-03-01: "
                 "the charge depends on it")
+    answers = _charge_answers(form, errors)
     person_user = user.username if user.role == "person" else _text(form, "person_user") or None
     payload = {
         "council": council,
@@ -94,12 +95,33 @@ def parse_start(
             "date_of_birth": born.isoformat() if born else None,
             "setting": setting,
             **({"care_home_admission_date": admitted.isoformat()} if admitted else {}),
+            **answers,
         },
         "person_user": person_user,
     }
     if user.role != "person":
         payload["assigned_to"] = _text(form, "assigned_to") or user.username
     return payload, errors
+
+
+def _yes_no(form: Any, name: str) -> bool | None:
+    return {"yes": True, "no": False}.get(_text(form, name))
+
+
+def _charge_answers(form: Any, errors: dict[str, str]) -> dict[str, bool]:
+    """What changes the charge is asked, never assumed (Care Act 2014 s18(4) condition 3; s18(3))."""
+    capacity = _yes_no(form, "has_capacity")
+    authorised = _yes_no(form, "has_authorised_person")
+    arrange = _yes_no(form, "asks_council_to_arrange")
+    if capacity is None:
+        errors["has_capacity"] = "Say whether decisions about care and money can be made now"
+    if capacity is False and authorised is None:
+        errors["has_authorised_person"] = "Say whether someone may act for them, such as an attorney or a deputy"
+    if arrange is None:
+        errors["asks_council_to_arrange"] = "Say who should arrange the care"
+    answers = {"has_capacity": capacity, "has_authorised_person": bool(authorised) if capacity is False else False,
+               "asks_council_to_arrange": arrange}
+    return {k: v for k, v in answers.items() if v is not None}
 
 
 def parse_self_assessment(
@@ -187,7 +209,65 @@ def parse_review(
     if outcome not in ("no_change", "revise_plan"):
         errors["outcome"] = "Choose whether the plan stays or is revised"
     underspend = _money(form, "underspend", errors, "the underspend", required=False) or "0.00"
-    return {"outcome": outcome, "underspend": underspend, "notes": _text(form, "notes")}, errors
+    payload: dict[str, Any] = {"outcome": outcome, "underspend": underspend, "notes": _text(form, "notes")}
+    met = _text(form, "outcomes_met")
+    if met not in ("", "yes", "no"):
+        errors["outcomes_met"] = "Choose whether the person's outcomes were met"
+    elif met:  # issue 15: a saver's lighter review is earned only with outcomes met
+        payload["outcomes_met"] = met == "yes"
+    return payload, errors
+
+
+SAVINGS_PURPOSES = ("emergency", "home_adaptation", "equipment", "micro_enterprise")
+
+
+def parse_use_savings(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Issue 15: a request to spend banked savings, decided under the council's policy."""
+    errors: dict[str, str] = {}
+    purpose = _text(form, "purpose")
+    if purpose not in SAVINGS_PURPOSES:
+        errors["purpose"] = "Choose what the savings are for"
+    amount = _money(form, "amount", errors, "the amount")
+    if amount is not None and Decimal(amount) <= 0:
+        errors["amount"] = "Enter an amount above £0.00"
+    elif amount is not None and Decimal(amount) > Decimal(str(state.get("banked_underspend") or 0)):
+        errors["amount"] = (f"Enter at most £{Decimal(str(state.get('banked_underspend') or 0)):.2f}, "
+                            "the savings banked")
+    description = _text(form, "description")
+    if not description:
+        errors["description"] = "Say what the money is for, for example grab rails in the bathroom"
+    elif len(description) > 2000:
+        errors["description"] = "Keep the description to 2,000 characters"
+    return {"purpose": purpose, "amount": amount, "description": description}, errors
+
+
+def parse_reablement(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """SI 2014/2672 reg 3: an episode of reablement or intermediate care and its weekly cost."""
+    errors: dict[str, str] = {}
+    service = _text(form, "service") or "reablement"
+    if service not in ("reablement", "intermediate_care"):
+        errors["service"] = "Choose reablement or intermediate care"
+    started = None
+    try:
+        started = date.fromisoformat(_text(form, "started"))
+    except ValueError:
+        errors["started"] = "Enter the date it started as a real date, like 2026-03-01"
+    weeks = _text(form, "weeks")
+    if not weeks.isdigit() or not 1 <= int(weeks) <= 52:
+        errors["weeks"] = "Enter the number of weeks as a whole number from 1 to 52"
+    cost = _money(form, "weekly_cost", errors, "the weekly cost to the council")
+    if cost is not None and Decimal(cost) <= 0:
+        errors["weekly_cost"] = "Enter the weekly cost to the council, above £0.00"
+    provider = _text(form, "provider")
+    if len(provider) > 200:
+        errors["provider"] = "Keep the provider's name to 200 characters"
+    return {"service": service, "started": started.isoformat() if started else None,
+            "weeks": int(weeks) if weeks.isdigit() else None, "weekly_cost": cost,
+            "provider": provider}, errors
 
 
 def counter_payload(check: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +373,22 @@ STEPS: dict[str, Step] = {
             ("review",),
             parse_review,
             "The review is recorded.",
+        ),
+        Step(
+            "use_savings",
+            "Use banked savings",
+            ("person", "social_worker"),
+            ("active_budget",),
+            parse_use_savings,
+            "The council has decided the request: the decision and its reasons are under Banked savings.",
+        ),
+        Step(
+            "record_reablement",
+            "Record reablement or intermediate care",
+            ("social_worker",),
+            (),
+            parse_reablement,
+            "The reablement is recorded with its cost to the council; it is free to the person.",
         ),
     ]
 }

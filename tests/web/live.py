@@ -70,8 +70,11 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def sign_in(browser: Any, base: str, username: str, password: str = "demo-password") -> Any:
-    context = browser.new_context(viewport={"width": 1100, "height": 900})
+def sign_in(
+    browser: Any, base: str, username: str, password: str = "demo-password", bypass_csp: bool = False
+) -> Any:
+    """A signed-in page in its own context; bypass_csp only where axe is injected (tests/web/axe.py)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, bypass_csp=bypass_csp)
     page = context.new_page()
     page.goto(f"{base}/sign-in")
     page.get_by_label("Username").fill(username)

@@ -67,7 +67,8 @@ COUNTER = {
 }
 START = {
     "council": "demo",
-    "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home"},
+    "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+               "has_capacity": True, "asks_council_to_arrange": True},
     "person_user": "demo-person",
 }
 

@@ -65,7 +65,8 @@ def test_allocating_to_someone_who_is_not_a_social_worker_is_refused_beside_the_
         post(browsers["operations"], f"/cases/{case_id}/allocate", {"assigned_to": worker})
         page = browsers["operations"].get(f"/operations/cases/{case_id}").text
         assert 'id="f-assigned-to-error"' in page and words in page
-        assert page.count(words) == 2  # once beside the field, once in the summary linking to it
+        assert page.count(words) == 1  # once, beside the field; the summary links to it
+    assert 'href="#f-assigned-to">Check the answer marked below' in page
     assert app.state.store.get_case(case_id).assigned_to is None
 
 
@@ -151,10 +152,11 @@ def test_starting_a_case_refuses_an_unknown_person_and_a_birth_year_no_one_livin
     browsers: dict[str, TestClient],
 ) -> None:
     form = {"council": "demo", "name": "Ada Lovelace", "date_of_birth": "1800-01-01", "setting": "home",
-            "person_user": "", "assigned_to": "demo-social-worker"}
+            "person_user": "", "assigned_to": "demo-social-worker", "has_capacity": "yes",
+            "asks_council_to_arrange": "yes"}
     page = post(browsers["social_worker"], "/cases/new", form).text
     assert 'id="f-date-of-birth-error"' in page and "more than 120 years ago" in page
     page = post(browsers["social_worker"], "/cases/new",
                 {**form, "date_of_birth": "1950-03-01", "person_user": "no-such-person"}).text
     assert 'id="f-person-user-error"' in page and "No person signs in as" in page
-    assert page.count("No person signs in as") == 2  # beside the field, and linked from the summary
+    assert page.count("No person signs in as") == 1  # once, beside the field

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carebudget.store.errors import StoreError
-from carebudget.web import case_forms, finding
+from carebudget.web import case_forms, finding, statement
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
 from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
+from carebudget.web.letters import rows as letter_rows
 from carebudget.web.pages.common import flash, redirect, render
-from carebudget.web.pages.operations import temporal_link
-from carebudget.web.person_words import standing
+from carebudget.web.pages.operations import PAGE_SIZES, temporal_link
+from carebudget.web.person_words import event_words, for_you, plain_stage, standing
+from carebudget.web.refusal_words import plain_refusal
 from carebudget.web.stages import STAGES, stage_label
 from carebudget.web.steps import STEPS, Step, steps_for
 
@@ -30,7 +32,8 @@ router = APIRouter(include_in_schema=False)
 WORKERS = ("social_worker", "approver", "appeals_officer")
 CASE_PAGE = ("person", "social_worker", "approver", "appeals_officer")
 START_FIELDS = ("council", "name", "date_of_birth", "setting", "care_home_admission_date",
-                "person_user", "assigned_to")
+                "has_capacity", "has_authorised_person", "asks_council_to_arrange", "person_user",
+                "assigned_to")
 CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -42,28 +45,46 @@ def my_work(
     mine: bool = False,
     unallocated: bool = False,
     q: Annotated[str, Query(max_length=80)] = "",
+    due_before: str = "",
+    page: Annotated[str, Query(max_length=12)] = "1",
+    size: Annotated[str, Query(max_length=12)] = "50",
 ) -> Response:
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = case_access.own_council(user)
+    errors: dict[str, str] = {}
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
         filters["assigned_to"] = user.username
     elif unallocated:
         filters["unassigned"] = True
-    errors: dict[str, str] = {}
+    if due_before.strip():
+        try:  # "due before D" is "overdue as judged on D", as on the operations list
+            filters.update(overdue=True, today=date.fromisoformat(due_before.strip()))
+        except ValueError:
+            errors["due_before"] = "Enter the date as a real date, like 2026-03-01"
+    number = max(1, _int(page))
+    per_page = _int(size) if _int(size) in PAGE_SIZES else 50
     store = request.app.state.store
     search = finding.search_filters(q)
     if isinstance(search, str):
         errors["q"] = search
     else:
         filters.update(search)
-    rows, total = store.list_cases(filters, {"number": 1, "size": 100}, role=user.role)
-    if errors:  # a search that cannot run shows nothing, not everything
+    rows, total = store.list_cases(filters, {"number": number, "size": per_page}, role=user.role)
+    pages = max(1, -(-total // per_page))
+    if number > pages:  # past the end: the last page, and say so
+        errors["page"] = f"There are only {pages} page{'s' if pages > 1 else ''}; this is the last"
+        number = pages
+        rows, total = store.list_cases(filters, {"number": number, "size": per_page}, role=user.role)
+    if "q" in errors or "due_before" in errors:  # a search that cannot run shows nothing, not everything
         rows, total = [], 0
     if "name" in filters:
         finding.record_name_search(store, user, q.strip(), total)
     if q.strip() and not total and not errors:
         errors["q"] = f"No case matches {q.strip()!r}: try part of the person's name or the start of the reference"
+    keep = {k: v for k, v in {"stage": stage, "mine": "true" if mine else None,
+                              "unallocated": "true" if unallocated else None, "q": q.strip() or None,
+                              "due_before": due_before.strip() or None, "size": per_page}.items() if v}
     return render(
         request,
         "cases.html",
@@ -75,6 +96,12 @@ def my_work(
         mine=mine,
         unallocated=unallocated,
         q=q,
+        due_before=due_before,
+        page=number,
+        pages=pages,
+        size=per_page,
+        sizes=[(str(n), f"{n} a page") for n in PAGE_SIZES],
+        page_link=lambda n: "/cases?" + urlencode({**keep, "page": n}),
         errors=errors,
         stage_label=stage_label,
         stages=[(s, stage_label(s)) for s in STAGES],
@@ -122,8 +149,8 @@ def new_case(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
 ) -> Response:
-    return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"},
-                  workers=social_workers(request.app.state.store))
+    return render(request, "case_new.html", user, title="Start a case", values={"council": user.council or "demo"},
+                  workers=social_workers(request.app.state.store, user.council))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -143,7 +170,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors=errors,
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
@@ -162,7 +189,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors={where: str(detail.get("message"))},
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
@@ -186,10 +213,14 @@ async def _case_page(
     state = await case_access.describe(request, case_id, user)
     case = view(state)
     case["case_id"] = case["case_id"] or case_id
+    if user.role == "person":
+        _speak_to_the_person(case)
     actions = steps_for(case.get("stage"), user.role)
     extra["values"] = {**prefill(state), **extra.get("values", {})}
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     extra.setdefault("holder", _holder(request, case_id, user))
+    extra.setdefault("trust", statement.trust(state, _rules(request), date.today()))
+    extra.setdefault("letters", letter_rows(request.app.state.store, case_id, ""))
     return render(
         request,
         "case.html",
@@ -202,15 +233,42 @@ async def _case_page(
         outcomes=OUTCOME_LABELS,
         ways=WAY_LABELS,
         stage_label=stage_label,
+        plain_stage=plain_stage,
+        standing=standing,
+        event_words=event_words,
+        counter_status=COUNTER_STATUS,
+        appeal_words=APPEAL_WORDS,
         temporal_url=temporal_link(request.app.state.settings, case_id),
         plan_rows=range(max(case_forms.PLAN_ROWS, len((case.get("plan") or {}).get("items") or []) + 2,
                             _int(extra.get("values", {}).get("rows")))),
         card=card,
         provisions=case_forms.provision_choices(card),
         justification_lines=range(case_forms.JUSTIFICATION_LINES),
+        draft=case_forms.draft_plan(extra["values"], case.get("indicative_budget")),
         plan_warnings=case_forms.plan_warnings(case.get("plan"), case["support"], card, case.get("indicative_budget")),
         **extra,
     )
+
+
+COUNTER_STATUS = {"pending": "It is waiting for an answer", "accepted": "It was accepted",
+                  "appealed": "It was appealed", "stood": "It stands: the time to appeal has passed"}
+APPEAL_WORDS = {"uphold": "upheld: the plan's amount stands",
+                "part_uphold": "partly upheld, with a new amount",
+                "dismiss": "dismissed: the council's lower amount stands"}
+
+
+def _speak_to_the_person(case: dict[str, Any]) -> None:
+    """The decisions' reasons said to the person, the law they cite kept for a note at the end."""
+    law: list[str] = []
+    for key in ("eligibility_reasons", "budget_reasons", "charge_reasons", "advice"):
+        case[key], cited = for_you(list(case.get(key) or []))
+        law += [c for c in cited if c not in law]
+    for holder, key in [(case, "eligibility_headline"), *((e, "summary") for e in case.get("timeline") or [])]:
+        if holder.get(key):
+            said, cited = for_you([str(holder[key])])
+            holder[key] = " ".join(said)
+            law += [c for c in cited if c not in law]
+    case["law"] = law
 
 
 def _int(text: Any) -> int:
@@ -341,17 +399,18 @@ async def take_step(
                 open_step=step,
             )
     try:
-        await case_access.act(request, case_id, spec.workflow_step, payload, user)
+        await case_access.act(request, case_id, spec.workflow_step, payload, user, whole_state=False)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise
         message = exc.detail.get("message") if isinstance(exc.detail, dict) else str(exc.detail)
+        where, words = plain_refusal(str(message), user.username)
         return await _case_page(
             request,
             case_id,
             user,
             status_code=400,
-            errors={"form": message},
+            errors={where: words},
             values=values,
             open_step=step,
         )

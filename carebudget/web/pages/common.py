@@ -12,22 +12,25 @@ from fastapi.templating import Jinja2Templates
 from carebudget.web.auth import ROLE_LABELS, CurrentUser
 from carebudget.web.diff_view import table_change
 from carebudget.web.forms import field_id
+from carebudget.web.readable import readable_rows
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 TEMPLATES.env.filters["fieldid"] = field_id
+TEMPLATES.env.filters["readable_rows"] = readable_rows
 TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "person": [("Your cases", "/my-case")],
-    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new")],
+    "person": [("Your cases", "/my-case"), ("Community pools", "/pools")],
+    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new"),
+                      ("Community pools", "/pools")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
-    "operations": [("Operations", "/operations"), ("Reports", "/reports")],
+    "operations": [("Operations", "/operations"), ("Reports", "/reports"), ("Notices", "/notices")],
     "compliance": [("Compliance", "/compliance"), ("Reports", "/reports")],
     "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try"), ("Reports", "/reports")],
     "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
-    "admin": [("Users", "/admin/users")],
+    "admin": [("Users", "/admin/users"), ("Notices", "/notices")],
 }
 
 

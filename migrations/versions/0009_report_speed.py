@@ -8,16 +8,16 @@ range, never the ledger's payloads. The rows already in the ledger are copied in
 The decisions' index by council, bundle and date answers "the rules bundles this report covers"
 with two seeks per bundle (first and last decision in the range), not a read of every decision.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
