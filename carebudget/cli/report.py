@@ -27,6 +27,8 @@ def report(
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: today)")] = None,
     fmt: Annotated[Output, typer.Option("--format")] = Output.table,
     uplift: Annotated[str | None, typer.Option("--uplift", help="finance: yearly uplift, percent (default 3)")] = None,
+    annual_budget: Annotated[str | None, typer.Option(
+        "--annual-budget", help="finance: the council's annual budget for care, pounds")] = None,
 ) -> None:
     """One report of a council's caseload, stating the rules bundles and dates it covers."""
     if kind == "pools":  # issue 15: community pools, live from their workflows
@@ -35,11 +37,11 @@ def report(
         pools_report(council, fmt.value)
         return
     from carebudget.reports import ReportError, run
-    from carebudget.reports.export import to_csv, to_json
+    from carebudget.reports.export import stream_csv, to_json
 
     store = store_or_exit()
     try:
-        result = run(store.engine, kind, council, start, end, uplift=uplift)
+        result = run(store.engine, kind, council, start, end, uplift=uplift, annual_budget=annual_budget)
     except ReportError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -47,7 +49,8 @@ def report(
         print(to_json(result))
         return
     if fmt is Output.csv:
-        print(to_csv(result), end="")
+        for piece in stream_csv(store.engine, result):
+            print(piece, end="")
         return
     console.print(f"[bold]{result.title}[/bold]: council {result.council}, {result.start} to {result.end} "
                   f"(as at {result.today})")

@@ -6,8 +6,54 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
-from carebudget.reports.base import Report, plain
+from sqlalchemy import Engine
+
+from carebudget.reports.base import Report, Section, plain
+
+
+def stream_csv(engine: Engine, report: Report) -> Iterator[str]:
+    """The report as CSV text in pieces. The CLD report's event rows are its first page on screen;
+    here every row of the range is streamed from the database in batches, so a year of a large
+    council's events is never held in memory whole."""
+    if report.kind != "cld":
+        yield to_csv(report)
+        return
+    from carebudget.reports.cld import ROWS_TITLE, event_rows
+
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    _head(w, report)
+    for s in report.sections:
+        _section(w, s, streamed=s.title == ROWS_TITLE)
+        if s.title == ROWS_TITLE:
+            for n, row in enumerate(event_rows(engine, report), 1):
+                w.writerow(row)
+                if n % 2000 == 0:
+                    yield out.getvalue()
+                    out.seek(0), out.truncate()
+    _tail(w, report)
+    yield out.getvalue()
+
+
+def _head(w: Any, report: Report) -> None:
+    w.writerow([f"{report.title}, council {report.council}, {report.start} to {report.end}"])
+    w.writerow(["rules bundles", *[b["bundle"] for b in report.bundles]])
+
+
+def _section(w: Any, s: Section, streamed: bool = False) -> None:
+    w.writerow([])
+    w.writerow([s.title])
+    w.writerow(s.columns)
+    if not streamed:
+        w.writerows([[plain(v) for v in row] for row in s.rows])
+
+
+def _tail(w: Any, report: Report) -> None:
+    for line in report.not_held:
+        w.writerow(["not held", line])
 
 
 def to_csv(report: Report, only: str | None = None) -> str:
@@ -20,15 +66,10 @@ def to_csv(report: Report, only: str | None = None) -> str:
         w.writerow(section.columns)
         w.writerows([[plain(v) for v in row] for row in section.rows])
         return out.getvalue()
-    w.writerow([f"{report.title}, council {report.council}, {report.start} to {report.end}"])
-    w.writerow(["rules bundles", *[b["bundle"] for b in report.bundles]])
+    _head(w, report)
     for s in report.sections:
-        w.writerow([])
-        w.writerow([s.title])
-        w.writerow(s.columns)
-        w.writerows([[plain(v) for v in row] for row in s.rows])
-    for line in report.not_held:
-        w.writerow(["not held", line])
+        _section(w, s)
+    _tail(w, report)
     return out.getvalue()
 
 

@@ -16,19 +16,48 @@ OUTLIER_ABOVE, OUTLIER_BELOW = 125, 75  # % of the indicative high / low: named 
 OUTLIERS_SHOWN = 25
 
 
-def _budgets(sql: Dialect) -> str:
-    """Every budget put in place in the range, with the case's indicative range and who holds it."""
-    pb = sql.pence(sql.j("b.payload", "weekly_cost"))
-    low, high = sql.pence(sql.j("c.amounts", "indicative_low")), sql.pence(sql.j("c.amounts", "indicative_high"))
-    age = f"({sql.ymd('b.at', False)} - {sql.ymd('pp.date_of_birth', True)}) / 10000"
+ACTIONS = ("plan.submitted", "budget.active", "review.completed", "counter_proposal.made",
+           "counter_proposal.refused", "appeal.made")
+# A (seq, pence) pair packed in one integer, seq * PACK + pence, so one MAX over a window finds the
+# latest plan or budget before a row and its amount together (pence < PACK: 100 million pounds;
+# seq < 9.2e8 rows per council keeps it in 64 bits).
+PACK = 10_000_000_000
+
+
+def _steps() -> str:
+    """One pass over report_step (migration 0009) in each case's order: for each row, the plan and
+    the budget before it (packed) and the last review that reassessed need, by one window."""
+    prior = "(PARTITION BY case_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     return (
-        f"SELECT b.case_id, b.seq, b.at, {pb} AS pb, {low} AS lo, {high} AS hi, "
-        f"COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(b.at, 6, 2) AS month, "
+        "w AS (SELECT case_id, seq, at, action, role, amount, detail, "
+        f"MAX(CASE WHEN action = 'plan.submitted' THEN seq * {PACK} + amount END) OVER {prior} AS last_plan, "
+        f"MAX(CASE WHEN action = 'budget.active' THEN seq * {PACK} + amount END) OVER {prior} AS last_budget, "
+        f"MAX(CASE WHEN action = 'review.completed' AND flag = 1 THEN seq END) OVER {prior} AS last_reassessed "
+        "FROM report_step WHERE chain = :council AND action IN ('plan.submitted', 'budget.active', "
+        "'review.completed') AND at < :at_to)"
+    )
+
+
+def _budgets(sql: Dialect) -> str:
+    """Every budget put in place in the range, with the case's indicative range, who holds it,
+    the plan it followed and whether it fell from the budget before."""
+    low, high = sql.pence(sql.j("c.amounts", "indicative_low")), sql.pence(sql.j("c.amounts", "indicative_high"))
+    age = f"({sql.ymd('w.at', False)} - {sql.ymd('pp.date_of_birth', True)}) / 10000"
+    fell = f"w.last_budget IS NOT NULL AND w.amount < w.last_budget % {PACK}"
+    return (
+        f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
+        "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
-        f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band "
-        "FROM ledger b JOIN case_list c ON c.case_id = b.case_id "
-        "LEFT JOIN case_person pp ON pp.case_id = b.case_id "
-        "WHERE b.chain = :council AND b.action = 'budget.active' AND b.at >= :at_from AND b.at < :at_to")
+        f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
+        "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
+        f"CASE WHEN w.last_plan IS NOT NULL AND w.amount <> w.last_plan % {PACK} THEN 1 ELSE 0 END AS changed, "
+        "CASE WHEN w.role = 'appeals_officer' THEN 1 ELSE 0 END AS appeal_decided, "
+        f"CASE WHEN {fell} THEN 1 ELSE 0 END AS fell, "
+        f"CASE WHEN {fell} AND w.last_reassessed > w.last_budget / {PACK} THEN 1 ELSE 0 END AS fell_reassessed, "
+        "w.detail AS appeal_outcome FROM w JOIN case_list c ON c.case_id = w.case_id "
+        "LEFT JOIN case_person pp ON pp.case_id = w.case_id "
+        "WHERE w.action = 'budget.active' AND w.at >= :at_from)"
+    )
 
 
 POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
@@ -36,6 +65,31 @@ POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL AND pb > hi THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL THEN pb ELSE 0 END), SUM(lo + hi)")
 COLUMNS = ["budgets", "below range", "within range", "above range", "% of mid-point"]
+GROUPS = (("By social worker", "worker", "social worker"), ("By month of the year", "month", "month"),
+          ("By age band", "age_band", "age band"))
+OUTCOMES = ("uphold", "part_uphold", "dismiss")
+SIGN_OFF = ("SUM(after_plan), SUM(changed), SUM(appeal_decided), SUM(fell), SUM(fell_reassessed), "
+            + ", ".join(f"SUM(CASE WHEN appeal_outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES))
+FIGURES = 5 + 5 + len(OUTCOMES)  # position, sign-off, appeal outcomes
+
+
+def _query(sql: Dialect) -> str:
+    """Every figure of the report in one statement: the rows are read once, then grouped."""
+    def zeros(n: int) -> str:
+        return ", ".join(["0"] * n)
+
+    parts = [f"SELECT 'all' AS grp, '' AS label, COUNT(*), {POSITION}, {SIGN_OFF} FROM b"]
+    parts += [f"SELECT '{key}', {key}, COUNT(*), {POSITION}, {zeros(FIGURES - 5)} FROM b GROUP BY {key}"
+              for _, key, _ in GROUPS]
+    counted = ", ".join(f"SUM(CASE WHEN action = '{a}' THEN 1 ELSE 0 END)" for a in ACTIONS[3:])
+    listed = ", ".join(f"'{a}'" for a in ("plan.submitted", *ACTIONS[3:]))
+    parts.append(f"SELECT 'steps', '', COUNT(DISTINCT CASE WHEN action = 'plan.submitted' THEN case_id END), "
+                 f"{counted}, {zeros(FIGURES - len(ACTIONS[3:]))} FROM report_step WHERE chain = :council "
+                 f"AND action IN ({listed}) AND at >= :at_from AND at < :at_to")
+    outlying = f"lo IS NOT NULL AND (pb * 100 > hi * {OUTLIER_ABOVE} OR pb * 100 < lo * {OUTLIER_BELOW})"
+    parts.append(f"SELECT * FROM (SELECT 'outlier', case_id, seq, {sql.ymd('at', False)}, pb, lo, hi, "
+                 f"{zeros(FIGURES - 4)} FROM b WHERE {outlying} ORDER BY case_id, seq LIMIT {OUTLIERS_SHOWN}) o")
+    return f"WITH {_steps()}, {_budgets(sql)} " + " UNION ALL ".join(parts)
 
 
 def _row(label: str, n: Any, below: Any, within: Any, above: Any, pb: Any, both: Any) -> list[Any]:
@@ -46,74 +100,42 @@ def _row(label: str, n: Any, below: Any, within: Any, above: Any, pb: Any, both:
 
 def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     p = s.params()
-    base = _budgets(sql)
-    total = conn.execute(text(f"SELECT COUNT(*), {POSITION} FROM ({base}) x"), p).one()
+    rows = conn.execute(text(_query(sql)), p).all()
+    whole = next(r for r in rows if r[0] == "all")
     report.sections.append(Section("Budgets against their indicative range", ["all", *COLUMNS],
-                                   [_row("all budgets set", *total)],
+                                   [_row("all budgets set", *whole[2:8])],
                                    note="Every budget put in place in the range, against the case's indicative range."))
-    for title, key, label in (("By social worker", "worker", "social worker"), ("By month of the year", "month", "month"),
-                              ("By age band", "age_band", "age band")):
-        rows = conn.execute(text(f"SELECT {key}, COUNT(*), {POSITION} FROM ({base}) x GROUP BY {key} ORDER BY {key}"), p)
-        out = [_row(MONTHS[int(k) - 1] if key == "month" else str(k), *rest) for k, *rest in rows]
-        report.sections.append(Section(title, [label, *COLUMNS], out, chart=(0, 5)))
-    _sign_off(conn, sql, report, p)
-    _falls(conn, sql, report, p)
-    outliers = conn.execute(text(
-        f"SELECT case_id, at, pb, lo, hi FROM ({base}) x WHERE lo IS NOT NULL AND "
-        f"(pb * 100 > hi * {OUTLIER_ABOVE} OR pb * 100 < lo * {OUTLIER_BELOW}) "
-        f"ORDER BY case_id, seq LIMIT {OUTLIERS_SHOWN}"), p)
+    for title, key, label in GROUPS:
+        out = sorted((str(r[1]), r) for r in rows if r[0] == key)
+        report.sections.append(Section(title, [label, *COLUMNS], [
+            _row(MONTHS[int(k) - 1] if key == "month" else k, *r[2:8]) for k, r in out], chart=(0, 5)))
+    after_plan, changed, decided, fell, reassessed, upheld, part, dismissed = (int(v or 0) for v in whole[8:16])
+    steps = next(r for r in rows if r[0] == "steps")
+    plans, cps, refused, appeals = (int(v or 0) for v in steps[2:6])
+    report.sections.append(Section(
+        "Sign-off, counter-proposals and appeals", ["measure", "count"],
+        [["cases with a plan submitted", plans], ["counter-proposals made", cps],
+         ["counter-proposals refused by the rules", refused], ["appeals made", appeals],
+         ["appeals decided", decided], ["of which upheld", upheld], ["of which partly upheld", part],
+         ["of which dismissed", dismissed], ["budgets set after a plan", after_plan],
+         ["of which differ from the plan's total", changed]],
+        note="Budgets that differ from the plan's total measure the council's own share of budgets "
+             "changed at sign-off."))
+    report.sections.append(Section(
+        "Budgets that fell", ["measure", "count"],
+        [["budgets lower than the one before", fell], ["of which after a reassessment of need", reassessed]],
+        note="CSSG 13.32: a budget is cut only on a reassessment showing reduced need."))
+    outliers = sorted((str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6]) for r in rows if r[0] == "outlier")
     report.sections.append(Section(
         "Outliers named for review", ["case", "set on", "weekly budget", "indicative low", "indicative high"],
-        [[str(c), str(at)[:10], money(pb), money(lo), money(hi)] for c, at, pb, lo, hi in outliers],
+        [[c, f"{day // 10000}-{day // 100 % 100:02d}-{day % 100:02d}", money(pb), money(lo), money(hi)]
+         for c, _, day, pb, lo, hi in outliers],
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
              f"(first {OUTLIERS_SHOWN})."))
     report.not_held += [
         "By team: the store does not hold which team a social worker belongs to.",
         "By need profile: needs are held inside each eligibility record, not as a grouping.",
-        "Appeal outcomes (upheld, part-upheld, dismissed) are not yet recorded as their own event; "
-        "appeals decided are counted from the budget an appeals officer put in place.",
+        "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
+        "the budget's record); budgets of cases started before issue 11 carry no outcome.",
         "The indicative range compared is the case's current one, which a reassessment may have changed.",
     ]
-
-
-def _sign_off(conn: Connection, sql: Dialect, report: Report, p: dict[str, Any]) -> None:
-    """How often sign-off changed what the plan asked for: no published source gives this figure."""
-    plans, cps, refused, appeals = conn.execute(text(
-        "SELECT COUNT(DISTINCT CASE WHEN action = 'plan.submitted' THEN case_id END), "
-        "SUM(CASE WHEN action = 'counter_proposal.made' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN action = 'counter_proposal.refused' THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN action = 'appeal.made' THEN 1 ELSE 0 END) FROM ledger WHERE chain = :council "
-        "AND action IN ('plan.submitted', 'counter_proposal.made', 'counter_proposal.refused', 'appeal.made') "
-        "AND at >= :at_from AND at < :at_to"), p).one()
-    plan_total = sql.pence(sql.j("pl.payload", "plan", "weekly_total"))
-    set_, changed, decided = conn.execute(text(
-        f"SELECT COUNT(*), SUM(CASE WHEN {sql.pence(sql.j('b.payload', 'weekly_cost'))} <> {plan_total} "
-        "THEN 1 ELSE 0 END), SUM(CASE WHEN b.role = 'appeals_officer' THEN 1 ELSE 0 END) FROM ledger b "
-        "JOIN ledger pl ON pl.chain = b.chain AND pl.seq = (SELECT MAX(x.seq) FROM ledger x WHERE x.chain = b.chain "
-        "AND x.case_id = b.case_id AND x.action = 'plan.submitted' AND x.seq < b.seq) "
-        "WHERE b.chain = :council AND b.action = 'budget.active' AND b.at >= :at_from AND b.at < :at_to"), p).one()
-    report.sections.append(Section(
-        "Sign-off, counter-proposals and appeals", ["measure", "count"],
-        [["cases with a plan submitted", int(plans)], ["counter-proposals made", int(cps or 0)],
-         ["counter-proposals refused by the rules", int(refused or 0)], ["appeals made", int(appeals or 0)],
-         ["appeals decided", int(decided or 0)], ["budgets set after a plan", int(set_)],
-         ["of which differ from the plan's total", int(changed or 0)]],
-        note="Budgets that differ from the plan's total measure the council's own share of budgets "
-             "changed at sign-off."))
-
-
-def _falls(conn: Connection, sql: Dialect, report: Report, p: dict[str, Any]) -> None:
-    pb = sql.pence(sql.j("payload", "weekly_cost"))
-    support = sql.j("r.payload", "support")
-    fell, reassessed = conn.execute(text(
-        f"WITH b AS (SELECT case_id, seq, at, {pb} AS pb, LAG({pb}) OVER (PARTITION BY case_id ORDER BY seq) AS prev, "
-        "LAG(seq) OVER (PARTITION BY case_id ORDER BY seq) AS prev_seq FROM ledger "
-        "WHERE chain = :council AND action = 'budget.active') "
-        "SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM ledger r WHERE r.chain = :council "
-        f"AND r.case_id = b.case_id AND r.action = 'review.completed' AND {support} IS NOT NULL "
-        "AND r.seq > b.prev_seq AND r.seq < b.seq) THEN 1 ELSE 0 END) FROM b "
-        "WHERE b.prev IS NOT NULL AND b.pb < b.prev AND b.at >= :at_from AND b.at < :at_to"), p).one()
-    report.sections.append(Section(
-        "Budgets that fell", ["measure", "count"],
-        [["budgets lower than the one before", int(fell)], ["of which after a reassessment of need", int(reassessed or 0)]],
-        note="CSSG 13.32: a budget is cut only on a reassessment showing reduced need."))

@@ -26,7 +26,7 @@ def _firsts(sql: Dialect) -> str:
         f"MIN(CASE WHEN l.action = '{a}' THEN {sql.day('l.at')} END) AS \"{a}\"" for a in ACTIONS)
     listed = ", ".join(f"'{a}'" for a in ACTIONS)
     return (f"SELECT c.case_id, c.opened AS opened, {cols} FROM case_list c "
-            f"LEFT JOIN ledger l ON l.chain = :council AND l.case_id = c.case_id AND l.action IN ({listed}) "
+            f"LEFT JOIN report_step l ON l.chain = :council AND l.action IN ({listed}) AND l.case_id = c.case_id "
             "WHERE c.council = :council AND c.opened BETWEEN :start AND :end GROUP BY c.case_id, c.opened")
 
 

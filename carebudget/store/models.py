@@ -32,6 +32,25 @@ class LedgerRow(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class ReportStepRow(SQLModel, table=True):
+    """The reports' narrow copy of a step's ledger row (issue 14), written by a database trigger as
+    the row is appended (migration 0009): the amounts the reports sum, out of the payload once."""
+
+    __tablename__ = "report_step"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    action: str = Field(primary_key=True, max_length=100)
+    case_id: str = Field(primary_key=True, max_length=100)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: str = Field(max_length=32)
+    role: str = Field(max_length=40)
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    charge: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    detail: str | None = Field(default=None, max_length=40)
+    flag: int | None = None
+
+
 class LedgerHead(SQLModel, table=True):
     """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
     cut from the end needs a signature only the key holder can make."""
@@ -94,7 +113,7 @@ DECISION_ID_MAX = 2**31 - 1
 
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
-    __table_args__ = (Index("ix_decision_council_on_date", "council", "on_date"),)
+    __table_args__ = (Index("ix_decision_council_bundle_on_date", "council", "bundle_hash", "on_date"),)
 
     id: int | None = Field(default=None, primary_key=True)
     decision_key: str = Field(max_length=200, unique=True)

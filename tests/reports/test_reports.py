@@ -3,6 +3,8 @@ returns for each case: its decision records, its ledger rows and its case-list r
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
@@ -11,11 +13,13 @@ from typing import Any
 
 import pytest
 
-from bench.caseload import BUNDLES, generate
+from bench.caseload import generate
 from carebudget.reports import ReportError, run
+from carebudget.reports.cld import ROWS_SHOWN as CLD_ROWS_SHOWN
+from carebudget.reports.export import stream_csv
 
-TODAY = date(2026, 3, 31)
-START, END = date(2025, 4, 1), date(2026, 3, 31)
+TODAY = date(2026, 9, 30)
+START, END = date(2025, 10, 1), date(2026, 9, 30)  # the rules bundle changes on 2026-04-06
 N = 120
 
 
@@ -142,21 +146,37 @@ def test_timeliness_gives_median_and_90th_percentile_of_each_step(caseload: dict
     assert report.section("Overdue reviews").rows[0][0] == len(overdue) > 0
 
 
-def test_cld_has_one_row_per_assessment_budget_and_review_in_range(caseload: dict[str, Any]) -> None:
-    expected = sum(1 for a in ("assessment.verified", "budget.active", "review.completed")
-                   for e in caseload["events"][a] if in_range(e.at))
+def test_cld_counts_every_event_and_its_csv_streams_one_row_per_event(caseload: dict[str, Any]) -> None:
+    kinds = {"assessment.verified": "Assessment", "budget.active": "Service", "review.completed": "Review"}
+    expected = Counter((e.case_id, kinds[a], e.at.date().isoformat(),
+                        pence(e.payload["weekly_cost"]) if a == "budget.active" else None)
+                       for a in kinds for e in caseload["events"][a] if in_range(e.at))
     report = run(caseload["store"].engine, "cld", "demo", START, END, today=TODAY)
-    assert len(report.section("Event rows").rows) == expected > 0
-    assert report.not_held
+    by_type = {r[0]: r[1] for r in report.section("Events by type").rows}
+    assert by_type == dict(Counter(kind for _, kind, _, _ in expected.elements()))
+    shown = report.section("Event rows").rows
+    assert len(shown) == min(CLD_ROWS_SHOWN, sum(expected.values())) and sum(expected.values()) > CLD_ROWS_SHOWN
+    lines = list(csv.reader(io.StringIO("".join(stream_csv(caseload["store"].engine, report)))))
+    rows = lines[lines.index(["Event rows"]) + 2:]
+    rows = [r for r in rows if r and r[0] == "demo"]
+    assert Counter((r[1], r[2], r[3], pence(r[6]) if r[2] == "Service" else None) for r in rows) == expected
+    assert rows[:len(shown)] == shown
 
 
 def test_every_report_states_its_bundles_and_range(caseload: dict[str, Any]) -> None:
-    used = {r["rules"]["bundle"] for rs in caseload["decisions"].values() for r in rs}
-    assert used == set(BUNDLES)
+    used: Counter[str] = Counter(r["rules"]["bundle"] for rs in caseload["decisions"].values() for r in rs
+                                 if START <= date.fromisoformat(r["date"]) <= END)
+    assert len(used) == 2  # decisions on both sides of the rules' yearly change are in range
+    dates: dict[str, list[str]] = defaultdict(list)
+    for rs in caseload["decisions"].values():
+        for r in rs:
+            if START <= date.fromisoformat(r["date"]) <= END:
+                dates[r["rules"]["bundle"]].append(r["date"])
     for kind in ("unmet-need", "finance", "fairness", "timeliness", "cld"):
         report = run(caseload["store"].engine, kind, "demo", START, END, today=TODAY).to_json()
         assert (report["from"], report["to"]) == (START.isoformat(), END.isoformat())
-        assert {b["bundle"] for b in report["rules_bundles"]} <= used and report["rules_bundles"]
+        assert {b["bundle"]: (b["first_decision"], b["last_decision"]) for b in report["rules_bundles"]} == {
+            h: (min(days), max(days)) for h, days in dates.items()}
         json.dumps(report)
 
 
@@ -177,3 +197,77 @@ def test_a_range_before_any_case_gives_zero_not_an_error(caseload: dict[str, Any
     old = TODAY - timedelta(days=3000)
     report = run(caseload["store"].engine, "fairness", "demo", old, old + timedelta(days=30), today=TODAY)
     assert report.section("Budgets against their indicative range").rows[0][1] == 0
+
+
+def test_fairness_counts_falls_after_reassessment_and_appeal_outcomes(caseload: dict[str, Any]) -> None:
+    rows = sorted((e for a in ("budget.active", "review.completed") for e in caseload["events"][a]),
+                  key=lambda e: e.seq)
+    fell = fell_reassessed = 0
+    last: dict[str, int] = {}
+    reassessed: dict[str, bool] = defaultdict(bool)
+    for e in rows:
+        if e.action == "review.completed":
+            reassessed[e.case_id] |= e.payload["support"] is not None
+            continue
+        cost = pence(e.payload["weekly_cost"])
+        if e.case_id in last and cost < last[e.case_id] and in_range(e.at):
+            fell += 1
+            fell_reassessed += reassessed[e.case_id]
+        last[e.case_id], reassessed[e.case_id] = cost, False
+    outcomes = Counter(e.action.split(".")[1] for a in ("appeal.uphold", "appeal.part_uphold", "appeal.dismiss")
+                       for e in caseload["store"].ledger_events(a) if in_range(e.at))
+    report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
+    falls = dict(report.section("Budgets that fell").rows)
+    assert (falls["budgets lower than the one before"], falls["of which after a reassessment of need"]) == (
+        fell, fell_reassessed)
+    assert fell_reassessed > 0
+    sign_off = dict(report.section("Sign-off, counter-proposals and appeals").rows)
+    assert (sign_off["of which upheld"], sign_off["of which partly upheld"], sign_off["of which dismissed"]) == (
+        outcomes["uphold"], outcomes["part_uphold"], outcomes["dismiss"])
+    assert sign_off["appeals decided"] == sum(outcomes.values())
+
+
+def test_finance_sets_banked_underspend_and_a_policy_change_against_the_annual_budget(
+        caseload: dict[str, Any]) -> None:
+    store = caseload["store"]
+    reviews = caseload["events"]["review.completed"]
+    store.save_policy_change({"id": "c1", "council": "demo", "path": "parameters/rates.yaml", "kind": "change",
+                              "status": "draft", "proposed_at": "2026-09-01T10:00:00+00:00",
+                              "whatif": {"cases": 40, "total_weekly_change": "1250.00"}})
+    store.save_policy_change({"id": "c2", "council": "demo", "path": "ras.yaml", "kind": "change",
+                              "status": "refused", "proposed_at": "2026-09-02T10:00:00+00:00", "whatif": {}})
+    report = run(store.engine, "finance", "demo", START, END, today=TODAY, annual_budget="20,000,000")
+    got = {r[0]: r for r in report.section("In the range").rows}
+    in_range_reviews = [e for e in reviews if in_range(e.at)]
+    assert got["of which banked"][2] == Decimal(sum(pence(e.payload["banked"]) for e in in_range_reviews)) / 100
+    assert got["banked underspend to the range's end, all reviews"][2] == Decimal(
+        sum(pence(e.payload["banked"]) for e in reviews if e.at.date() <= END)) / 100 > 0
+    committed = report.section("Committed now").rows[2][3]  # council share, a year
+    [change] = report.section("Policy changes against the annual budget").rows
+    assert change[:6] == ["c1", "parameters/rates.yaml", "draft", 40, Decimal("1250.00"), Decimal("65000.00")]
+    assert change[6] == f"{Decimal(6500000) / Decimal(20000000):.2f}%"
+    assert change[7] == Decimal("20000000.00") - committed - Decimal("65000.00")
+    without = run(store.engine, "finance", "demo", START, END, today=TODAY)
+    assert without.section("Policy changes against the annual budget").rows[0][6:] == [None, None]
+
+
+@pytest.mark.parametrize(("uplift", "budget", "words"), [
+    ("nan", None, "uplift"), ("3", "lots", "not an amount of pounds"), ("3", "-5", "above 0"),
+    ("3", "1e13", "below"),
+])
+def test_finance_refuses_a_bad_uplift_or_budget_in_words(caseload: dict[str, Any], uplift: str, budget: str | None,
+                                                         words: str) -> None:
+    with pytest.raises(ReportError, match=words):
+        run(caseload["store"].engine, "finance", "demo", START, END, today=TODAY, uplift=uplift, annual_budget=budget)
+
+
+def test_fairness_names_the_outliers_beyond_a_quarter_of_the_range(caseload: dict[str, Any]) -> None:
+    named = []
+    for e in sorted(caseload["events"]["budget.active"], key=lambda e: (e.case_id, e.seq)):
+        low, high = indicative(caseload, e.case_id) or (0, 0)
+        cost = pence(e.payload["weekly_cost"])
+        if in_range(e.at) and (cost * 100 > high * 125 or cost * 100 < low * 75):
+            named.append([e.case_id, e.at.date().isoformat(), Decimal(cost) / 100, Decimal(low) / 100,
+                          Decimal(high) / 100])
+    report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
+    assert report.section("Outliers named for review").rows == named[:25] and named

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from carebudget.reports import KINDS, ReportError, run
 from carebudget.reports.base import councils
-from carebudget.reports.export import to_csv
+from carebudget.reports.export import stream_csv
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.pages.common import render, render_error
 from carebudget.web.report_chart import bars
@@ -45,13 +45,15 @@ def report_page(
                                           "check the council code")
     try:
         report = run(request.app.state.store.engine, kind, council, q.get("from") or None, q.get("to") or None,
-                     uplift=q.get("uplift") or None)
+                     uplift=q.get("uplift") or None, annual_budget=q.get("budget") or None)
     except ReportError as exc:
         return render_error(request, 400, str(exc))
     if q.get("format") == "csv":
-        return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
+        engine = request.app.state.store.engine
+        return StreamingResponse(stream_csv(engine, report), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{kind}-{council}-{report.start}-{report.end}.csv"'})
     charts = {i: bars(s.rows, s.chart[0], s.chart[1], f"{s.title} ({s.columns[s.chart[1]]})", f"chart-{i}")
               for i, s in enumerate(report.sections) if s.chart and s.rows}
     return render(request, "report.html", user, title=f"{report.title}: {council}", report=report,
-                  charts=charts, kinds=KINDS, councils=known)
+                  charts=charts, kinds=KINDS, councils=known, uplift=q.get("uplift") or "",
+                  budget=q.get("budget") or "")
