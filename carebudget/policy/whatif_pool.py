@@ -27,7 +27,8 @@ from carebudget.policy.whatif import CaseChange, decide_cases
 from carebudget.rulebook.library import Library
 
 POOL_FROM_CASES = 2_000  # below this, starting or waking processes costs more than it saves
-BATCH = 500  # cases per task: small enough for a smooth progress bar, large enough to amortise IPC
+BATCH = 500  # most cases per task: small enough for a smooth progress bar, large enough to amortise IPC
+SMALLEST_BATCH = 50  # a smaller caseload goes in batches of about a twentieth, for its progress bar
 _KEPT = 4  # libraries a worker keeps (the current rules and a few candidates)
 MAX_BATCHES_PER_WORKER = 400  # about four what-if runs of 100,000 cases on two cores
 
@@ -42,10 +43,15 @@ class WhatIfFailed(RuntimeError):
     """A worker process died while deciding the caseload."""
 
 
-def pool_size(cases: int) -> int:
-    if cases < POOL_FROM_CASES:
+def pool_size(cases: int, pool_from: int = POOL_FROM_CASES) -> int:
+    if cases < pool_from:
         return 1
-    return max(1, min(os.cpu_count() or 1, 8, cases // BATCH))
+    return max(1, min(os.cpu_count() or 1, 8, -(-cases // batch_size(cases))))
+
+
+def batch_size(cases: int) -> int:
+    """Cases per task: BATCH, or about a twentieth of a smaller caseload (never under SMALLEST_BATCH)."""
+    return max(SMALLEST_BATCH, min(BATCH, -(-cases // 20)))
 
 
 def _executor(size: int) -> ProcessPoolExecutor:
@@ -105,9 +111,10 @@ def decide_in_pool(
     """The same changes as `decide_cases` over the whole caseload, in case order."""
     libraries = (_packed(current), _packed(candidate))
     pool = _executor(workers)
-    starts = range(0, len(cases), BATCH)
+    batch = batch_size(len(cases))
+    starts = range(0, len(cases), batch)
     try:
-        futures = {pool.submit(_decide_batch, libraries, council, cases[s:s + BATCH], on_default, s): s
+        futures = {pool.submit(_decide_batch, libraries, council, cases[s:s + batch], on_default, s): s
                    for s in starts}
         done: dict[int, list[CaseChange]] = {}
         for future in as_completed(futures):

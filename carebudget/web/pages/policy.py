@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carebudget.policy import changes as policy_changes
+from carebudget.web import whatif_progress
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_form
 from carebudget.web.chart import Bar, bar_chart
@@ -137,10 +138,12 @@ async def upload(
             )
         return _home(request, user, status_code=400, values=values, errors=errors)
     try:
-        # Off the event loop: checking a change takes seconds (a child process, the what-if).
+        # Off the event loop: checking a change takes seconds (a child process, the rule tests).
+        # The what-if then runs in the background while the change's page shows its progress.
         proposal = await run_in_threadpool(
             policy_changes.propose,
             request.app.state.settings, request.app.state.store, change, user.username, user.role,
+            defer_whatif=True,
         )
     except policy_changes.PolicyChangeError as exc:
         return _home(
@@ -155,8 +158,11 @@ async def upload(
     else:
         flash(
             request,
-            "The change passed its checks and tests. A second policy officer can now approve it.",
+            "The change passed its checks and tests. A second policy officer can approve it once "
+            "its what-if on the caseload is shown.",
         )
+    if proposal.whatif_pending:
+        whatif_progress.start(request.app.state.settings, request.app.state.store, proposal.id)
     return redirect(f"/policy/changes/{proposal.id}")
 
 
@@ -191,6 +197,9 @@ def show_change(
             title="Page not found",
             message=f"There is no policy change {change_id}.",
         )
+    progress = None
+    if proposal.whatif_pending:
+        progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id)
     return render(
         request,
         "policy_change.html",
@@ -198,7 +207,31 @@ def show_change(
         title=f"Policy change {change_id}",
         p=proposal,
         chart=whatif_chart(proposal) if proposal.whatif else "",
+        progress=progress,
     )
+
+
+@router.get("/policy/changes/{change_id}/whatif")
+def whatif_status(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+) -> Response:
+    """How far the change's what-if has got: {state, done, total, message}; `done` once saved."""
+    try:
+        proposal = policy_changes.load(request.app.state.store, change_id)
+    except policy_changes.PolicyChangeError:
+        return JSONResponse({"error": "not found", "message": f"There is no policy change {change_id}."},
+                            status_code=404)
+    if not proposal.whatif_pending:
+        cases = int(proposal.whatif.get("cases", 0))
+        return JSONResponse({"state": "done", "done": cases, "total": cases, "message": ""})
+    progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id)
+    snapshot = progress.to_json()
+    if snapshot["state"] == "done":
+        # Finished between the two reads: the change saved with its figures is what counts.
+        snapshot["state"] = "deciding"
+    return JSONResponse(snapshot)
 
 
 @router.post("/policy/changes/{change_id}/publish", response_class=HTMLResponse)
