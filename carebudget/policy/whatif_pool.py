@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -54,6 +55,18 @@ def batch_size(cases: int) -> int:
     return max(SMALLEST_BATCH, min(BATCH, -(-cases // 20)))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end when the process that started the pool has gone. Workers were seen
+    outliving their parent (a test process that started the pool from a background thread), each
+    holding its compiled bundles; the pool's own shutdown at exit does not always reach them."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _executor(size: int) -> ProcessPoolExecutor:
     global _pool, _pool_size
     with _pool_lock:
@@ -63,7 +76,8 @@ def _executor(size: int) -> ProcessPoolExecutor:
             # A worker is replaced after a while: the engine can never unregister a ruleset, so
             # each candidate's compiled stages stay in a worker's memory for its life.
             _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=MAX_BATCHES_PER_WORKER)
+                                        max_tasks_per_child=MAX_BATCHES_PER_WORKER,
+                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
             _pool_size = size
         return _pool
 
