@@ -36,11 +36,12 @@ def status(change_id: str) -> Progress | None:
         return _runs.get(change_id)
 
 
-def start(settings: Any, store: Any, change_id: str) -> Progress:
-    """The change's what-if run, started unless one is already under way or finished here."""
+def start(settings: Any, store: Any, change_id: str, retry_failed: bool = False) -> Progress:
+    """The change's what-if run, started unless one is already under way or finished here (or
+    failed here, unless `retry_failed`: looking at the page again tries again; polling does not)."""
     with _lock:
         found = _runs.get(change_id)
-        if found is not None and found.state != "failed":
+        if found is not None and (found.state != "failed" or not retry_failed):
             return found
         progress = _runs[change_id] = Progress()
     threading.Thread(target=_run, args=(settings, store, change_id, progress),

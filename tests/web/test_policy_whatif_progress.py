@@ -99,3 +99,34 @@ def test_a_change_whose_whatif_is_still_running_cannot_be_approved(tmp_path: Pat
             policy_changes.approve_and_publish(settings, app.state.store, proposal.id, "demo-policy-admin-2")
         finished = policy_changes.complete_whatif(settings, app.state.store, proposal.id)
         assert not finished.whatif_pending and finished.whatif["cases"] > 0 and finished.publishable
+
+
+def test_a_whatif_that_fails_says_why_and_a_fresh_look_at_the_page_runs_it_again(tmp_path: Path) -> None:
+    from carebudget.web import whatif_progress
+
+    settings = make_settings(tmp_path)
+    app = create_app(settings)
+    with TestClient(app) as officer:
+        assert sign_in(officer, "demo-policy-admin").status_code == 303
+        change = policy_changes.ProposalIn.model_validate({
+            "council": "demo", "path": "parameters/ras.yaml", "note": "uplift",
+            "content": raised_bands(Path(settings.rules_dir), date.today()),
+        })
+        proposal = policy_changes.propose(settings, app.state.store, change, "demo-policy-admin",
+                                          defer_whatif=True)
+        # A what-if that cannot run: the store it must read the caseload from is not there.
+        failed = whatif_progress.start(settings, None, proposal.id)
+        for _ in range(600):  # a bound, not a timing
+            if failed.state == "failed":
+                break
+            time.sleep(0.1)
+        assert failed.state == "failed" and failed.message.startswith("The what-if could not be completed")
+        polled = officer.get(f"/policy/changes/{proposal.id}/whatif").json()
+        assert polled["state"] == "failed" and polled["message"] == failed.message
+        page = officer.get(f"/policy/changes/{proposal.id}").text  # looking again: a fresh run
+        assert 'id="whatif-progress"' in page
+        for _ in range(1200):
+            if officer.get(f"/policy/changes/{proposal.id}/whatif").json()["state"] == "done":
+                break
+            time.sleep(0.25)
+        assert policy_changes.load(app.state.store, proposal.id).whatif["cases"] > 0

@@ -199,7 +199,8 @@ def show_change(
         )
     progress = None
     if proposal.whatif_pending:
-        progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id)
+        progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id,
+                                         retry_failed=True)
     return render(
         request,
         "policy_change.html",
