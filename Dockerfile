@@ -1,6 +1,9 @@
 # One image for every carebudget process (worker, web); docker-compose.yml picks the command.
 FROM python:3.11-slim
 WORKDIR /app
+# WeasyPrint's libraries: letters are printed to PDF (carebudget/letters).
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+      libharfbuzz-subset0 fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY carebudget ./carebudget
 COPY workflows ./workflows

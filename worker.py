@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.decisions import Decisions
+from activities.letters import Letters
 from activities.policy import Policies, bank_underspend
 from activities.pools import PoolActivities
 from activities.records import Records
@@ -23,13 +25,38 @@ from workflows.case import CaseWorkflow, RecordRefusalWorkflow
 from workflows.pool import PoolWorkflow
 
 if TYPE_CHECKING:
+    from carebudget.settings import Settings
     from carebudget.store import Store
+
+# Concurrency (docs/performance.md, "Worker settings"). Activities, the decisions and records the
+# workflows run locally among them, are synchronous: they share ACTIVITY_THREADS threads (local
+# activities have no slot limit of their own, the SDK's default: they queue for a thread). Store
+# writes queue in-process for SQLite's one writer (carebudget/store/db.py), so more threads add
+# waiting, not throughput; PostgreSQL writes to different councils' chains run side by side.
+ACTIVITY_THREADS = 16
+# Workflow runs kept in memory between their tasks; a run evicted is replayed from its history
+# when it next has work. The SDK's default, stated: each cached case costs about 0.5 MB.
+CACHED_RUNS = 1000
+# Our deterministic model modules (pydantic models and pure functions: no I/O, no clock, no
+# randomness) are imported once for the process and shared with every workflow's sandbox, instead
+# of being imported again for each workflow run. The workflow modules themselves (workflows/case.py,
+# workflows/pool.py) stay sandboxed, so a non-deterministic call there is still refused.
+PASSTHROUGH_MODULES = (
+    "workflows.models", "workflows.pool_models", "workflows.refusals", "workflows.index",
+    "workflows.savings", "carebudget.decisions.inputs",
+)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
 
 
 
 def build_worker(
     client: Client, task_queue: str, executor: ThreadPoolExecutor | None = None,
-    store: Store | None = None,
+    store: Store | None = None, settings: Settings | None = None,
 ) -> Worker:
     """A worker for the Case workflow; activities are synchronous (rules engine, database).
 
@@ -41,6 +68,7 @@ def build_worker(
     registry = registry_for(get_settings().rules_dir, records.store)
     savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
+    letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
     return Worker(
         client,
         task_queue=task_queue,
@@ -49,9 +77,11 @@ def build_worker(
                     records.record_step, records.record_refusal,
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
-                    pools.record_pool_event],
-        activity_executor=executor or ThreadPoolExecutor(max_workers=16),
-        max_concurrent_activities=16,
+                    pools.record_pool_event, letters.issue_letter, letters.issue_notice],
+        activity_executor=executor or ThreadPoolExecutor(max_workers=ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        max_cached_workflows=CACHED_RUNS,
+        workflow_runner=workflow_runner(),
     )
 
 
@@ -69,11 +99,13 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
                              "CAREBUDGET_PAYLOAD_KEYS; set your own (carebudget keys-new)")
     client = await get_client(settings)
     stop = stop or _stop_on_signals()
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         async with build_worker(client, settings.task_queue, executor):
             check = asyncio.create_task(_startup_check(client))
+            relay = asyncio.create_task(_notice_relay())
             await stop.wait()
             check.cancel()
+            relay.cancel()
 
 
 async def _startup_check(client: Client) -> None:
@@ -82,6 +114,15 @@ async def _startup_check(client: Client) -> None:
     from carebudget.store import get_store
 
     await startup_check(client, get_store())
+
+
+async def _notice_relay() -> None:
+    """Notices left in the outbox (mail server down, a crash mid-send) are sent again."""
+    from carebudget.notices.outbox import relay
+    from carebudget.settings import get_settings
+    from carebudget.store import get_store
+
+    await relay(get_store(), get_settings())
 
 
 def _stop_on_signals() -> asyncio.Event:

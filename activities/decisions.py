@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from workflows.models import DecisionRequest
 
@@ -49,6 +49,10 @@ def decide_under(registry: Registry, request: DecisionRequest) -> dict[str, Any]
         except UnknownCouncil as exc:
             raise DecisionError("unknown council", "council", str(exc)) from None
         return decide_with_bundle(request.kind, bundle, request.on, request.payload)
+    except CancelledError:
+        # The activity was cancelled (its timeout passed under load, or the step was): not the
+        # rules' fault, so not a RuleBundleError that would leave the case waiting for a person.
+        raise
     except DecisionError as exc:
         detail = exc.to_json()
         raise ApplicationError(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from workflows.models import CaseRecord
+from workflows.models import STEP_ROLES, SYSTEM, CaseRecord, Role
 
 if TYPE_CHECKING:
     from carebudget.store import Store
@@ -19,6 +19,59 @@ if TYPE_CHECKING:
 
 def _permanent(exc: Exception) -> ApplicationError:
     return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
+
+
+def _roles(*steps: str) -> frozenset[str]:
+    return frozenset(role.value for step in steps for role in STEP_ROLES[step])
+
+
+# The steps whose ledger row each action is, so the roles that may be its actor (workflows/case.py).
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    # s9: a case is opened by a social worker, or by the person asking for an assessment
+    # (the workflow writes the opener's row under the service's role; the user's own role counts).
+    "case.opened": frozenset({"social_worker", "person"}),
+    "assessment.self_assessed": _roles("self_assess"),
+    "assessment.verified": _roles("verify_assessment"),
+    "eligibility.not_eligible": _roles("verify_assessment"),
+    "plan.submitted": _roles("submit_plan"),
+    "plan.approved": _roles("approve"),
+    "plan.changes_requested": _roles("request_changes"),
+    "counter_proposal.made": _roles("counter_propose"),
+    "counter_proposal.refused": _roles("counter_propose"),
+    "counter_proposal.accepted": _roles("accept_counter_proposal"),
+    "appeal.made": _roles("appeal"),
+    "appeal.uphold": _roles("decide_appeal"),
+    "appeal.part_uphold": _roles("decide_appeal"),
+    "appeal.dismiss": _roles("decide_appeal"),
+    "budget.active": _roles("approve", "accept_counter_proposal", "decide_appeal"),
+    "review.opened": _roles("request_review"),
+    "review.completed": _roles("complete_review"),
+    "savings.approved": _roles("use_savings"),
+    "savings.refused": _roles("use_savings"),
+    "reablement.recorded": _roles("record_reablement"),
+}
+# What the service itself writes when a deadline passes (s27 reviews, an unappealed counter-proposal).
+SYSTEM_ACTIONS = frozenset({"deadline.missed", "budget.active", "review.opened"})
+
+
+def actor_roles(record: CaseRecord) -> frozenset[str] | None:
+    """The store roles the record's actor must hold; None for the service's own rows.
+
+    Raises ActorRefused for an action no person takes or a role the action is not taken by."""
+    from carebudget.store import ActorRefused
+
+    actor = record.actor
+    if actor == SYSTEM and record.action in SYSTEM_ACTIONS:
+        return None
+    allowed = ACTION_ROLES.get(record.action)
+    if allowed is None:
+        raise ActorRefused(f"{record.action} is not a step a person takes", "action")
+    if record.action == "case.opened":
+        return allowed
+    if actor.role.value not in allowed or actor.role is Role.operations:
+        raise ActorRefused(f"role {actor.role.value} may not take a step recorded as {record.action}; "
+                           f"it is taken by {' or '.join(sorted(allowed))}", "actor")
+    return frozenset({actor.role.value})  # the store's role must be the one the step claimed
 
 
 def _keep_bundle(store: Store, decision: dict) -> None:
@@ -52,6 +105,7 @@ class Records:
         """The case-list row, the decision records and the ledger event of one step, in one
         transaction: a retry after a crash finds them all or writes them all."""
         from carebudget.store import (
+            ActorRefused,
             BundleMismatch,
             DuplicateEvent,
             InvalidInput,
@@ -61,13 +115,17 @@ class Records:
 
         store = self.store
         try:
+            roles = actor_roles(record)
             for decision in record.decisions.values():
                 _keep_bundle(store, decision)
             store.record_step(
                 record.event_key, record.case_id, record.actor.id, record.actor.role.value,
                 record.action, record.payload, record.personal, index=record.index,
-                decisions=record.decisions,
+                decisions=record.decisions, actor_roles=roles,
             )
+        except ActorRefused as exc:
+            activity.logger.warning("step refused: %s", exc)
+            raise _permanent(exc) from None
         except DuplicateEvent as exc:
             activity.logger.error("%s", exc)  # an alarm: the ledger holds it too
             raise _permanent(exc) from None

@@ -30,7 +30,8 @@ def main() -> int:
         except Exception:  # noqa: BLE001 - one broken bench must not hide the others' figures
             failures += 1
             traceback.print_exc()
-        print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", flush=True)
+        # On stderr, so each bench's output ends with its JSON line.
+        print(f"(bench.{name} took {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     return 1 if failures else 0
 
 

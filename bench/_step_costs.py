@@ -112,6 +112,8 @@ async def measure(count: int) -> tuple[Cost, Cost, str]:
     queue = f"bench-england-{uuid.uuid4().hex[:6]}"
     store = Store(url)
     store.migrate()
+    # Every step's actor is a user of the store (issue 11): the people of the cases driven below.
+    examples.ensure_users(store, persons=[f"person-3-{n}" for n in [*range(count), 10_000]])
     env = {**os.environ, "CAREBUDGET_TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "CAREBUDGET_TASK_QUEUE": queue,
            "CAREBUDGET_DATABASE_URL": url, "CAREBUDGET_DATA_DIR": str(tmp)}
     worker = None

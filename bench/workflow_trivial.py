@@ -1,4 +1,5 @@
-"""The engine's own cost for bench/workflow_lifecycle.py: one activity, one signal, done."""
+"""The engine's own cost for bench/workflow_lifecycle.py: a workflow whose updates each run one
+local activity (as a case step runs its decisions and record) and return a small result."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ def touch(n: int) -> int:
 @workflow.defn
 class TrivialWorkflow:
     def __init__(self) -> None:
-        self.signalled = False
+        self.done = False
+        self.steps = 0
 
     @workflow.run
     async def run(self) -> int:
-        result = await workflow.execute_activity(
-            touch, 1, start_to_close_timeout=timedelta(seconds=10)
+        await workflow.wait_condition(lambda: self.done and workflow.all_handlers_finished())
+        return self.steps
+
+    @workflow.update
+    async def step(self, n: int) -> int:
+        self.steps = await workflow.execute_local_activity(
+            touch, n, start_to_close_timeout=timedelta(seconds=10)
         )
-        await workflow.wait_condition(lambda: self.signalled)
-        return result
+        return self.steps
 
     @workflow.signal
-    def go(self) -> None:
-        self.signalled = True
+    def finish(self) -> None:
+        self.done = True

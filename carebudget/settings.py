@@ -43,6 +43,28 @@ class Settings(BaseSettings):
     )
     create_demo_users: bool = True
     public_url: str | None = None
+    # The command line acts through the web API with a token from `carebudget login`, kept in
+    # `token_file` (0600; default <config dir>/carebudget/token). CAREBUDGET_TOKEN gives a token
+    # directly instead (e.g. in a script), CAREBUDGET_API_URL the service to talk to.
+    api_url: str | None = None
+    token: str | None = Field(None, repr=False)
+    token_file: Path | None = None
+
+    # Notices by email (issue 13): the outbox is sent through this SMTP server. In development
+    # `carebudget serve` starts a local sink on smtp_host:smtp_port that keeps every message under
+    # <data_dir>/mail for staff to read in the web (Notices); elsewhere point it at the council's.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(10.0, gt=0)
+    smtp_from: str = "Adult Social Care <care@carebudget.invalid>"
+    smtp_sink: bool = Field(True, description="development: start the local SMTP sink with `serve`")
+    # Where a user's notices go: the username put into this pattern (a council maps its own).
+    notice_address: str = "{username}@carebudget.invalid"
+    # The person is reminded this many days before a counter-proposal's appeal window closes.
+    appeal_reminder_days: int = Field(7, ge=0, le=365)
 
     ledger_key: str = DEFAULT_LEDGER_KEY
     # Keys used before a rotation: checkpoints and anchors they signed still verify.
@@ -78,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def effective_temporal_address(self) -> str:
         return self.temporal_address or f"{self.temporal_host}:{self.temporal_port}"
+
+    @property
+    def effective_api_url(self) -> str:
+        return (self.api_url or self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def temporal_ui_url(self) -> str:

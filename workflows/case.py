@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
@@ -41,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
         CounterProposalState,
         DecisionRequest,
         DraftPlan,
+        LetterIssued,
+        LetterRequest,
+        NoticeRequest,
         PlanSubmission,
         Policy,
         PolicyDecision,
@@ -61,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         SignOff,
         Stage,
         StepInput,
+        StepResult,
         TimelineEvent,
         Verification,
     )
@@ -78,6 +82,7 @@ RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10))
 LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
 STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
 SAVER_REVIEWS = "saver-reviews"  # workflow.patched id: a review asks the policy for a saver's lighter review
+LETTERS = "letters"  # workflow.patched id: each decision's letter and the notices (issue 13)
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -170,6 +175,7 @@ class CaseWorkflow:
         self._upsert_search_attributes()
         self._event("deadline.missed", SYSTEM, f"{self.state.due_for} was due {self._due_text()}")
         await self._record("deadline.missed", SYSTEM, {"due_for": self.state.due_for})
+        await self._notice("case_overdue")
 
     async def counter_proposal_stands(self) -> None:
         """No appeal within the council's window: the lower amount stands."""
@@ -189,6 +195,7 @@ class CaseWorkflow:
             due = self.state.full_review_due
             self._annual_review = True
         await self.open_review(kind, _end_of(due), SYSTEM, "")
+        await self._notice("review_due")
 
     async def open_review(self, kind: Any, due: datetime, actor: Actor, reasons: str) -> None:
         self.state.reviews.append(ReviewRecord(kind=kind, opened=self._today(), notes=reasons))
@@ -199,7 +206,7 @@ class CaseWorkflow:
     # --- assessment (s9), eligibility (s13), financial assessment (s14, s17), indicative budget
 
     @workflow.update
-    async def self_assess(self, request: StepInput) -> CaseState:
+    async def self_assess(self, request: StepInput) -> StepResult:
         return await self._step("self_assess", request, SelfAssessment, self._self_assess)
 
     async def _self_assess(self, actor: Actor, answers: SelfAssessment) -> None:
@@ -208,7 +215,7 @@ class CaseWorkflow:
         await self._record("assessment.self_assessed", actor, answers.model_dump(mode="json"))
 
     @workflow.update
-    async def verify_assessment(self, request: StepInput) -> CaseState:
+    async def verify_assessment(self, request: StepInput) -> StepResult:
         return await self._step("verify_assessment", request, Verification, self._verify)
 
     async def _verify(self, actor: Actor, assessment: Verification) -> None:
@@ -223,6 +230,7 @@ class CaseWorkflow:
             self.state.advice = list(eligibility.get("explanation", []))
             self._enter(Stage.closed, None, "")
             await self._record("eligibility.not_eligible", actor, {}, ["eligibility"])
+            await self._letters("eligibility")
             return
         self._enter(Stage.financial_assessment, None, "")
         charge, budget = await asyncio.gather(
@@ -236,11 +244,12 @@ class CaseWorkflow:
             "assessment.verified", actor, assessment.model_dump(mode="json"),
             ["eligibility", "charge", "indicative-budget"],
         )
+        await self._letters("eligibility", "financial_assessment", "indicative_budget")
 
     # --- support planning (s24, s25) and sign-off (s24-26) -----------------------------------
 
     @workflow.update
-    async def submit_plan(self, request: StepInput) -> CaseState:
+    async def submit_plan(self, request: StepInput) -> StepResult:
         return await self._step("submit_plan", request, PlanSubmission, self._submit_plan)
 
     async def _submit_plan(self, actor: Actor, submission: PlanSubmission) -> None:
@@ -255,7 +264,7 @@ class CaseWorkflow:
         await self._record("plan.submitted", actor, submission.model_dump(mode="json"))
 
     @workflow.update
-    async def approve(self, request: StepInput) -> CaseState:
+    async def approve(self, request: StepInput) -> StepResult:
         return await self._step("approve", request, Approval, self._approve)
 
     async def _approve(self, actor: Actor, approval: Approval) -> None:
@@ -267,7 +276,7 @@ class CaseWorkflow:
         await self.activate_budget(self.state.plan.weekly_total, actor)
 
     @workflow.update
-    async def request_changes(self, request: StepInput) -> CaseState:
+    async def request_changes(self, request: StepInput) -> StepResult:
         return await self._step("request_changes", request, ChangeRequest, self._request_changes)
 
     async def _request_changes(self, actor: Actor, change: ChangeRequest) -> None:
@@ -281,7 +290,7 @@ class CaseWorkflow:
     # --- counter-proposal (s26, CSSG 11.24) and appeal ---------------------------------------
 
     @workflow.update
-    async def counter_propose(self, request: StepInput) -> CaseState:
+    async def counter_propose(self, request: StepInput) -> StepResult:
         return await self._step("counter_propose", request, CounterProposal, self._counter_propose)
 
     async def _counter_propose(self, actor: Actor, counter: CounterProposal) -> None:
@@ -317,9 +326,10 @@ class CaseWorkflow:
         await self._record(
             "counter_proposal.made", actor, counter.model_dump(mode="json"), ["counter-proposal"]
         )
+        await self._letters("counter_proposal")
 
     @workflow.update
-    async def accept_counter_proposal(self, request: StepInput) -> CaseState:
+    async def accept_counter_proposal(self, request: StepInput) -> StepResult:
         return await self._step("accept_counter_proposal", request, Acceptance, self._accept)
 
     async def _accept(self, actor: Actor, acceptance: Acceptance) -> None:
@@ -332,7 +342,7 @@ class CaseWorkflow:
         await self.activate_budget(self.state.counter_proposal.proposal.weekly_amount, actor)
 
     @workflow.update
-    async def appeal(self, request: StepInput) -> CaseState:
+    async def appeal(self, request: StepInput) -> StepResult:
         return await self._step("appeal", request, AppealRequest, self._appeal)
 
     async def _appeal(self, actor: Actor, appeal: AppealRequest) -> None:
@@ -344,7 +354,7 @@ class CaseWorkflow:
         await self._record("appeal.made", actor, appeal.model_dump(mode="json"))
 
     @workflow.update
-    async def decide_appeal(self, request: StepInput) -> CaseState:
+    async def decide_appeal(self, request: StepInput) -> StepResult:
         return await self._step("decide_appeal", request, AppealDecision, self._decide_appeal)
 
     async def _decide_appeal(self, actor: Actor, decision: AppealDecision) -> None:
@@ -366,6 +376,7 @@ class CaseWorkflow:
         await self.activate_budget(
             amount, actor, {"appeal_outcome": decision.outcome, "appeal_reasons": decision.reasons}
         )
+        await self._letters("appeal_decision")
 
     # --- the personal budget (s26) -----------------------------------------------------------
 
@@ -400,6 +411,7 @@ class CaseWorkflow:
             "budget.active", actor, {**statement.model_dump(mode="json"), **(because or {})},
             ["charge"],
         )
+        await self._letters("budget_statement")
 
     def _next_review_opens(self) -> datetime:
         policy = self.policy
@@ -412,7 +424,7 @@ class CaseWorkflow:
     # --- reviews (s27) -----------------------------------------------------------------------
 
     @workflow.update
-    async def request_review(self, request: StepInput) -> CaseState:
+    async def request_review(self, request: StepInput) -> StepResult:
         return await self._step("request_review", request, ReviewRequest, self._request_review)
 
     async def _request_review(self, actor: Actor, review: ReviewRequest) -> None:
@@ -420,7 +432,7 @@ class CaseWorkflow:
         await self.open_review("requested", due, actor, review.reasons)
 
     @workflow.update
-    async def complete_review(self, request: StepInput) -> CaseState:
+    async def complete_review(self, request: StepInput) -> StepResult:
         return await self._step("complete_review", request, ReviewOutcome, self._complete_review)
 
     async def _complete_review(self, actor: Actor, outcome: ReviewOutcome) -> None:
@@ -464,6 +476,7 @@ class CaseWorkflow:
         if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
             payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
         await self._record("review.completed", actor, payload)
+        await self._letters("review_outcome")
 
     async def _saver_review_depth(self) -> None:
         """Issue 15: savings with outcomes met earn, by the council's policy, a light-touch yearly
@@ -481,7 +494,7 @@ class CaseWorkflow:
     # --- savings that earn trust, and reablement in the open (issue 15) ---------------------
 
     @workflow.update
-    async def use_savings(self, request: StepInput) -> CaseState:
+    async def use_savings(self, request: StepInput) -> StepResult:
         return await self._step("use_savings", request, SavingsRequest, self._use_savings)
 
     async def _use_savings(self, actor: Actor, request: SavingsRequest) -> None:
@@ -505,7 +518,7 @@ class CaseWorkflow:
         })
 
     @workflow.update
-    async def record_reablement(self, request: StepInput) -> CaseState:
+    async def record_reablement(self, request: StepInput) -> StepResult:
         return await self._step("record_reablement", request, ReablementEpisode, self._reablement)
 
     async def _reablement(self, actor: Actor, episode: ReablementEpisode) -> None:
@@ -622,8 +635,9 @@ class CaseWorkflow:
     async def _step(
         self, step: str, request: StepInput, model: type[P],
         body: Callable[[Actor, P], Awaitable[None]],
-    ) -> CaseState:
-        """Run one accepted step; if it fails part-way, the case is as it was before."""
+    ) -> StepResult:
+        """Run one accepted step; if it fails part-way, the case is as it was before. Returns
+        where the case stands (callers wanting the whole state query `describe`)."""
         payload = parse_payload(step, request)
         assert isinstance(payload, model)
         before = self.state.model_copy(deep=True)
@@ -635,7 +649,12 @@ class CaseWorkflow:
             self.state.needs_attention = self._attention or before.needs_attention
             raise
         self.state.pending_step = None
-        return self.state
+        state = self.state
+        return StepResult(
+            case_id=state.case_id, stage=state.stage, due_at=state.due_at, due_for=state.due_for,
+            overdue=state.overdue, pending_step=state.pending_step,
+            needs_attention=state.needs_attention,
+        )
 
     async def _holding_steps(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
         """Intake, or a deadline acting on the case: human steps wait until it has finished.
@@ -728,6 +747,44 @@ class CaseWorkflow:
             DUE_AT.value_set(due) if due else DUE_AT.value_unset(),
         ]
         workflow.upsert_search_attributes(updates)
+
+    async def _letters(self, *kinds: str) -> None:
+        """s13(2), s26: each decision's letter, issued after its record is written. A letter the
+        council's templates cannot produce leaves the step done and says why on the timeline.
+        Cases whose history predates letters replay without them."""
+        if not workflow.patched(LETTERS):
+            return
+        state = self.state
+        case = state.model_dump(mode="json", exclude={"timeline"})
+        requests = [
+            LetterRequest(key=f"{state.case_id}:{len(state.timeline)}:letter.{kind}",
+                          case_id=state.case_id, kind=kind, on=self._today(), case=case)
+            for kind in kinds
+        ]
+        results = await asyncio.gather(
+            *(_run_activity("issue_letter", r, LetterIssued, RECORD_TIMEOUT) for r in requests),
+            return_exceptions=True,
+        )
+        for request, result in zip(requests, results, strict=True):
+            if isinstance(result, ActivityError):
+                cause = result.cause or result
+                self._event("letter.failed", SYSTEM, f"The {request.kind.replace('_', ' ')} letter "
+                            f"could not be produced: {cause}")
+            elif isinstance(result, BaseException):
+                raise result
+
+    async def _notice(self, kind: Literal["review_due", "case_overdue"]) -> None:
+        """A notice the case's clock raises: review due (the person and their worker), overdue
+        (the worker). Queued once per event key; sent from the outbox."""
+        if not workflow.patched(LETTERS):
+            return
+        state = self.state
+        request = NoticeRequest(
+            key=f"{state.case_id}:{len(state.timeline)}:notice.{kind}", case_id=state.case_id,
+            kind=kind, due_for=state.due_for, due=state.due_at.date() if state.due_at else None,
+            person_user=state.person_user,
+        )
+        await _run_activity("issue_notice", request, None, RECORD_TIMEOUT)
 
     async def _record_decision_step(self, action: str, actor: Actor, payload: dict[str, Any]) -> None:
         """A sign-off decision's own ledger event (who, why, how much); cases started before

@@ -523,6 +523,23 @@ class CaseState(Model):
         return self.draft.plan if self.draft else None
 
 
+class StepResult(Model):
+    """What a step's update returns: where the case stands now, not the whole state (that is the
+    `describe` query), so an update's result stays small however long the case's record grows.
+
+    Its fields are CaseState's, so a whole state (from a worker before this model) reads as one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    case_id: str
+    stage: Stage
+    due_at: datetime | None = None
+    due_for: str = ""
+    overdue: bool = False
+    pending_step: str | None = None
+    needs_attention: str = ""
+
+
 class CaseInput(Model):
     """The workflow's input: a new case, or the state carried over by continue-as-new."""
 
@@ -607,3 +624,29 @@ class CaseRecord(Model):
     decisions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # kind -> record
     index: dict[str, Any] | None = None  # case-list fields (store CaseUpdate)
     personal: dict[str, Any] | None = None
+
+
+class LetterRequest(Model):
+    """A decision's letter (activities/letters.py): written once per `key`, the case's event key."""
+
+    key: str
+    case_id: str
+    kind: str
+    on: date
+    case: dict[str, Any]  # CaseState as JSON, without its timeline
+
+
+class LetterIssued(Model):
+    letter_id: int
+    sha256: str
+
+
+class NoticeRequest(Model):
+    """A notice the case's clock raises (review due, case overdue), queued once per `key`."""
+
+    key: str
+    case_id: str
+    kind: Literal["review_due", "case_overdue"]
+    due_for: str = ""
+    due: date | None = None
+    person_user: str | None = None

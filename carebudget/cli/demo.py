@@ -13,17 +13,27 @@ from rich.table import Table
 console = Console()
 
 
-async def run_demo(client: Any, count: int, concurrency: int = 8) -> list[dict[str, Any]]:
-    """Drive `count` cases: approvals, changes, counter-proposals, appeals, reviews, refusals."""
+async def run_demo(client: Any, count: int, concurrency: int = 8, store: Any = None) -> list[dict[str, Any]]:
+    """Drive `count` cases: approvals, changes, counter-proposals, appeals, reviews, refusals.
+
+    Every step is taken by a user of the store (the example staff and each case's person, created
+    here when missing, unable to sign in): the service records no step by someone who is not."""
     from carebudget.service import cases, examples
 
+    if store is None:
+        from carebudget.store import get_store
+
+        store = get_store()
+    seed = int(asyncio.get_running_loop().time()) % 1000
+    scripts = [examples.make_case(n, seed=seed) for n in range(count)]
+    examples.ensure_users(store, scripts)
     limit = asyncio.Semaphore(concurrency)
     results: list[dict[str, Any]] = []
     with Progress(console=console) as progress:
         task = progress.add_task("Cases", total=count)
 
         async def one(n: int) -> None:
-            script = examples.make_case(n, seed=int(asyncio.get_running_loop().time()) % 1000)
+            script = scripts[n]
             async with limit:
                 state = await examples.drive(client, script)
                 if script.path == "approve" and n % 2 == 0:  # s27: a review on request

@@ -81,7 +81,8 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
     executor = ThreadPoolExecutor(max_workers=16)
     worker = build_worker(client, settings.task_queue, executor)
     running = asyncio.create_task(worker.run())
-    background = [asyncio.create_task(_startup_check(client))]
+    background = [asyncio.create_task(_startup_check(client)), asyncio.create_task(_notice_relay(settings))]
+    mail_sink = _start_mail_sink(settings)
     if supervisor is not None:
         background.append(asyncio.create_task(supervisor.watch()))
     _print_addresses(settings, supervisor is not None, web is not None)
@@ -98,6 +99,8 @@ async def _run(settings: Settings, client: Any, web: Callable[..., Any] | None, 
         console.print("Stopping: the worker did not finish in time; leaving its retries to Temporal.")
     running.cancel()
     await asyncio.gather(running, *background, return_exceptions=True)
+    if mail_sink is not None:
+        mail_sink.stop()
     executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -110,6 +113,30 @@ async def _startup_check(client: Any) -> None:
     changed = [r.case_id for r in repairs if r.changed]
     if changed:
         console.print(f"Reconciled {len(changed)} cases with their workflows: {', '.join(changed)}")
+
+
+async def _notice_relay(settings: Settings) -> None:
+    """Notices left in the outbox (mail server down, a crash mid-send) are sent again."""
+    from carebudget.notices.outbox import relay
+    from carebudget.store import get_store
+
+    await relay(get_store(), settings)
+
+
+def _start_mail_sink(settings: Settings) -> Any:
+    """Development: a local SMTP server that keeps every notice for the web's Notices page."""
+    if not (settings.is_development and settings.smtp_sink):
+        return None
+    from carebudget.notices import sink
+
+    try:
+        controller = sink.start(settings.smtp_host, settings.smtp_port, sink.mail_dir(settings.data_dir))
+    except OSError as exc:
+        console.print(f"Mail sink not started on {settings.smtp_host}:{settings.smtp_port} ({exc}); "
+                      "notices wait in the outbox.")
+        return None
+    console.print(f"  Mail sink  smtp://{settings.smtp_host}:{settings.smtp_port} (read it at /notices)")
+    return controller
 
 
 def _print_addresses(settings: Settings, own_server: bool, web: bool) -> None:

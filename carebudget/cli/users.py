@@ -18,6 +18,14 @@ def _store():  # type: ignore[no-untyped-def]
     return get_store()
 
 
+def _councils() -> set[str]:
+    from carebudget.policy.changes import NATIONAL
+    from carebudget.rulebook import get_registry
+    from carebudget.settings import get_settings
+
+    return set(get_registry(get_settings().rules_dir).library.codes()) - {NATIONAL}
+
+
 def _operator() -> str:
     """Who ran the command, for the ledger: the operating-system account."""
     return f"cli:{getpass.getuser()}"
@@ -30,10 +38,14 @@ def add(
         ...,
         "--role",
         help="person, social_worker, approver, appeals_officer, "
-        "operations, compliance, policy_admin or admin",
+        "operations, compliance, policy_admin, national_admin or admin",
     ),
     name: str = typer.Option(
         None, "--name", help="Full name shown on pages (default: the username)"
+    ),
+    council: str = typer.Option(
+        None, "--council", help="The council whose cases and policy the user works on (e.g. demo); "
+        "required for every role but national_admin, which works for England as a whole",
     ),
     password: str = typer.Option(
         ...,
@@ -54,28 +66,41 @@ def add(
 
     try:
         user = UserIn.model_validate(
-            {"username": username, "display_name": name or username, "role": role, "password": password}
+            {"username": username, "display_name": name or username, "role": role, "password": password,
+             "council": council}
         )
     except ValidationError as exc:
         for field, message in errors_by_field(exc).items():
             console.print(f"[red]{field}[/red]: {message}")
         raise typer.Exit(2) from None
+    from carebudget.store.roles import NATIONAL_ROLES
+
+    if user.council is None and user.role not in NATIONAL_ROLES:
+        console.print(f"[red]council[/red]: a {user.role} belongs to one council: give --council CODE")
+        raise typer.Exit(2)
+    if user.council is not None and user.council not in _councils():
+        console.print(f"[red]council[/red]: no council {user.council!r}; councils are "
+                      f"{', '.join(sorted(_councils()))}")
+        raise typer.Exit(2)
     try:
         created = _store().create_user(
-            user.username, user.display_name, user.role, hash_password(user.password), actor=_operator()
+            user.username, user.display_name, user.role, hash_password(user.password), actor=_operator(),
+            council=user.council,
         )
     except StoreError as exc:
         console.print(f"[red]refused[/red]: {exc.message}")
         raise typer.Exit(2) from None
-    console.print(f"added [bold]{created.username}[/bold] as {created.role}")
+    where = f"council {created.council}" if created.council else "England (national)"
+    console.print(f"added [bold]{created.username}[/bold] as {created.role} of {where}")
 
 
 @users_app.command("list")
 def list_users() -> None:
     """Every user, role and whether they may sign in."""
-    table = Table("username", "name", "role", "active")
+    table = Table("username", "name", "role", "council", "active")
     for user in _store().list_users():
-        table.add_row(user.username, user.display_name, user.role, "yes" if user.active else "no")
+        table.add_row(user.username, user.display_name, user.role, user.council or "(national)",
+                      "yes" if user.active else "no")
     console.print(table)
 
 

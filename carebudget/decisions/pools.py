@@ -50,6 +50,12 @@ def needs_floor(bundle: Bundle, needs: list[AssessedNeed]) -> Decimal:
     return pennies(total)
 
 
+def floor_by_need(bundle: Bundle, needs: list[AssessedNeed]) -> list[tuple[str, Decimal]]:
+    """Each assessed need and the least its support can cost a week at the council's rates: what a
+    member's own budget must keep for it, whatever they pool (CSSG 11.24-11.25)."""
+    return [(need.outcome.value, needs_floor(bundle, [need])) for need in needs]
+
+
 def decide_share(bundle: Bundle, request: ShareRequest) -> dict[str, Any]:
     """Whether a member may commit this share, with every reason that applies."""
     reasons: list[str] = []

@@ -47,19 +47,45 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         "In the range", ["measure", "count", "amount"],
         [["budgets set (weekly)", int(k), money(new)], ["underspend reported at reviews", int(r), money(under)]],
         note="Budgets set counts every budget put in place, first or after an appeal or review."))
+    report.sections.append(_trust(conn, sql, s))
     report.sections.append(Section(
         "Five-year projection", ["year", "committed (council share)", "pipeline (mid-point)", "total"],
         _projection(weekly[2], pipe_weekly, s.uplift), chart=(0, 3),
         note=f"Council share of budgets in force and of the pipeline, uplifted {s.uplift * 100:.1f}% a year "
              "(the stated assumption); budgets are assumed to continue at their current amounts."))
     report.not_held += [
-        "Banked underspend held: the amounts banked at reviews are not yet in the store (pooled budgets "
-        "and banked savings are being added).",
+        "Banked savings held now, per person, are kept on each case (its workflow), not summed here; "
+        "what was banked and spent in the range is.",
         "The council's annual budget is not held, so a policy change's what-if cannot be set against it "
         "here; the Policy page shows each change's what-if.",
         "Review dates are not projected: a review may change a budget, and nothing predicts by how much.",
         "The pipeline mid-point is the council's whole cost; the person's charge is not known until the budget.",
     ]
+
+
+# Issue 15: savings that earn trust, reablement in the open, community pools (ledger action, amount).
+TRUST = (
+    ("underspend banked at reviews", "review.completed", "banked"),
+    ("banked savings spent (approved)", "savings.approved", "amount"),
+    ("requests to use savings refused", "savings.refused", "amount"),
+    ("reablement and intermediate care (free to the person, SI 2014/2672 reg 3)", "reablement.recorded", "cost"),
+    ("community pools' emergency fund draws paid", "pool.draw_paid", "amount"),
+)
+
+
+def _trust(conn: Connection, sql: Dialect, s: Scope) -> Section:
+    rows: list[list[object]] = []
+    for name, action, field in TRUST:
+        amount = sql.pence(sql.j("payload", field))
+        banked_only = f" AND {amount} > 0" if action == "review.completed" else ""  # reviews that banked
+        k, total = conn.execute(text(
+            f"SELECT COUNT(*), SUM({amount}) FROM ledger WHERE chain = :council AND action = :action "
+            f"AND at >= :at_from AND at < :at_to{banked_only}"), {**s.params(), "action": action}).one()
+        rows.append([name, int(k), money(total)])
+    return Section(
+        "Savings, reablement and pools in the range", ["measure", "count", "amount"], rows,
+        note="Reablement is paid by the council and is not part of any personal budget (SI 2014/2840); "
+             "its cost is shown to the person on their statement.")
 
 
 def _mid(both_pence: object) -> Decimal:

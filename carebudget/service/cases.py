@@ -8,6 +8,7 @@ or, once a case has closed, directly through activities/records.py).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,6 +39,7 @@ from workflows.models import (
     Role,
     Stage,
     StepInput,
+    StepResult,
 )
 from workflows.refusals import assessed_outcomes, readable
 
@@ -123,7 +125,33 @@ async def act(
     client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
     request_id: str | None = None,
 ) -> dict[str, Any]:
-    """Take one human step; returns the case state, or raises CaseRefused / CaseInvalid."""
+    """Take one human step; returns the case's whole state (as `describe`), or raises
+    CaseRefused / CaseInvalid. A caller that needs only where the case stands uses `take_step`."""
+    await _update(client, case_id, step, actor_id, role, payload, request_id)
+    # The step is taken: a slow read must not make it look failed (a retry would be refused).
+    for attempt in (1, 2):
+        try:
+            return await describe(client, case_id)
+        except CaseBusy:
+            await asyncio.sleep(0.5 * attempt)
+    return await describe(client, case_id)
+
+
+async def take_step(
+    client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Take one human step; returns where the case stands (workflows.models.StepResult: case_id,
+    stage, due_at, due_for, overdue, pending_step, needs_attention), or raises as `act` does."""
+    result = await _update(client, case_id, step, actor_id, role, payload, request_id)
+    return result.model_dump(mode="json")
+
+
+async def _update(
+    client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
+    request_id: str | None,
+) -> StepResult:
+    """The step as a Temporal update; its small result (the state is read by query if wanted)."""
     if step not in STEP_INPUTS:
         raise CaseInvalid(f"{step!r} is not a step; steps are {', '.join(STEP_INPUTS)}", case_id)
     try:
@@ -136,20 +164,20 @@ async def act(
     request = StepInput(actor=actor, payload=payload, request_id=request_id or uuid.uuid4().hex)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
-        state = await handle.execute_update(step, request, result_type=CaseState)
+        result: StepResult = await handle.execute_update(step, request, result_type=StepResult)
     except WorkflowUpdateFailedError as exc:
         cause = _application_cause(exc)
         reason = cause.message if cause is not None else str(exc)
         kind = cause.type if cause is not None else None
         if kind == "StepRefused":
             await _record_refusal(client, handle, case_id, step, request, reason)
-        if kind in ("StepRefused", "CounterProposalRefused"):
+        if kind in ("StepRefused", "CounterProposalRefused", "ActorRefused"):
             raise CaseRefused(reason, case_id) from None
         raise CaseRefused(f"{step} failed: {reason}", case_id) from None
     except RPCError as exc:
         await _raise_for_rpc(client, exc, handle, case_id, step, request)
         raise
-    return view(state)
+    return result
 
 
 async def describe(client: Client, case_id: str) -> dict[str, Any]:

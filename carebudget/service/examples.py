@@ -7,6 +7,7 @@ meeting named needs). `CaseScript` says which path a case takes after sign-off.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -163,36 +164,57 @@ def _cheaper(outcome: str, units: int, card: dict[str, Decimal]) -> dict[str, An
 SOCIAL_WORKER = ("sw-amy", "social_worker")
 APPROVER = ("ap-bo", "approver")
 APPEALS_OFFICER = ("ao-cy", "appeals_officer")
+STAFF = (SOCIAL_WORKER, APPROVER, APPEALS_OFFICER)
+# The example people cannot sign in: no password hashes to this (pwdlib refuses it as unknown).
+NO_SIGN_IN = "!example-user-no-password"
+
+
+def ensure_users(store: Any, scripts: Iterable[CaseScript] = (), persons: Iterable[str] = (),
+                 council: str = "demo") -> int:
+    """Make the example staff and the people of `scripts` (and `persons`) users of `council` in
+    the store, so that each step is taken by someone who exists (issue 11: a step whose actor is
+    not a user is refused). Returns how many were created."""
+    wanted = [*STAFF, *((s.start["person_user"], "person") for s in scripts),
+              *((p, "person") for p in persons)]
+    created = 0
+    for username, role in dict(wanted).items():
+        if store.get_user(username) is None:
+            store.create_user(username, f"Example {role.replace('_', ' ')} {username}", role,
+                              NO_SIGN_IN, actor="carebudget-examples", council=council)
+            created += 1
+    return created
 
 
 async def drive(client: Any, script: CaseScript, task_queue: str | None = None) -> dict[str, Any]:
-    """Take a generated case from intake to its active budget (or to where time must pass)."""
+    """Take a generated case from intake to its active budget (or to where time must pass), as
+    the web's forms do (each step's small result); returns the case's state at the end."""
     from carebudget.service import cases
 
     case_id = await cases.start_case(client, script.start, task_queue=task_queue)
     person = (script.start["person_user"], "person")
 
     async def step(name: str, who: tuple[str, str], payload: dict[str, Any]) -> dict[str, Any]:
-        return await cases.act(client, case_id, name, who[0], who[1], payload)
+        return await cases.take_step(client, case_id, name, who[0], who[1], payload)
 
-    state = await _wait_for_stage(client, case_id, "assessment")
-    state = await step("self_assess", person, script.self_assessment)
-    state = await step("verify_assessment", SOCIAL_WORKER, script.verification)
-    if state["stage"] == "closed":
-        return state
-    state = await step("submit_plan", SOCIAL_WORKER, script.plan)
-    if script.path == "changes_then_approve":
-        await step("request_changes", APPROVER, {"reasons": "Say who provides the meals"})
-        state = await step("submit_plan", SOCIAL_WORKER, script.plan)
-    if script.path in ("approve", "changes_then_approve"):
-        return await step("approve", APPROVER, {"note": "Meets the assessed needs"})
-    state = await step("counter_propose", APPROVER, script.counter)
-    if script.path == "counter_accept":
-        return await step("accept_counter_proposal", person, {"note": "Agreed"})
-    if script.path == "counter_appeal":
-        await step("appeal", person, {"reasons": "The framework provider cannot visit mornings"})
-        return await step("decide_appeal", APPEALS_OFFICER, script.appeal_decision())
-    return state  # counter_stands: the appeal window has to pass
+    await _wait_for_stage(client, case_id, "assessment")
+    await step("self_assess", person, script.self_assessment)
+    stands = await step("verify_assessment", SOCIAL_WORKER, script.verification)
+    if stands["stage"] != "closed":
+        await step("submit_plan", SOCIAL_WORKER, script.plan)
+        if script.path == "changes_then_approve":
+            await step("request_changes", APPROVER, {"reasons": "Say who provides the meals"})
+            await step("submit_plan", SOCIAL_WORKER, script.plan)
+        if script.path in ("approve", "changes_then_approve"):
+            await step("approve", APPROVER, {"note": "Meets the assessed needs"})
+        else:
+            await step("counter_propose", APPROVER, script.counter)
+            if script.path == "counter_accept":
+                await step("accept_counter_proposal", person, {"note": "Agreed"})
+            elif script.path == "counter_appeal":
+                await step("appeal", person, {"reasons": "The framework provider cannot visit mornings"})
+                await step("decide_appeal", APPEALS_OFFICER, script.appeal_decision())
+            # counter_stands: the appeal window has to pass
+    return await cases.describe(client, case_id)
 
 
 async def _wait_for_stage(client: Any, case_id: str, stage: str) -> dict[str, Any]:

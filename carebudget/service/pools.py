@@ -73,7 +73,9 @@ async def act(client: Client, pool_id: str, step: str, actor_id: str, role: str,
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"No pool {pool_id} found", pool_id) from None
-        raise
+        # A deadline or an unreachable server: the step may or may not have been taken; say so.
+        raise CaseBusy(f"Pool {pool_id} did not answer just now; reload it to see whether the step "
+                       "was taken, then try again", pool_id) from None
     return state.model_dump(mode="json")
 
 
@@ -83,17 +85,21 @@ async def describe(client: Client, pool_id: str) -> dict[str, Any]:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseNotFound(f"No pool {pool_id} found", pool_id) from None
-        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE,
-                          RPCStatusCode.FAILED_PRECONDITION):  # no worker serving it just now
-            raise CaseBusy(f"Pool {pool_id} could not be read just now; try again shortly", pool_id) from None
-        raise
+        # Anything else (no worker serving it, a deadline, an unreachable server): busy, never a 500.
+        raise CaseBusy(f"Pool {pool_id} could not be read just now; try again shortly", pool_id) from None
     return state.model_dump(mode="json")
 
 
-async def list_pools(client: Client, council: str) -> list[dict[str, Any]]:
-    """Every running pool of the council, with members, balances and outcomes."""
-    query = f"WorkflowType = 'Pool' AND CouncilCode = '{council}' AND ExecutionStatus = 'Running'"
-    found = [w.id async for w in client.list_workflows(query)]
+async def list_pools(client: Client, council: str | None) -> list[dict[str, Any]]:
+    """Every running pool of the council (of every council for None), with members, balances and outcomes."""
+    if council is not None:
+        _check_council(council)
+    where = f" AND CouncilCode = '{council}'" if council is not None else ""
+    query = f"WorkflowType = 'Pool'{where} AND ExecutionStatus = 'Running'"
+    try:
+        found = [w.id async for w in client.list_workflows(query)]
+    except RPCError as exc:  # Temporal (or its visibility store) not answering just now
+        raise CaseBusy(f"The pools could not be listed just now ({exc.message}); try again shortly") from None
     read = []
     for pool_id in sorted(found):
         try:

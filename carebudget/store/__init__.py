@@ -52,6 +52,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from carebudget.store.errors import (
+    ActorRefused,
     BundleMismatch,
     DuplicateEvent,
     DuplicateUser,
@@ -119,6 +120,7 @@ __all__ = [
     "DecisionRecord",
     "Difference",
     "DuplicateEvent",
+    "ActorRefused",
     "DuplicateUser",
     "InvalidInput",
     "LedgerEntry",

@@ -138,6 +138,22 @@ def upsert_in(conn: Connection, chain: str, event_key: str, case_id: str, listed
         _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
 
 
+def upsert_new(batch: ledger.Batch, event_key: str, case_id: str, listed: dict[str, Any],
+               personal: dict[str, Any], actor: str, role: str) -> None:
+    """`upsert_in` for a step whose keys are all unused (steps.record checked): no retry to meet."""
+    conn = batch.conn
+    exists = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if exists is not None and ledger.chain_for_council(exists) != batch.chain:
+        raise DuplicateEvent(f"case {case_id!r} was just opened by council {exists!r}", "case_id")
+    if not exists:
+        missing = [f for f in ("council", "stage", "opened") if listed.get(f) is None]
+        if missing:
+            raise InvalidInput(f"opening case {case_id!r} needs {', '.join(missing)}", missing[0])
+    action = "case.updated" if exists else "case.opened"
+    entry = batch.add(event_key, case_id, actor, role, action, {"case": listed}, personal or None)
+    _apply(conn, case_id, listed, personal, entry.seq, entry.at, bool(exists))
+
+
 def _first_action(conn: Connection, event_key: str) -> str:
     row = conn.execute(select(LEDGER.c.action).where(LEDGER.c.event_key == event_key)).first()
     return str(row[0]) if row else "case.updated"

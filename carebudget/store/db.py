@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,20 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+# SQLite: the writers of one process queue on a lock here before BEGIN IMMEDIATE, instead of
+# every thread but one sleeping in SQLite's busy handler (it sleeps in steps of up to 100 ms, so
+# under load a write waited long after the lock was free). Other processes still meet the busy
+# handler, as before.
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+WRITER_LOCK_OPTION = "carebudget_writer_lock"
+
+
+def _writer_lock(database: str) -> threading.RLock:
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(database, threading.RLock())
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql" or parsed.drivername == "postgres":
@@ -39,7 +54,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False},
                                **({"poolclass": StaticPool} if memory else {}))
         _sqlite_single_writer(engine)
-        return engine
+        # One queue per database file in this process; an in-memory database is its engine's own.
+        lock = threading.RLock() if memory else _writer_lock(str(parsed.database))
+        return engine.execution_options(**{WRITER_LOCK_OPTION: lock})
     if parsed.get_backend_name() != "postgresql":
         raise InvalidInput(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql", "url")
     return create_engine(parsed, pool_pre_ping=True)
@@ -75,7 +92,8 @@ def write(engine: Engine, *locks: str | int) -> Iterator[Connection]:
     Take locks in a fixed order (a general one like "policy" before any chain; several chains
     sorted) so two writers never wait on each other in a cycle.
     """
-    with engine.connect() as conn:
+    queue = engine.get_execution_options().get(WRITER_LOCK_OPTION)
+    with queue or nullcontext(), engine.connect() as conn:
         conn = conn.execution_options(carebudget_write=True)
         with conn.begin():
             for lock in locks:

@@ -123,6 +123,28 @@ def record_in(conn: Connection, chain: str, p: Prepared, case_id: str | None, ac
     return decision_id
 
 
+def record_new(batch: ledger.Batch, p: Prepared, case_id: str | None, actor: str, role: str) -> int:
+    """`record_in` for a step whose keys are all unused (steps.record checked): the decision row
+    is written knowing the ledger row it will have, so it is inserted once, never updated."""
+    conn = batch.conn
+    if p.content is not None:
+        bundles.store_content(conn, p.bundle_hash, p.content, p.council, date.fromisoformat(p.effective),
+                              "rule-files", None, "published")
+    seq = batch.next_seq
+    result = conn.execute(DECISIONS.insert().values(
+        decision_key=p.key, case_id=case_id, kind=p.kind, council=p.council, on_date=p.on,
+        bundle_hash=p.bundle_hash, record=p.text, actor=actor, role=role, recorded_at=utcnow(),
+        ledger_chain=batch.chain, ledger_seq=seq))
+    inserted = result.inserted_primary_key
+    assert inserted is not None
+    decision_id = int(inserted[0])
+    entry = batch.add(f"decision:{p.key}", case_id, actor, role, "decision.recorded", {
+        "decision_id": decision_id, "kind": p.kind, "council": p.council, "date": p.on.isoformat(),
+        "bundle": p.bundle_hash, "record_sha256": p.record_sha})
+    assert entry.seq == seq
+    return decision_id
+
+
 def _existing(conn: Connection, key: str, case_id: str | None, kind: str, text: str,
               actor: str, role: str) -> int | None:
     row = conn.execute(select(DECISIONS).where(DECISIONS.c.decision_key == key)).first()

@@ -43,6 +43,11 @@ class UnknownUser(StoreError):
     """No user with this username."""
 
 
+class ActorRefused(StoreError):
+    """The step's actor is not a user of the service, is inactive, has another role than the step
+    needs, or works for another council: the step is not recorded."""
+
+
 class DuplicateUser(StoreError):
     """The username is taken."""
 

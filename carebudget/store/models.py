@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Table, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, LargeBinary, Table, Text
 from sqlmodel import Field, SQLModel
 
 # JSON columns hold canonical JSON text (sorted keys, no spaces) so hashes are reproducible
@@ -88,6 +88,10 @@ class CasePersonRow(SQLModel, table=True):
     date_of_birth: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
+# The decision id is an INTEGER column (32-bit on PostgreSQL): the largest id any address may name.
+DECISION_ID_MAX = 2**31 - 1
+
+
 class DecisionRow(SQLModel, table=True):
     __tablename__ = "decision"
     __table_args__ = (Index("ix_decision_council_on_date", "council", "on_date"),)
@@ -126,6 +130,8 @@ class UserRow(SQLModel, table=True):
     username: str = Field(primary_key=True, max_length=100)
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=40)
+    # The council whose cases and policy the user works on; None for a national role.
+    council: str | None = Field(default=None, max_length=60, index=True)
     password_hash: str = Field(max_length=500)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -204,3 +210,57 @@ class WebSessionRow(SQLModel, table=True):
 
 
 SESSIONS = _table(WebSessionRow)
+
+
+class LetterRow(SQLModel, table=True):
+    """A letter a decision produced (Care Act 2014 s13(2), s26; issue 13): its HTML and PDF as
+    issued, the template and rules that made it; `sha256` (of the HTML) is on the ledger."""
+
+    __tablename__ = "letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    letter_key: str = Field(max_length=200, unique=True)  # the case's event key: one letter each
+    case_id: str = Field(max_length=100, index=True)
+    council: str = Field(max_length=60)
+    kind: str = Field(max_length=40)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    pdf_sha256: str = Field(max_length=64)
+    template: str = Field(max_length=200)
+    template_sha256: str = Field(max_length=64)
+    bundle: str = Field(max_length=64)
+    ledger_chain: str = Field(max_length=60)
+    ledger_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class NoticeRow(SQLModel, table=True):
+    """The outbox: one message to a person or a member of staff, written in the same transaction
+    as what it tells them about, sent by email and marked sent (issue 13 point 5)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_unsent", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_key: str = Field(max_length=200, unique=True)
+    case_id: str | None = Field(default=None, max_length=100, index=True)
+    kind: str = Field(max_length=40)
+    recipient: str = Field(max_length=100)  # a username
+    address: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # A reminder waits until `send_after`, and goes only if the case is still at `only_at_stage`
+    # (an appeal window closing: not once the person has accepted or appealed).
+    send_after: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    only_at_stage: str | None = Field(default=None, max_length=60)
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    attempts: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+LETTERS = _table(LetterRow)
+NOTICES = _table(NoticeRow)

@@ -11,6 +11,12 @@ ROLES: tuple[str, ...] = (
     "person", "social_worker", "approver", "appeals_officer",
     "operations", "compliance", "policy_admin", "national_admin", "admin",
 )
+# Roles that work for England as a whole, not for one council: such a user has no council.
+# Every other role belongs to exactly one council and sees and acts on that council's work only.
+NATIONAL_ROLES: frozenset[str] = frozenset({"national_admin"})
+# Users created before councils were recorded (migration 0008) belong to the demo council.
+DEFAULT_COUNCIL = "demo"
+
 # Writers of ledger rows that are not people: workflow activities.
 SYSTEM_ROLE = "system"
 LEDGER_ROLES: tuple[str, ...] = (*ROLES, SYSTEM_ROLE)

@@ -190,6 +190,7 @@ class UserPublic(Public):
     username: str
     display_name: str
     role: str
+    council: str | None = None  # None: a national role
     active: bool
     created_at: datetime
 

@@ -11,12 +11,12 @@ so the record shows both the voided attempt and the one that counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from carebudget.store import cases, decisions, ledger
+from carebudget.store import cases, decisions, ledger, users
 from carebudget.store.db import canonical_json, read, write
 from carebudget.store.errors import DuplicateEvent, UnknownCase
 from carebudget.store.models import LEDGER
@@ -36,21 +36,34 @@ def _used(conn: Connection, key: str) -> bool:
     return conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key == key)).first() is not None
 
 
+def _any_used(conn: Connection, keys: list[str]) -> bool:
+    return conn.execute(select(LEDGER.c.seq).where(LEDGER.c.event_key.in_(keys))).first() is not None
+
+
 def live_key(conn: Connection, event_key: str) -> str:
     """The key a step writes under: its own, or the next after any voided attempts."""
+    return _live_key(conn, event_key)[0]
+
+
+def _live_key(conn: Connection, event_key: str) -> tuple[str, bool]:
+    """(the key a step writes under, whether it is unused: the step's first attempt)."""
     key, n = event_key, 0
-    while _used(conn, key) and _used(conn, void_key(key)):
+    while (used := _used(conn, key)) and _used(conn, void_key(key)):
         n += 1
         key = f"{event_key}~{n}"
-    return key
+    return key, not used
 
 
 def record(
     engine: Engine, event_key: str, case_id: str, actor: str, role: str, action: str,
     payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
     index: Any = None, made: Mapping[str, Mapping[str, Any]] | None = None,
+    actor_roles: Collection[str] | None = None,
 ) -> LedgerEntry:
-    """Write the step (list row `index`, decisions `made` by kind, the event) in one transaction."""
+    """Write the step (list row `index`, decisions `made` by kind, the event) in one transaction.
+
+    With `actor_roles`, the actor must be an active user in one of those roles and of the case's
+    council (its chain), or nothing is written (ActorRefused)."""
     ledger.check_text(event_key, "event_key", 180)
     if index is not None:
         chain, listed, person = cases.prepare(engine, case_id, index)
@@ -64,7 +77,14 @@ def record(
                 for kind, rec in sorted((made or {}).items())]
     try:
         with write(engine, ledger.chain_lock(chain)) as conn:
-            key = live_key(conn, event_key)
+            if actor_roles is not None:
+                users.check_actor(conn, actor, actor_roles, chain)
+            key, first = _live_key(conn, event_key)
+            if first and not _any_used(conn, [f"{key}:index", *(f"decision:{key}:{p.kind}" for p in prepared)]):
+                # The usual case, a step's first attempt: nothing of it is written yet.
+                return _record_new(conn, chain, key, case_id, actor, role, action, payload,
+                                   personal, (listed, person) if index is not None else None, prepared)
+            # A retry or a replay: each row is checked against the one already written.
             if index is not None:
                 cases.upsert_in(conn, chain, f"{key}:index", case_id, listed, person, actor, role)
             for p in prepared:
@@ -81,6 +101,24 @@ def record(
             f"ALARM: step {action!r} of case {case_id!r} came again under event key {event_key!r} "
             f"with different content (sha256 {digest[:12]}): {exc.message}. Recorded as "
             f"{ALARM!r} on the {chain!r} chain", "event_key") from None
+
+
+def _record_new(
+    conn: Connection, chain: str, key: str, case_id: str, actor: str, role: str, action: str,
+    payload: Mapping[str, Any], personal: Mapping[str, Any] | None,
+    index: tuple[dict[str, Any], dict[str, Any]] | None, prepared: list[decisions.Prepared],
+) -> LedgerEntry:
+    """A step none of whose keys is used (its rows are written together, so none are): every row
+    appended to the chain in one batch, without looking each key up first."""
+    batch = ledger.Batch(conn, chain)
+    if index is not None:
+        cases.upsert_new(batch, f"{key}:index", case_id, index[0], index[1], actor, role)
+    for p in prepared:
+        p.key = f"{key}:{p.kind}"
+        decisions.record_new(batch, p, case_id, actor, role)
+    entry = batch.add(key, case_id, actor, role, action, payload, personal)
+    batch.flush()
+    return entry
 
 
 def _plain(index: Any) -> Any:

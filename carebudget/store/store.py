@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date
+from collections.abc import Callable, Collection, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from carebudget.store import (
@@ -12,6 +12,7 @@ from carebudget.store import (
     cases,
     decisions,
     ledger,
+    letters,
     migrate,
     policy,
     sessions,
@@ -170,16 +171,20 @@ class Store:
         payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None, *,
         index: CaseUpdate | Mapping[str, Any] | None = None,
         decisions: Mapping[str, Mapping[str, Any]] | None = None,
+        actor_roles: Collection[str] | None = None,
     ) -> LedgerEntry:
         """One step in one transaction: the case-list change `index` (opens the case when it has
         council/stage/opened), each decision record by kind, then the step's ledger event.
+
+        With `actor_roles`, `actor` must be an active user in one of those roles and of the case's
+        council; otherwise ActorRefused and nothing is written.
 
         Idempotent on `event_key`: the same content again returns the row already written. Other
         content under the same key writes nothing, appends `alarm.event_conflict` and raises
         DuplicateEvent. A step voided by `void_steps` is written under the next free key.
         """
         return steps.record(self.engine, event_key, case_id, actor, role, action, payload, personal,
-                            index, decisions)
+                            index, decisions, actor_roles)
 
     def void_steps(self, case_id: str, event_keys: list[str], reason: str) -> list[str]:
         """Mark steps the case's workflow lost as void (`case.step_voided`); the keys newly voided."""
@@ -270,6 +275,47 @@ class Store:
         """(council, path, content) of the newest published version of every file."""
         return policy.files_in_force(self.engine, up_to_seq)
 
+    # --- letters and the notice outbox (issue 13) ----------------------------------------------
+    def issue_letter(
+        self, key: str, case_id: str, kind: str, html: str, pdf: bytes, template: str,
+        template_sha256: str, bundle: str, notices: list[dict[str, Any]] | None = None,
+    ) -> letters.LetterMeta:
+        """Store a letter once per `key` with its `letter.issued` ledger row (sha256 of the HTML
+        and of the PDF) and queue `notices` in the same transaction; a second call with the same
+        key returns the letter already issued and writes nothing."""
+        return letters.issue(self.engine, key, case_id, kind, html, pdf, template, template_sha256,
+                             bundle, notices or [])
+
+    def case_letters(self, case_id: str) -> list[letters.LetterMeta]:
+        """A case's letters, oldest first, without their content."""
+        return letters.for_case(self.engine, case_id)
+
+    def get_letter(self, case_id: str, letter_id: int) -> letters.Letter:
+        """One letter of the case with its HTML and PDF (UnknownLetter if it has no such letter)."""
+        return letters.get(self.engine, case_id, letter_id)
+
+    def queue_notices(self, notices: list[dict[str, Any]]) -> None:
+        """Put notices in the outbox; a key already there is left as it is."""
+        letters.queue(self.engine, notices)
+
+    def claim_notices(self, case_id: str | None = None, hold_seconds: float = 120) -> list[letters.Notice]:
+        """Unsent notices no other sender holds, held for this one for `hold_seconds`: if it
+        crashes before marking them sent, they are free again after that (see letters.claim)."""
+        return letters.claim(self.engine, case_id, timedelta(seconds=hold_seconds))
+
+    def notice_sent(self, notice_id: int) -> None:
+        letters.mark_sent(self.engine, notice_id)
+
+    def notice_withdrawn(self, notice_id: int, why: str) -> None:
+        letters.withdraw(self.engine, notice_id, why)
+
+    def notice_failed(self, notice_id: int, error: str, retry_in_seconds: float = 60) -> None:
+        letters.mark_failed(self.engine, notice_id, error, timedelta(seconds=retry_in_seconds))
+
+    def list_notices(self, case_id: str | None = None) -> list[letters.Notice]:
+        """The outbox, newest first."""
+        return letters.notices(self.engine, case_id)
+
     # --- web sessions -----------------------------------------------------------------------
     def create_session(self, username: str, role: str, kind: str, ttl_seconds: int) -> str:
         """A new session's secret (only its sha256 is stored)."""
@@ -288,13 +334,16 @@ class Store:
     # --- users ------------------------------------------------------------------------------
     def create_user(
         self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
-        *, actor: str = "admin",
+        *, actor: str = "admin", council: Any = users.UNSET,
     ) -> UserPublic:
-        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role).
+        """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role or a
+        council that does not fit the role). Without `council`: the demo council, or none for a
+        national role.
 
         Writes ledger event `user.created` by `actor` (never the password hash).
         """
-        return users.create(self.engine, username, display_name, role, password_hash, active, actor)
+        return users.create(self.engine, username, display_name, role, password_hash, active, actor,
+                            council)
 
     def get_user(self, username: str) -> UserRecord | None:
         return users.get(self.engine, username)
@@ -305,7 +354,8 @@ class Store:
     def update_user(
         self, username: str, *, display_name: str | None = None, role: str | None = None,
         password_hash: str | None = None, active: bool | None = None, actor: str = "admin",
+        council: str | None = None,
     ) -> UserPublic:
         """Change the given fields (UnknownUser if absent); ledger event `user.updated` by `actor`."""
         return users.update(self.engine, username, actor, display_name=display_name, role=role,
-                            password_hash=password_hash, active=active)
+                            password_hash=password_hash, active=active, council=council)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from carebudget.store import bundles, cases, decisions, ledger, policy
+from carebudget.store import bundles, cases, decisions, ledger, letters, policy
 from carebudget.store.db import is_postgres
 from carebudget.store.models import CASES, CHECKPOINTS, HEAD
 from carebudget.store.schemas import BrokenRow, ChainHead, VerifyReport
@@ -102,6 +102,8 @@ def verify_one(conn: Connection, keys: Keyring, chain: str, progress: Progress |
         if (problem := decisions.check_records(conn, chain)) is not None:
             raise Broken(*problem)
         if (problem := policy.check_versions(conn, chain)) is not None:
+            raise Broken(*problem)
+        if (problem := letters.check_letters(conn, chain)) is not None:
             raise Broken(*problem)
         council = ledger.NATIONAL_COUNCIL if chain == ledger.NATIONAL else chain
         if (message := bundles.check_contents(conn, council)) is not None:

@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carebudget.policy import changes as policy_changes
+from carebudget.store.models import DECISION_ID_MAX
 from carebudget.web import cases as case_access
 from carebudget.web.auth import (
     ALL_ROLES,
@@ -31,6 +32,7 @@ from carebudget.web.auth import (
     require_roles,
 )
 from carebudget.web.passwords import password_problem
+from carebudget.web.policy_access import may_change_policy, may_read_policy, own_change
 
 router = APIRouter(prefix="/api")
 
@@ -47,6 +49,7 @@ RoleName = Literal[
     "operations",
     "compliance",
     "policy_admin",
+    "national_admin",
     "admin",
 ]
 DecisionKind = Literal[
@@ -81,6 +84,7 @@ class Me(BaseModel):
     username: str
     role: str
     display_name: str
+    council: str | None
 
 
 class UserIn(Strict):
@@ -89,6 +93,10 @@ class UserIn(Strict):
     role: RoleName
     password: str = Field(
         min_length=1, max_length=500, description="At least 12 characters, not a common password"
+    )
+    council: str | None = Field(
+        None, pattern=r"^[a-z0-9_-]{1,40}$",
+        description="The council the user works for (default: the demo council); none for national_admin",
     )
 
     @field_validator("password")
@@ -173,7 +181,8 @@ def sign_out_token(
 
 @router.get("/me", response_model=Me, tags=["sign-in"])
 def me(user: Annotated[CurrentUser, Depends(require_roles(*ALL_ROLES))]) -> Me:
-    return Me(username=user.username, role=user.role, display_name=user.display_name)
+    return Me(username=user.username, role=user.role, display_name=user.display_name,
+              council=user.council)
 
 
 # --- users (admin) -------------------------------------------------------------------------------
@@ -194,6 +203,7 @@ def create_user(
         body.role,
         hash_password(body.password),
         actor=user.username,
+        **({"council": body.council} if body.council is not None else {}),
     )
     return dict(created.model_dump(mode="json"))
 
@@ -244,7 +254,8 @@ def decide(
         ),
     ],
     user: Annotated[CurrentUser, Depends(require_roles(*DECIDERS))],
-    council: Annotated[str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")] = "demo",
+    council: Annotated[str | None, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$",
+                                         description="Default: your own council (national roles: demo)")] = None,
     on: Annotated[date | None, Query(alias="date")] = None,
 ) -> dict[str, Any]:
     """Make one decision (the `carebudget decide` contract) under the rules in force on the date."""
@@ -252,6 +263,7 @@ def decide(
     from carebudget.policy.versions import registry_for
     from carebudget.rulebook import UnknownCouncil
 
+    council = council or user.council or "demo"
     day = on or date.today()
     try:
         settings, store = request.app.state.settings, request.app.state.store
@@ -268,7 +280,7 @@ def decide(
 @router.get("/decisions/{decision_id}", tags=["audit"])
 def get_decision(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
 ) -> dict[str, Any]:
     return dict(
@@ -279,7 +291,7 @@ def get_decision(
 @router.post("/decisions/{decision_id}/replay", tags=["audit"])
 def replay_decision(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*AUDITORS))],
 ) -> dict[str, Any]:
     """Re-run a stored decision under the stored bundle it names; identical or the differences."""
@@ -344,6 +356,36 @@ async def act_on_case(
 ) -> dict[str, Any]:
     """Take one step of the case; the workflow refuses a step out of turn or by the wrong person."""
     return await case_access.act(request, case_id, step, payload, user)
+
+
+@router.get("/cases/{case_id}/letters", tags=["cases"])
+async def case_letters(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_READERS))],
+    case_id: CaseId,
+) -> list[dict[str, Any]]:
+    """The case's letters, oldest first: kind, created, sha256 (of the HTML; it is on the ledger)
+    and links to each as PDF and HTML. The same checks as the case: a person, their own only."""
+    from carebudget.web.letters import listing
+
+    return await listing(request, case_id, user, "/api")
+
+
+@router.get(
+    "/cases/{case_id}/letters/{letter_file}",
+    tags=["cases"],
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
+async def case_letter(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*CASE_READERS))],
+    case_id: CaseId,
+    letter_file: Annotated[str, Path(min_length=3, max_length=30, pattern=r"^[0-9]+\.(pdf|html)$")],
+) -> Response:
+    """One letter as issued: `{letter_id}.pdf` or `{letter_id}.html`."""
+    from carebudget.web.letters import serve
+
+    return await serve(request, case_id, letter_file, user)
 
 
 @router.get("/cases/{case_id}/trail", tags=["audit"])
@@ -414,7 +456,9 @@ def councils(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import council_overview
 
-    return council_overview(request.app.state.settings, request.app.state.store)
+    overview = council_overview(request.app.state.settings, request.app.state.store)
+    overview["councils"] = [c for c in overview["councils"] if may_read_policy(user, c["council"])]
+    return overview
 
 
 @router.get("/rules/{council}/diff", tags=["rules"])
@@ -427,6 +471,8 @@ def rules_diff(
 ) -> dict[str, Any]:
     from carebudget.web.rules_view import diff
 
+    if not may_read_policy(user, council):
+        raise _no_council(council)
     return diff(request.app.state.settings, request.app.state.store, council, first, second)
 
 
@@ -436,7 +482,7 @@ def list_changes(
 ) -> list[dict[str, Any]]:
     return [
         policy_changes.as_json(p)
-        for p in policy_changes.list_all(request.app.state.store)
+        for p in policy_changes.list_all(request.app.state.store, user.council)
     ]
 
 
@@ -447,6 +493,10 @@ def propose_change(
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
 ) -> dict[str, Any]:
     """Upload a council rule or parameter file: it is checked, tested and run against the caseload."""
+    if not may_change_policy(user, body.council):
+        raise HTTPException(422, {"error": "invalid input", "field": "council",
+                                  "message": f"council: you are a policy officer of {user.council} "
+                                             "and change only its rules"})
     try:
         proposal = policy_changes.propose(
             request.app.state.settings, request.app.state.store, body, user.username, user.role
@@ -461,18 +511,19 @@ def propose_change(
 ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 
 
+def _no_council(council: str) -> HTTPException:
+    return HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
+
+
+OwnChange = Annotated[policy_changes.Proposal, Depends(own_change())]
+
+
 @router.get("/policy/changes/{change_id}", tags=["rules"])
 def get_change(
-    request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
-    change_id: ChangeId,
+    proposal: OwnChange,
 ) -> dict[str, Any]:
-    try:
-        return policy_changes.as_json(
-            policy_changes.load(request.app.state.store, change_id)
-        )
-    except policy_changes.PolicyChangeError as exc:
-        raise HTTPException(404, exc.message) from None
+    return policy_changes.as_json(proposal)
 
 
 def _policy_refusal(exc: policy_changes.PolicyChangeError) -> HTTPException:
@@ -486,6 +537,7 @@ def publish_change(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
     change_id: ChangeId,
+    mine: OwnChange,
 ) -> dict[str, Any]:
     """A second policy officer approves; the change is in force for new decisions at once."""
     try:
@@ -505,7 +557,8 @@ def list_versions(
 ) -> list[dict[str, Any]]:
     """Every published policy version, oldest first: who proposed and approved it, why, when it
     took effect, the checks it passed and the bundle it produced (content: see /versions/{seq})."""
-    return list(request.app.state.store.list_policy_versions(council))
+    versions = request.app.state.store.list_policy_versions(council)
+    return [v for v in versions if may_read_policy(user, v["council"])]
 
 
 @router.get("/policy/versions/compare", tags=["rules"])
@@ -521,9 +574,12 @@ def compare_versions(
     from carebudget.policy.versions import compare_versions as compare
 
     try:
-        return compare(request.app.state.store, first, second)
+        result = compare(request.app.state.store, first, second)
     except VersionNotFound as exc:
         raise HTTPException(404, {"error": "not found", "field": exc.field, "message": exc.message}) from None
+    if not may_read_policy(user, str(result.get("council"))):
+        raise HTTPException(404, {"error": "not found", "field": "from", "message": f"no policy version {first}"})
+    return result
 
 
 @router.get("/policy/versions/{seq}", tags=["rules"])
@@ -534,7 +590,7 @@ def get_version(
 ) -> dict[str, Any]:
     """One published version, with the file's text."""
     for version in request.app.state.store.list_policy_versions(None, with_content=True):
-        if version["seq"] == seq:
+        if version["seq"] == seq and may_read_policy(user, version["council"]):
             return dict(version)
     raise HTTPException(404, {"error": "not found", "field": "seq", "message": f"no policy version {seq}"})
 
@@ -551,6 +607,9 @@ def export_rules(
 
     settings = request.app.state.settings
     registry = registry_for(settings.rules_dir, request.app.state.store)
+    council = council or user.council
+    if council is not None and not may_read_policy(user, council):
+        raise _no_council(council)
     if council is not None and council not in registry.library.codes():
         raise HTTPException(404, {"error": "not found", "field": "council", "message": f"unknown council {council!r}"})
     name = f"carebudget-rules-{council or 'all'}-{date.today().isoformat()}.zip"
@@ -563,6 +622,7 @@ def withdraw_change(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY))],
     change_id: ChangeId,
+    mine: OwnChange,
 ) -> dict[str, Any]:
     try:
         proposal = policy_changes.withdraw(request.app.state.store, change_id, user.username)

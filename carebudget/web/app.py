@@ -23,6 +23,7 @@ from carebudget.settings import DEFAULT_SECRET, DEV_PAYLOAD_KEYS, Settings, get_
 from carebudget.web.auth import NotSignedIn
 from carebudget.web.body_limit import BodyLimit
 from carebudget.web.forms import field_path, plain_message
+from carebudget.web.no_nul import RefuseNul
 from carebudget.web.temporal import TemporalAccess
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ def create_app(
         https_only=not settings.is_development,
         max_age=8 * 3600,
     )
+    # Inside the body limit: NUL (which PostgreSQL text cannot hold) is refused before any handler.
+    app.add_middleware(RefuseNul)
     # Outermost, so nothing (session, routing, form parsing) reads an oversized body first.
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -20,7 +20,7 @@ from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from carebudget.store.errors import StoreError
+from carebudget.store.errors import StoreError, UnknownDecision
 from carebudget.store.roles import ROLES
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class CurrentUser:
     username: str
     role: str
     display_name: str = ""
+    council: str | None = None  # the council whose cases and policy the user works on; None: national
 
     @property
     def role_label(self) -> str:
@@ -96,7 +97,7 @@ def _user_from_store(request: Request, username: str, role: str) -> CurrentUser 
         return None
     if record is None or not record.active or record.role != role:
         return None
-    return CurrentUser(record.username, record.role, record.display_name)
+    return CurrentUser(record.username, record.role, record.display_name, record.council)
 
 
 def api_user(
@@ -187,8 +188,39 @@ def forbidden(role: str, allowed: tuple[str, ...]) -> HTTPException:
     )
 
 
-def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]:
-    """A dependency admitting only `roles` (admin is not implied: separation of duties)."""
+def _decision_council(request: Request, decision_id: str) -> str | None:
+    try:
+        return str(request.app.state.store.get_decision(int(decision_id)).council)
+    except (ValueError, StoreError):  # malformed or unknown: the route answers for itself
+        return None
+
+
+def check_council(request: Request, user: CurrentUser) -> None:
+    """Staff see and act on their own council's cases only. A route naming a case (`{case_id}`)
+    or a decision (`{decision_id}`) of another council answers 404, exactly as for one that does
+    not exist, so that its existence does not leak; national roles work for England as a whole."""
+    if user.council is None:
+        return
+    from carebudget.web.cases import case_council
+
+    params = request.path_params
+    for name, council in (
+        ("case_id", lambda v: case_council(request, v)),
+        ("decision_id", lambda v: _decision_council(request, v)),
+    ):
+        value = params.get(name)
+        found = council(str(value)) if value else None
+        if found is not None and found != user.council:
+            log.info("refused %s %s for %s: %s of council %s, user of %s", request.method,
+                     request.url.path, user.username, name, found, user.council)
+            if name == "decision_id":  # the very refusal an unknown decision gets
+                raise UnknownDecision(f"no decision with id {value}", "decision_id")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No case {value} found")
+
+
+def require_roles(*roles: str, page: bool = False) -> Callable[..., Any]:
+    """A dependency admitting only `roles` (admin is not implied: separation of duties), and, on
+    a route naming a case, only the case's own council's users (`check_council`)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
@@ -202,6 +234,7 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
             if user.role not in allowed:
                 record_refusal(request, user, allowed)
                 raise forbidden(user.role, allowed)
+            check_council(request, user)
             return user
 
         check_page.allowed_roles = allowed  # type: ignore[attr-defined]
@@ -211,6 +244,7 @@ def require_roles(*roles: str, page: bool = False) -> Callable[..., CurrentUser]
         if user.role not in allowed:
             record_refusal(request, user, allowed)
             raise forbidden(user.role, allowed)
+        check_council(request, user)
         return user
 
     check_api.allowed_roles = allowed  # type: ignore[attr-defined]
@@ -270,7 +304,7 @@ def authenticate(store: Any, username: str, password: str) -> CurrentUser | None
     if not known or not matches:
         return None
     assert record is not None
-    return CurrentUser(record.username, record.role, record.display_name)
+    return CurrentUser(record.username, record.role, record.display_name, record.council)
 
 
 def start_session(request: Request, user: CurrentUser) -> None:

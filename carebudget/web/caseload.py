@@ -21,17 +21,17 @@ class AllocationRefused(Exception):
     """A plain-words reason an allocation cannot be made, shown beside the worker field."""
 
 
-def social_workers(store: Any) -> list[tuple[str, str]]:
-    """(username, name) of every active social worker, for the allocation choice."""
+def social_workers(store: Any, council: str | None = None) -> list[tuple[str, str]]:
+    """(username, name) of every active social worker (of `council`), for the allocation choice."""
     return [
         (u.username, u.display_name or u.username)
         for u in store.list_users()
-        if u.role == "social_worker" and u.active
+        if u.role == "social_worker" and u.active and council in (None, u.council)
     ]
 
 
-def check_worker(store: Any, worker: str) -> str:
-    """The username of an active social worker, or AllocationRefused saying why not."""
+def check_worker(store: Any, worker: str, council: str | None = None) -> str:
+    """The username of an active social worker (of `council`), or AllocationRefused saying why not."""
     worker = worker.strip()
     if not worker:
         raise AllocationRefused("Choose the social worker who will hold this case")
@@ -42,6 +42,8 @@ def check_worker(store: Any, worker: str) -> str:
         raise AllocationRefused(f"{worker} is not a social worker, so cannot hold a caseload")
     if not user.active:
         raise AllocationRefused(f"{worker} is no longer active; choose someone else")
+    if council is not None and user.council != council:
+        raise AllocationRefused(f"{worker} is not a social worker of council {council}")
     return str(user.username)
 
 
@@ -51,7 +53,7 @@ def allocate(store: Any, case_id: str, worker: str, by: CurrentUser) -> str:
         raise AllocationRefused("Only operations staff or a social worker can allocate a case")
     if by.role == "social_worker" and worker.strip() != by.username:
         raise AllocationRefused("You can take a case yourself; operations allocate it to others")
-    worker = check_worker(store, worker)
+    worker = check_worker(store, worker, by.council)
     try:
         store.upsert_case(
             f"allocate:{case_id}:{uuid.uuid4().hex}", case_id, {"assigned_to": worker},

@@ -31,10 +31,19 @@ PROCESS_FIELDS = ("case_id", "council", "stage", "due_at", "due_for", "overdue",
                   "opened_by", "pending_step", "generation")
 
 
+def own_council(user: CurrentUser) -> dict[str, Any]:
+    """The case-list filter every list a user sees starts from: their own council's cases only."""
+    return {"council": user.council} if user.council is not None else {}
+
+
 def case_filters(query: Any, user: CurrentUser) -> dict[str, Any]:
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = own_council(user)
     if query.stage:
         filters["stage"] = query.stage
+    if query.council and filters.get("council", query.council) != query.council:
+        raise HTTPException(422, {"error": "invalid input", "field": "council",
+                                  "message": f"council: you work for council {user.council} and see "
+                                             "only its cases"})
     if query.council:
         filters["council"] = query.council
     if query.assigned_to:
@@ -64,6 +73,19 @@ def list_cases(store: Any, query: Any, user: CurrentUser) -> tuple[list[Any], in
         case_filters(query, user), {"number": query.page, "size": query.size}, role=user.role
     )
     return list(rows), int(total)
+
+
+def case_council(request: Request, case_id: str) -> str | None:
+    """The council a case belongs to, from the case list; None if it is not listed (a case still
+    at intake, or none at all: `describe` and `act` then check the workflow's own state)."""
+    try:
+        return str(request.app.state.store.get_case(case_id).council)
+    except StoreError:
+        return None
+
+
+def outside_council(state: dict[str, Any], user: CurrentUser) -> bool:
+    return user.council is not None and state.get("council") not in (None, user.council)
 
 
 def _service() -> Any:
@@ -123,6 +145,8 @@ async def describe(request: Request, case_id: str, user: CurrentUser) -> dict[st
             raise
         raise mapped from None
     state = dict(state)
+    if outside_council(state, user):  # a case not yet on the list: as if there were none
+        raise HTTPException(404, f"No case {case_id} found")
     if user.role == "person" and not owns_case(state, user):
         raise refuse_foreign_case(request, case_id, user)
     if not can_read_personal(user.role):
@@ -159,6 +183,12 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
     if "case_id" in payload:
         raise HTTPException(422, {"error": "invalid input", "field": "case_id",
                                   "message": "case_id: the service gives each case its reference; leave it out"})
+    if user.council is not None:  # staff open cases for their own council only
+        if payload.setdefault("council", user.council) != user.council:
+            raise HTTPException(422, {"error": "invalid input", "field": "council",
+                                      "message": f"council: you work for council {user.council}, "
+                                                 f"not {payload['council']!r}; a case you open is "
+                                                 f"{user.council}'s"})
     if "opened_by" in payload and payload["opened_by"] != user.username:
         raise HTTPException(422, {"error": "invalid input", "field": "opened_by",
                                   "message": "opened_by: a case is opened by whoever is signed in; leave it out"})
@@ -171,8 +201,8 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
             raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
                                       "message": "The council allocates your social worker; leave this out"})
     else:  # a social worker who opens a case holds it unless they name a colleague
-        _check_person_user(request, payload.get("person_user"))
-        payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username))
+        _check_person_user(request, payload.get("person_user"), user)
+        payload["assigned_to"] = _worker(request, str(payload.get("assigned_to") or user.username), user)
     payload["opened_by"] = user.username
     key = request.headers.get("Idempotency-Key")
     if key is not None:
@@ -198,36 +228,43 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         raise mapped from None
 
 
-def _check_person_user(request: Request, username: Any) -> None:
-    """The person's sign-in, when given, must be an active person's: else they never see the case."""
+def _check_person_user(request: Request, username: Any, user: CurrentUser) -> None:
+    """The person's sign-in, when given, must be an active person's of the council: else they
+    never see the case."""
     if not username:
         return
     found = request.app.state.store.get_user(str(username))
-    if found is None or found.role != "person" or not found.active:
+    if (found is None or found.role != "person" or not found.active
+            or found.council != (user.council or found.council)):
         raise HTTPException(422, {"error": "invalid input", "field": "person_user",
                                   "message": f"No person signs in as {username!r}: check the username, "
                                              "or leave it empty and give them the reference"})
 
 
-def _worker(request: Request, worker: str) -> str:
+def _worker(request: Request, worker: str, user: CurrentUser) -> str:
     from carebudget.web.caseload import AllocationRefused, check_worker
 
     try:
-        return check_worker(request.app.state.store, worker)
+        return check_worker(request.app.state.store, worker, user.council)
     except AllocationRefused as exc:
         raise HTTPException(422, {"error": "invalid input", "field": "assigned_to",
                                   "message": str(exc)}) from None
 
 
 async def act(
-    request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser
+    request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser,
+    whole_state: bool = True,
 ) -> dict[str, Any]:
+    """Take the step as `user`; the case's whole state (the API returns it), or with
+    `whole_state=False` only where it stands (a form's page redirects and reads the case anew)."""
     service = _service()
     client = await request.app.state.temporal.client()
-    if user.role == "person":
-        await describe(request, case_id, user)  # refuses someone else's case, and writes it down
+    if user.role == "person" or case_council(request, case_id) is None:
+        # refuses someone else's case (and writes it down), or another council's not yet listed
+        await describe(request, case_id, user)
     try:
-        state = dict(await service.act(client, case_id, step, user.username, user.role, payload))
+        take = service.act if whole_state else service.take_step
+        state = dict(await take(client, case_id, step, user.username, user.role, payload))
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:

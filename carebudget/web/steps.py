@@ -187,7 +187,65 @@ def parse_review(
     if outcome not in ("no_change", "revise_plan"):
         errors["outcome"] = "Choose whether the plan stays or is revised"
     underspend = _money(form, "underspend", errors, "the underspend", required=False) or "0.00"
-    return {"outcome": outcome, "underspend": underspend, "notes": _text(form, "notes")}, errors
+    payload: dict[str, Any] = {"outcome": outcome, "underspend": underspend, "notes": _text(form, "notes")}
+    met = _text(form, "outcomes_met")
+    if met not in ("", "yes", "no"):
+        errors["outcomes_met"] = "Choose whether the person's outcomes were met"
+    elif met:  # issue 15: a saver's lighter review is earned only with outcomes met
+        payload["outcomes_met"] = met == "yes"
+    return payload, errors
+
+
+SAVINGS_PURPOSES = ("emergency", "home_adaptation", "equipment", "micro_enterprise")
+
+
+def parse_use_savings(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Issue 15: a request to spend banked savings, decided under the council's policy."""
+    errors: dict[str, str] = {}
+    purpose = _text(form, "purpose")
+    if purpose not in SAVINGS_PURPOSES:
+        errors["purpose"] = "Choose what the savings are for"
+    amount = _money(form, "amount", errors, "the amount")
+    if amount is not None and Decimal(amount) <= 0:
+        errors["amount"] = "Enter an amount above £0.00"
+    elif amount is not None and Decimal(amount) > Decimal(str(state.get("banked_underspend") or 0)):
+        errors["amount"] = (f"Enter at most £{Decimal(str(state.get('banked_underspend') or 0)):.2f}, "
+                            "the savings banked")
+    description = _text(form, "description")
+    if not description:
+        errors["description"] = "Say what the money is for, for example grab rails in the bathroom"
+    elif len(description) > 2000:
+        errors["description"] = "Keep the description to 2,000 characters"
+    return {"purpose": purpose, "amount": amount, "description": description}, errors
+
+
+def parse_reablement(
+    form: Any, state: dict[str, Any], user: CurrentUser
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """SI 2014/2672 reg 3: an episode of reablement or intermediate care and its weekly cost."""
+    errors: dict[str, str] = {}
+    service = _text(form, "service") or "reablement"
+    if service not in ("reablement", "intermediate_care"):
+        errors["service"] = "Choose reablement or intermediate care"
+    started = None
+    try:
+        started = date.fromisoformat(_text(form, "started"))
+    except ValueError:
+        errors["started"] = "Enter the date it started as a real date, like 2026-03-01"
+    weeks = _text(form, "weeks")
+    if not weeks.isdigit() or not 1 <= int(weeks) <= 52:
+        errors["weeks"] = "Enter the number of weeks as a whole number from 1 to 52"
+    cost = _money(form, "weekly_cost", errors, "the weekly cost to the council")
+    if cost is not None and Decimal(cost) <= 0:
+        errors["weekly_cost"] = "Enter the weekly cost to the council, above £0.00"
+    provider = _text(form, "provider")
+    if len(provider) > 200:
+        errors["provider"] = "Keep the provider's name to 200 characters"
+    return {"service": service, "started": started.isoformat() if started else None,
+            "weeks": int(weeks) if weeks.isdigit() else None, "weekly_cost": cost,
+            "provider": provider}, errors
 
 
 def counter_payload(check: dict[str, Any]) -> dict[str, Any]:
@@ -293,6 +351,22 @@ STEPS: dict[str, Step] = {
             ("review",),
             parse_review,
             "The review is recorded.",
+        ),
+        Step(
+            "use_savings",
+            "Use banked savings",
+            ("person", "social_worker"),
+            ("active_budget",),
+            parse_use_savings,
+            "The council has decided the request: the decision and its reasons are under Banked savings.",
+        ),
+        Step(
+            "record_reablement",
+            "Record reablement or intermediate care",
+            ("social_worker",),
+            (),
+            parse_reablement,
+            "The reablement is recorded with its cost to the council; it is free to the person.",
         ),
     ]
 }

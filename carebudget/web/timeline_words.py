@@ -34,6 +34,10 @@ def entry_words(e: Any, opened_by_step: bool = True) -> tuple[str, str] | None:
     if action == "budget.active" and payload.get("appeal_outcome"):
         outcome = APPEAL.get(str(payload["appeal_outcome"]), "appeal decided")
         return f"{outcome}; personal budget active", str(payload.get("appeal_reasons") or "")
+    if action == "letter.issued":
+        from carebudget.letters.content import KINDS
+
+        return "letter sent", KINDS.get(str(payload.get("kind")), str(payload.get("kind", "")))
     words = action.replace(".", " ").replace("_", " ")
     detail = ""
     if payload.get("step"):

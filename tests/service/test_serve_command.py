@@ -78,12 +78,20 @@ def test_serve_runs_temporal_worker_and_web_then_stops_cleanly_on_sigterm(tmp_pa
         )
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "carebudget demo" in demo.stdout
+        # Case commands act through the API as a signed-in user (issue 11).
+        env["CAREBUDGET_TOKEN_FILE"] = str(tmp_path / "token")
+        signed = subprocess.run(
+            [*CLI, "login", "--username", "demo-operations", "--password-stdin"], check=False,
+            env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+            input="demo-password\n",
+        )
+        assert signed.returncode == 0, signed.stdout + signed.stderr
         listed = subprocess.run(
             [*CLI, "case", "list"], check=False, env=env, cwd=REPO_ROOT, capture_output=True,
             text=True,
             timeout=60,
         )
-        assert "case(s)" in listed.stdout
+        assert "of 3 case(s)" in listed.stdout, listed.stdout + listed.stderr
         server.send_signal(signal.SIGTERM)
         rest, _ = server.communicate(timeout=60)
         assert server.returncode == 0, rest

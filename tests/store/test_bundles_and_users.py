@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,56 @@ def test_role_changes_are_in_the_ledger_without_the_password_hash(store: Store) 
         payloads = [r[0] for r in conn.exec_driver_sql("SELECT payload FROM ledger ORDER BY seq")]
     assert '"role":"admin"' in payloads[1] and '"password_changed":true' in payloads[1]
     assert not any("hash" in p.replace("password_changed", "") for p in payloads)
+
+
+def test_a_user_belongs_to_one_council_and_a_national_role_to_none(store: Store) -> None:
+    assert store.create_user("sw-b", "B", "social_worker", "h", council="bravo").council == "bravo"
+    assert store.create_user("sw-default", "D", "social_worker", "h").council == "demo"
+    assert store.create_user("nat-1", "N", "national_admin", "h").council is None
+    with pytest.raises(InvalidInput, match="works for England as a whole: give no council"):
+        store.create_user("nat-2", "N", "national_admin", "h", council="demo")
+    with pytest.raises(InvalidInput, match="belongs to one council"):
+        store.create_user("sw-none", "S", "social_worker", "h", council=None)
+    with pytest.raises(InvalidInput, match="belongs to one council"):
+        store.create_user("sw-bad", "S", "social_worker", "h", council="Not A Code!")
+    with pytest.raises(InvalidInput, match="the service's own name"):
+        store.create_user("carebudget", "S", "social_worker", "h")
+    # Becoming national drops the council; leaving a national role takes the demo council.
+    assert store.update_user("sw-b", role="national_admin").council is None
+    assert store.update_user("sw-b", role="social_worker", council="bravo").council == "bravo"
+    assert [e.payload["council"] for e in store.ledger_events("user.created")
+            if e.payload["username"] == "sw-b"] == ["bravo"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url_at_0006(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database at revision 0006 (before users had a council)."""
+    from carebudget.store import migrate
+    from tests.store.conftest import postgres_schema_url
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url, _ = postgres_schema_url(request.getfixturevalue("postgres_database"))
+    old = Store(url)
+    migrate.upgrade(old.engine, None, "0006")
+    old.close()
+    return url
+
+
+def test_migration_0008_puts_existing_users_in_the_demo_council_and_national_ones_in_none(
+    url_at_0006: str,
+) -> None:
+    from sqlalchemy import text
+
+    old = Store(url_at_0006)
+    with old.engine.begin() as conn:
+        for name, role in (("sw-old", "social_worker"), ("nat-old", "national_admin")):
+            conn.execute(text("INSERT INTO app_user (username, display_name, role, password_hash, active, "
+                              "created_at) VALUES (:u, :u, :r, 'h', true, '2026-01-01 10:00:00+00:00')"),
+                         {"u": name, "r": role})
+    old.close()
+    store = Store(url_at_0006)
+    store.migrate()
+    got = {(u.username, u.council) for u in store.list_users()}
+    assert got == {("sw-old", "demo"), ("nat-old", None)}

@@ -32,10 +32,10 @@ async def temporal_dev_server() -> AsyncIterator[Any]:
 
 
 @asynccontextmanager
-async def case_worker(client: Any, store: Any, task_queue: str) -> AsyncIterator[None]:
+async def case_worker(client: Any, store: Any, task_queue: str, settings: Any = None) -> AsyncIterator[None]:
     from worker import build_worker
 
-    async with build_worker(client, task_queue, store=store):
+    async with build_worker(client, task_queue, store=store, settings=settings):
         yield
 
 
@@ -47,10 +47,10 @@ def with_queue(settings: Settings) -> Settings:
 class TemporalThread:
     """Temporal dev server and a case worker on their own event loop, for a threaded web server."""
 
-    def __init__(self, store: Any, task_queue: str) -> None:
+    def __init__(self, store: Any, task_queue: str, settings: Any = None) -> None:
         import threading
 
-        self.store, self.task_queue = store, task_queue
+        self.store, self.task_queue, self.settings = store, task_queue, settings
         self.address = ""
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -65,7 +65,7 @@ class TemporalThread:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
             async with (
                 temporal_dev_server() as env,
-                case_worker(env.client, self.store, self.task_queue),
+                case_worker(env.client, self.store, self.task_queue, self.settings),
             ):
                 self.address = env.client.service_client.config.target_host
                 self._ready.set()

@@ -27,6 +27,7 @@ def test_a_token_names_its_user_and_role(client: TestClient, tokens: dict[str, s
         "username": "demo-approver",
         "role": "approver",
         "display_name": "Demo sign-off approver",
+        "council": "demo",
     }
 
 
@@ -258,3 +259,25 @@ def test_a_decision_dated_before_april_2015_is_refused_in_words_not_a_500(
     )
     assert response.status_code == 422
     assert response.json()["field"] == "date" and "1 April 2015" in response.json()["message"]
+
+
+def test_a_compliance_officer_of_another_council_finds_no_trail_or_decision_of_demos(
+    client: TestClient, tokens: dict[str, str], seeded_case: dict[str, Any]
+) -> None:
+    from carebudget.web.auth import hash_password
+
+    store = client.app.state.store  # type: ignore[attr-defined]
+    if store.get_user("comp-bravo") is None:
+        store.create_user("comp-bravo", "Bravo compliance", "compliance",
+                          hash_password("bravo-compliance-pw-3"), council="bravo")
+    bravo = bearer(client.post("/api/token", json={
+        "username": "comp-bravo", "password": "bravo-compliance-pw-3"}).json()["access_token"])
+    case_id, decision_id = seeded_case["case_id"], seeded_case["decision_id"]
+    foreign = client.get(f"/api/decisions/{decision_id}", headers=bravo)
+    unknown = client.get(f"/api/decisions/{decision_id + 10**9}", headers=bravo)
+    assert (foreign.status_code, unknown.status_code) == (404, 404)
+    assert foreign.json()["error"] == unknown.json()["error"] == "UnknownDecision"
+    assert client.post(f"/api/decisions/{decision_id}/replay", headers=bravo).status_code == 404
+    assert client.get(f"/api/cases/{case_id}/trail", headers=bravo).status_code == 404
+    own = client.get(f"/api/decisions/{decision_id}", headers=bearer(tokens["compliance"]))
+    assert own.status_code == 200

@@ -57,6 +57,10 @@ CASE_ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
         None,
         ("person", "social_worker", "approver", "appeals_officer", "operations", "compliance"),
     ),
+    ("GET", f"/api/cases/{CASE}/letters", None,
+     ("person", "social_worker", "approver", "appeals_officer", "operations", "compliance")),
+    ("GET", f"/api/cases/{CASE}/letters/1.pdf", None,
+     ("person", "social_worker", "approver", "appeals_officer", "operations", "compliance")),
     (
         "POST",
         f"/api/cases/{CASE}/steps/verify_assessment",

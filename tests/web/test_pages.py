@@ -236,3 +236,23 @@ def test_production_refuses_to_start_while_demo_accounts_are_active(tmp_path: An
     )
     with pytest.raises(UnsafeConfiguration, match="demo users exist"):
         create_app(prod)
+
+
+def test_an_admin_adds_a_user_to_a_council_and_a_national_officer_to_none(
+    app: Any, browsers: dict[str, TestClient],
+) -> None:
+    admin, store = browsers["admin"], app.state.store
+    assert 'value="demo"' in admin.get("/admin/users").text  # the council field starts at the admin's
+    strong = "a-long-unusual-password-77"
+    added = admin.post("/admin/users", data={"username": "ops-council", "display_name": "O",
+                                             "role": "operations", "password": strong, "council": ""},
+                       follow_redirects=False)
+    assert added.status_code == 303 and store.get_user("ops-council").council == "demo"
+    national = admin.post("/admin/users", data={"username": "nat-council", "display_name": "N",
+                                                "role": "national_admin", "password": strong},
+                          follow_redirects=False)
+    assert national.status_code == 303 and store.get_user("nat-council").council is None
+    elsewhere = admin.post("/admin/users", data={"username": "ops-elsewhere", "display_name": "E",
+                                                 "role": "operations", "password": strong, "council": "bravo"})
+    assert elsewhere.status_code == 400 and "You administer council demo" in elsewhere.text
+    assert store.get_user("ops-elsewhere") is None

@@ -204,3 +204,44 @@ def test_a_withdrawn_change_cannot_be_published(policy_app: Any) -> None:
         f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"])
     )
     assert response.status_code == 409 and "withdrawn" in response.json()["message"]
+
+
+def test_a_policy_officer_of_another_council_neither_sees_nor_changes_demos_policy(
+    policy_app: Any,
+) -> None:
+    from carebudget.web.auth import hash_password
+    from tests.web.conftest import sign_in
+
+    client, settings, tokens = policy_app
+    store = client.app.state.store  # type: ignore[attr-defined]
+    if store.get_user("pol-bravo") is None:
+        store.create_user("pol-bravo", "Bravo policy officer", "policy_admin",
+                          hash_password("bravo-policy-password-7"), council="bravo")
+    bravo = bearer(client.post("/api/token", json={
+        "username": "pol-bravo", "password": "bravo-policy-password-7"}).json()["access_token"])
+    change = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
+        "council": "demo", "path": "parameters/ras.yaml",
+        "content": raised_bands(Path(settings.rules_dir), date(2032, 1, 1))}).json()
+
+    listed = client.get("/api/policy/changes", headers=bravo).json()
+    assert change["id"] not in [c["id"] for c in listed]
+    seen = client.get(f"/api/policy/changes/{change['id']}", headers=bravo)
+    missing = client.get("/api/policy/changes/0123456789ab", headers=bravo)
+    assert (seen.status_code, missing.status_code) == (404, 404)  # as if it did not exist
+    for action in ("publish", "withdraw"):
+        refused = client.post(f"/api/policy/changes/{change['id']}/{action}", headers=bravo)
+        assert refused.status_code == 404, action
+    proposed = client.post("/api/policy/changes", headers=bravo, json={
+        "council": "demo", "path": "parameters/ras.yaml", "content": "x: 1"})
+    assert proposed.status_code == 422 and proposed.json()["field"] == "council"
+    assert client.get("/api/rules/demo/diff?from=2025-01-01&to=2026-01-01", headers=bravo).status_code == 404
+    assert [c["council"] for c in client.get("/api/rules", headers=bravo).json()["councils"]] == ["england"]
+    # National rules are the law: every policy officer reads them.
+    assert client.get("/api/rules/england/diff?from=2025-01-01&to=2026-01-01", headers=bravo).status_code == 200
+    with TestClient(client.app) as browser:  # type: ignore[arg-type]
+        sign_in(browser, "pol-bravo", "bravo-policy-password-7")
+        assert browser.get(f"/policy/changes/{change['id']}").status_code == 404
+        assert change["id"] not in browser.get("/policy").text
+    # The demo council's own officer still has it, untouched.
+    own = client.get(f"/api/policy/changes/{change['id']}", headers=bearer(tokens["demo-policy-admin"]))
+    assert own.status_code == 200 and own.json()["status"] == change["status"]

@@ -72,3 +72,17 @@ def test_other_roles_are_refused_and_the_nav_links_reports(app: Any) -> None:
     home = signed_in(app, "demo-policy-admin").get("/reports")
     assert home.status_code == 200 and 'href="/reports"' in home.text
     assert all(f"/reports/{k}" in home.text for k in KINDS)
+
+
+def test_another_councils_reports_are_no_records_to_its_staff(app: Any) -> None:
+    from carebudget.web.auth import hash_password
+
+    if app.state.store.get_user("ops-bravo") is None:
+        app.state.store.create_user("ops-bravo", "Bravo operations", "operations",
+                                    hash_password("bravo-ops-password-9"), council="bravo")
+    bravo = TestClient(app)
+    sign_in(bravo, "ops-bravo", "bravo-ops-password-9")
+    got = bravo.get("/reports/finance?council=demo")
+    assert got.status_code == 400 and "'demo' has no records" in got.text.replace("&#39;", "'")
+    assert "council=demo" not in bravo.get("/reports").text
+    assert signed_in(app, "demo-operations").get("/reports/finance?council=demo").status_code == 200

@@ -68,6 +68,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     path: Path = tmp_path_factory.mktemp("workflows") / "carebudget.db"
     store = Store(f"sqlite:///{path}")
     store.migrate()
+    # Every step's actor must be a user (issue 11): the example staff, and the people of the
+    # generated cases these tests drive (make_case(n) for n < 300, seeds 7 and 11 at 100 and 200).
+    from carebudget.service import examples
+
+    people = [f"person-0-{n}" for n in range(300)]
+    people += [f"person-7-{n}" for n in range(100, 200)] + [f"person-11-{n}" for n in range(200, 300)]
+    examples.ensure_users(store, persons=people)
     return store
 
 

@@ -181,3 +181,59 @@ async def test_a_step_on_a_closed_case_is_refused_and_recorded(
             break
         await asyncio.sleep(0.05)
     assert "update.refused" in [e.action for e in store.case_trail(state["case_id"])]
+
+
+# Issue 11: the activity that records a step checks its actor against the store. These steps are
+# sent straight to Temporal, as someone bypassing the API would; the workflow's validator passes
+# them (the role is one the step allows), the record activity refuses them.
+FORGED: list[tuple[str, tuple[str, str], str]] = [
+    ("a made-up name", ("anyone", "social_worker"), "'anyone' is not a user of the service"),
+    ("a user claiming another role", ("ap-bo", "social_worker"),
+     "ap-bo is signed up as approver; this step is taken by social_worker"),
+    ("a user of another council", ("sw-bravo", "social_worker"),
+     "sw-bravo works for council bravo, not for council demo"),
+    ("a deactivated user", ("sw-gone", "social_worker"), "sw-gone may no longer sign in"),
+]
+
+
+@pytest.mark.parametrize(("who", "reason"), [f[1:] for f in FORGED], ids=[f[0] for f in FORGED])
+async def test_a_step_whose_actor_is_not_a_user_of_the_council_is_refused_and_nothing_is_written(
+    client: Client, task_queue: str, store: Store, who: tuple[str, str], reason: str
+) -> None:
+    if store.get_user("sw-bravo") is None:
+        store.create_user("sw-bravo", "Bravo social worker", "social_worker", examples.NO_SIGN_IN,
+                          council="bravo")
+        store.create_user("sw-gone", "Former social worker", "social_worker", examples.NO_SIGN_IN)
+        store.update_user("sw-gone", active=False)
+    case_id, script = await case_at(client, task_queue, "support_planning")
+    before = await cases.describe(client, case_id)
+    rows_before = [e.model_dump() for e in store.case_trail(case_id, role="compliance")]
+    listed_before = store.get_case(case_id, role="compliance")
+
+    with pytest.raises(cases.CaseRefused) as refusal:
+        await cases.act(client, case_id, "submit_plan", *who, script.plan)
+
+    assert reason in refusal.value.reason
+    assert await cases.describe(client, case_id) == before  # the workflow refused the step
+    assert [e.model_dump() for e in store.case_trail(case_id, role="compliance")] == rows_before
+    assert store.get_case(case_id, role="compliance") == listed_before
+    assert who[0] not in {e.actor for e in store.case_trail(case_id)}
+    # The real social worker can still take the step: the case was left as it was.
+    state = await cases.act(client, case_id, "submit_plan", *SW, script.plan)
+    assert state["stage"] == "sign_off"
+
+
+async def test_a_case_opened_in_a_made_up_name_is_never_recorded(
+    client: Client, task_queue: str, store: Store
+) -> None:
+    start = {**examples.make_case(23).start, "opened_by": "nobody-real"}
+    case_id = await cases.start_case(client, start, task_queue=task_queue)
+    from temporalio.client import WorkflowFailureError
+
+    with pytest.raises(WorkflowFailureError):
+        await asyncio.wait_for(client.get_workflow_handle(case_id).result(), timeout=30)
+    from carebudget.store import UnknownCase
+
+    with pytest.raises(UnknownCase):
+        store.get_case(case_id)
+    assert "nobody-real" not in {e.actor for e in store.case_trail(case_id)}

@@ -106,6 +106,7 @@ async def test_a_killed_worker_leaves_every_case_to_a_second_worker_with_the_sam
     store = Store(f"sqlite:///{tmp_path / 'carebudget.db'}")
     store.migrate()
     scripts = [examples.make_case(200 + n, path=p, seed=11) for n, p in enumerate(PATHS)]
+    examples.ensure_users(store, scripts)
     first = _start_worker(address, task_queue, store, tmp_path)
     second: subprocess.Popen[bytes] | None = None
     try:

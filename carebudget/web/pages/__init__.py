@@ -11,13 +11,16 @@ def include(app: FastAPI) -> None:
         caseload,
         cases,
         compliance,
+        letters,
         operations,
         policy,
+        pools,
         reports,
         signin,
     )
     from carebudget.web.security import check_csrf
 
     # Every state-changing page request (sign-in included) carries the session's CSRF token.
-    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports):
+    for module in (signin, operations, cases, caseload, compliance, policy, admin, reports, pools,
+                   letters):
         app.include_router(module.router, dependencies=[Depends(check_csrf)])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from carebudget.store.roles import ROLES
+from carebudget.store.roles import NATIONAL_ROLES, ROLES
 from carebudget.web.api import UserIn
 from carebudget.web.auth import ROLE_LABELS, CurrentUser, hash_password, require_roles
 from carebudget.web.forms import errors_by_field
@@ -19,7 +19,7 @@ ADMIN = ("admin",)
 
 
 def _page(request: Request, user: CurrentUser, status_code: int = 200, **extra: object) -> Response:
-    extra.setdefault("values", {})
+    extra.setdefault("values", {"council": user.council or ""})
     return render(
         request,
         "admin_users.html",
@@ -39,6 +39,18 @@ def users(
     return _page(request, user)
 
 
+def _council_problem(admin: CurrentUser, role: str, council: str | None) -> str | None:
+    """A national role has no council; every other role one, and an administrator of a council
+    adds users to that council only."""
+    if role in NATIONAL_ROLES:
+        return "A national rules officer works for England as a whole: leave the council empty" if council else None
+    if not council:
+        return "Give the council this user works for"
+    if admin.council is not None and council != admin.council:
+        return f"You administer council {admin.council}; add users to it only"
+    return None
+
+
 @router.post("/admin/users", response_class=HTMLResponse)
 def add_user(
     request: Request,
@@ -47,12 +59,18 @@ def add_user(
     display_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    council: Annotated[str, Form()] = "",
 ) -> Response:
-    values = {"username": username, "display_name": display_name, "role": role}
+    values = {"username": username, "display_name": display_name, "role": role, "council": council}
     try:
-        form = UserIn.model_validate({**values, "password": password})
+        # Left empty: the administrator's own council (none for a national role).
+        chosen = council.strip() or (None if role in NATIONAL_ROLES else user.council)
+        form = UserIn.model_validate({**values, "password": password, "council": chosen})
     except ValidationError as exc:
         return _page(request, user, status_code=400, values=values, errors=errors_by_field(exc))
+    problem = _council_problem(user, form.role, form.council)
+    if problem:
+        return _page(request, user, status_code=400, values=values, errors={"council": problem})
     store = request.app.state.store
     if store.get_user(form.username) is not None:
         return _page(
@@ -68,6 +86,7 @@ def add_user(
         form.role,
         hash_password(form.password),
         actor=user.username,
+        council=form.council,
     )
     flash(request, f"Added {form.username} as {ROLE_LABELS[form.role]}.")
     return redirect("/admin/users")

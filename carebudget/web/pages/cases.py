@@ -14,12 +14,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carebudget.store.errors import StoreError
-from carebudget.web import case_forms, finding
+from carebudget.web import case_forms, finding, statement
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS
 from carebudget.web.case_view import view
 from carebudget.web.caseload import social_workers
+from carebudget.web.letters import rows as letter_rows
 from carebudget.web.pages.common import flash, redirect, render
 from carebudget.web.pages.operations import temporal_link
 from carebudget.web.person_words import standing
@@ -43,7 +44,7 @@ def my_work(
     unallocated: bool = False,
     q: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = case_access.own_council(user)
     if stage in STAGES:
         filters["stage"] = stage
     if mine:
@@ -122,8 +123,8 @@ def new_case(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
 ) -> Response:
-    return render(request, "case_new.html", user, title="Start a case", values={"council": "demo"},
-                  workers=social_workers(request.app.state.store))
+    return render(request, "case_new.html", user, title="Start a case", values={"council": user.council or "demo"},
+                  workers=social_workers(request.app.state.store, user.council))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -143,7 +144,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors=errors,
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
@@ -162,7 +163,7 @@ async def start_case(
             title="Start a case",
             values=values,
             errors={where: str(detail.get("message"))},
-            workers=social_workers(request.app.state.store),
+            workers=social_workers(request.app.state.store, user.council),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
@@ -190,6 +191,8 @@ async def _case_page(
     extra["values"] = {**prefill(state), **extra.get("values", {})}
     card = case_forms.rate_card_options(_rules(request), case["council"] or "demo", date.today())
     extra.setdefault("holder", _holder(request, case_id, user))
+    extra.setdefault("trust", statement.trust(state, _rules(request), date.today()))
+    extra.setdefault("letters", letter_rows(request.app.state.store, case_id, ""))
     return render(
         request,
         "case.html",
@@ -341,7 +344,7 @@ async def take_step(
                 open_step=step,
             )
     try:
-        await case_access.act(request, case_id, spec.workflow_step, payload, user)
+        await case_access.act(request, case_id, spec.workflow_step, payload, user, whole_state=False)
     except HTTPException as exc:
         if exc.status_code not in (409, 422):
             raise

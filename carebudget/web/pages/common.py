@@ -19,15 +19,16 @@ TEMPLATES.env.globals["role_labels"] = ROLE_LABELS
 TEMPLATES.env.globals["table_change"] = table_change
 
 NAV: dict[str, list[tuple[str, str]]] = {
-    "person": [("Your cases", "/my-case")],
-    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new")],
+    "person": [("Your cases", "/my-case"), ("Community pools", "/pools")],
+    "social_worker": [("My cases", "/cases?mine=true"), ("All cases", "/cases"), ("Start a case", "/cases/new"),
+                      ("Community pools", "/pools")],
     "approver": [("Sign-off", "/cases?stage=sign_off")],
     "appeals_officer": [("Appeals", "/cases?stage=appeal")],
-    "operations": [("Operations", "/operations"), ("Reports", "/reports")],
+    "operations": [("Operations", "/operations"), ("Reports", "/reports"), ("Notices", "/notices")],
     "compliance": [("Compliance", "/compliance"), ("Reports", "/reports")],
     "policy_admin": [("Policy", "/policy"), ("Try the rules", "/policy/try"), ("Reports", "/reports")],
     "national_admin": [("National rules", "/policy"), ("Try the rules", "/policy/try")],
-    "admin": [("Users", "/admin/users")],
+    "admin": [("Users", "/admin/users"), ("Notices", "/notices")],
 }
 
 

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from carebudget.store.errors import StoreError
+from carebudget.store.models import DECISION_ID_MAX
 from carebudget.web.api import trail_csv
 from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.cases import own_council
 from carebudget.web.pages.common import redirect, render
 from carebudget.web.stages import stage_label
 
@@ -30,11 +32,13 @@ def compliance_home(
     errors = {}
     if q and q.strip():
         try:
-            store.get_case(q.strip(), role=user.role)
-            return redirect(f"/compliance/cases/{q.strip()}")
+            found = store.get_case(q.strip(), role=user.role)
+            if own_council(user).get("council", found.council) == found.council:
+                return redirect(f"/compliance/cases/{q.strip()}")
         except StoreError:  # unknown or malformed id
-            errors["q"] = f"No case has the id {q.strip()!r}"
-    rows, total = store.list_cases({}, {"number": 1, "size": 20}, role=user.role)
+            pass
+        errors["q"] = f"No case has the id {q.strip()!r}"
+    rows, total = store.list_cases(own_council(user), {"number": 1, "size": 20}, role=user.role)
     return render(
         request,
         "compliance.html",
@@ -54,7 +58,7 @@ def verify(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles(*COMPLIANCE, page=True))]
 ) -> Response:
     store = request.app.state.store
-    rows, total = store.list_cases({}, {"number": 1, "size": 20}, role=user.role)
+    rows, total = store.list_cases(own_council(user), {"number": 1, "size": 20}, role=user.role)
     return render(
         request,
         "compliance.html",
@@ -136,7 +140,7 @@ def export_csv(
 )
 def replay(
     request: Request,
-    decision_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision_id: Annotated[int, Path(ge=1, le=DECISION_ID_MAX)],
     user: Annotated[CurrentUser, Depends(require_roles(*COMPLIANCE, page=True))],
     case_id: CaseId,
 ) -> Response:

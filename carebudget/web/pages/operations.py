@@ -14,7 +14,7 @@ from carebudget.store.errors import StoreError
 from carebudget.web import finding
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.caseload import social_workers
-from carebudget.web.cases import case_filters
+from carebudget.web.cases import case_filters, own_council
 from carebudget.web.forms import blank_to_none, errors_by_field
 from carebudget.web.pages.common import redirect, render
 from carebudget.web.stages import STAGES, stage_label
@@ -69,7 +69,7 @@ def operations_list(
         filters, errors = ListFilters.model_validate({}), errors_by_field(exc)
     search: dict[str, Any] | str = {}
     if filters.q:
-        found = _find(store, filters.q.strip(), user.role)
+        found = _find(store, filters.q.strip(), user)
         if found is not None:
             return redirect(f"/operations/cases/{quote(found.case_id)}")
         # Operations do not see names (UK GDPR art 5(1)(c)): the start of a reference only.
@@ -78,11 +78,12 @@ def operations_list(
             errors["q"] = search
     try:
         query = case_filters(filters, user)
-    except HTTPException as exc:  # both "not overdue" and a due date
-        errors["due_before"] = (
+    except HTTPException as exc:  # both "not overdue" and a due date, or another council
+        field = exc.detail.get("field", "due_before") if isinstance(exc.detail, dict) else "due_before"
+        errors[field] = (
             str(exc.detail["message"]) if isinstance(exc.detail, dict) else str(exc.detail)
         )
-        query = {}
+        query = own_council(user)
     if filters.q and isinstance(search, dict):
         query.update(search)
     rows, total = store.list_cases(
@@ -129,11 +130,12 @@ def operations_list(
     )
 
 
-def _find(store: Any, case_id: str, role: str) -> Any:
+def _find(store: Any, case_id: str, user: CurrentUser) -> Any:
     try:
-        return store.get_case(case_id, role=role)
+        found = store.get_case(case_id, role=user.role)
     except StoreError:  # unknown or malformed id: "no case" to the user
         return None
+    return found if own_council(user).get("council", found.council) == found.council else None
 
 
 @router.get("/operations/cases/{case_id}", response_class=HTMLResponse)
@@ -151,7 +153,7 @@ def operations_case(
         "operations_case.html",
         user,
         errors={"assigned_to": problem} if problem else {},
-        workers=social_workers(store),
+        workers=social_workers(store, user.council),
         title=f"Case {case_id}",
         row=row,
         lines=trail_lines(trail),

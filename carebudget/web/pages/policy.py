@@ -19,6 +19,7 @@ from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_for
 from carebudget.web.chart import Bar, bar_chart
 from carebudget.web.forms import blank_to_none, errors_by_field
 from carebudget.web.pages.common import flash, redirect, render
+from carebudget.web.policy_access import may_change_policy, may_read_policy, own_change
 from carebudget.web.rules_view import council_overview, diff
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +30,12 @@ ChangeId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
 def _home(request: Request, user: CurrentUser, status_code: int = 200, **extra: Any) -> Response:
     settings = request.app.state.settings
     overview = council_overview(settings, request.app.state.store)
-    changes = policy_changes.list_all(request.app.state.store)
-    versions = request.app.state.store.list_policy_versions()
-    extra.setdefault("values", {"council": "demo"})
-    options = [(c["council"], c["council"]) for c in overview["councils"]]
+    changes = policy_changes.list_all(request.app.state.store, user.council)
+    versions = [v for v in request.app.state.store.list_policy_versions()
+                if may_read_policy(user, v["council"])]
+    extra.setdefault("values", {"council": user.council or "demo"})
+    options = [(c["council"], c["council"]) for c in overview["councils"]
+               if may_change_policy(user, c["council"])]
     return render(
         request,
         "policy.html",
@@ -77,6 +80,9 @@ def policy_diff(
             for k, v in errors_by_field(exc).items()
         }
         return _home(request, user, status_code=400, errors=errors)
+    if not may_read_policy(user, form.council):
+        return _home(request, user, status_code=400,
+                     errors={"council": f"You see the national rules and council {user.council}'s only"})
     result = diff(request.app.state.settings, request.app.state.store, form.council, form.first, form.second)
     return render(
         request, "policy_diff.html", user, title=f"What changed for {form.council}", diff=result
@@ -98,6 +104,8 @@ def policy_compare(
                      errors={"vfrom": "Choose two published versions to compare"})
     except VersionNotFound as exc:
         return _home(request, user, status_code=400, errors={f"v{exc.field}": exc.message})
+    if not may_read_policy(user, str(result["council"])):
+        return _home(request, user, status_code=400, errors={"vfrom": f"There is no published version {first}"})
     return render(request, "policy_diff.html", user, title=f"Versions of {result['council']}", diff=result)
 
 
@@ -137,6 +145,9 @@ async def upload(
                 "Choose a YAML file, or paste its text: " + errors.pop("content").lower()
             )
         return _home(request, user, status_code=400, values=values, errors=errors)
+    if not may_change_policy(user, change.council):
+        return _home(request, user, status_code=400, values=values,
+                     errors={"council": f"You are a policy officer of {user.council} and change only its rules"})
     try:
         # Off the event loop: checking a change takes seconds (a child process, the rule tests).
         # The what-if then runs in the background while the change's page shows its progress.
@@ -185,18 +196,8 @@ def show_change(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
     change_id: ChangeId,
+    proposal: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
 ) -> Response:
-    try:
-        proposal = policy_changes.load(request.app.state.store, change_id)
-    except policy_changes.PolicyChangeError:
-        return render(
-            request,
-            "error.html",
-            user,
-            status_code=404,
-            title="Page not found",
-            message=f"There is no policy change {change_id}.",
-        )
     progress = None
     if proposal.whatif_pending:
         progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id,
@@ -217,13 +218,9 @@ def whatif_status(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
     change_id: ChangeId,
+    proposal: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
 ) -> Response:
     """How far the change's what-if has got: {state, done, total, message}; `done` once saved."""
-    try:
-        proposal = policy_changes.load(request.app.state.store, change_id)
-    except policy_changes.PolicyChangeError:
-        return JSONResponse({"error": "not found", "message": f"There is no policy change {change_id}."},
-                            status_code=404)
     if not proposal.whatif_pending:
         cases = int(proposal.whatif.get("cases", 0))
         return JSONResponse({"state": "done", "done": cases, "total": cases, "message": ""})
@@ -240,6 +237,7 @@ def publish(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
     change_id: ChangeId,
+    mine: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
 ) -> Response:
     try:
         proposal = policy_changes.approve_and_publish(
@@ -261,6 +259,7 @@ def withdraw(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
     change_id: ChangeId,
+    mine: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
 ) -> Response:
     try:
         policy_changes.withdraw(request.app.state.store, change_id, user.username)
@@ -280,7 +279,7 @@ def try_page(
         "policy_try.html",
         user,
         title="Try the rules",
-        values={"council": "demo"},
+        values={"council": user.council or "demo"},
         outcomes=OUTCOME_LABELS,
         ways=WAY_LABELS,
         result=None,

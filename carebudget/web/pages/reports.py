@@ -16,23 +16,33 @@ from carebudget.web.report_chart import bars
 
 router = APIRouter(include_in_schema=False)
 READERS = ("operations", "compliance", "policy_admin")
+reader = require_roles(*READERS, page=True)
+
+
+def own_councils(request: Request, user: Annotated[CurrentUser, Depends(reader)]) -> list[str]:
+    """The councils whose reports the user reads: their own (national roles: every council)."""
+    return [c for c in councils(request.app.state.store.engine) if user.council in (None, c)]
+
+
+Councils = Annotated[list[str], Depends(own_councils)]
 
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_index(
-    request: Request, user: Annotated[CurrentUser, Depends(require_roles(*READERS, page=True))]
+    request: Request, user: Annotated[CurrentUser, Depends(reader)], known: Councils
 ) -> Response:
-    return render(request, "reports.html", user, title="Reports", kinds=KINDS,
-                  councils=councils(request.app.state.store.engine))
+    return render(request, "reports.html", user, title="Reports", kinds=KINDS, councils=known)
 
 
 @router.get("/reports/{kind}", response_class=HTMLResponse)
 def report_page(
-    request: Request, kind: str, user: Annotated[CurrentUser, Depends(require_roles(*READERS, page=True))]
+    request: Request, kind: str, user: Annotated[CurrentUser, Depends(reader)], known: Councils
 ) -> Response:
     q = request.query_params
-    known = councils(request.app.state.store.engine)
-    council = q.get("council") or (known[0] if known else "")
+    council = q.get("council") or (known[0] if known else user.council or "")
+    if council not in known:  # another council's records are, to this user, no records at all
+        return render_error(request, 400, f"council {council!r} has no records in this store: "
+                                          "check the council code")
     try:
         report = run(request.app.state.store.engine, kind, council, q.get("from") or None, q.get("to") or None,
                      uplift=q.get("uplift") or None)

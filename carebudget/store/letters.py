@@ -1,0 +1,229 @@
+"""Letters as issued (Care Act 2014 s13(2), s24(2), s26) and the outbox of notices about them.
+
+A letter is written once per key (the case's event key): a retried or replayed activity finds
+the letter already issued and changes nothing. Its sha256 goes on the case's ledger chain in the
+same transaction, with any notices it causes, so a crash leaves either all of them or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, or_, select, update
+
+from carebudget.store import ledger
+from carebudget.store.db import aware, read, utcnow, write
+from carebudget.store.errors import InvalidInput, StoreError, UnknownCase
+from carebudget.store.models import CASES, LEDGER, LETTERS, NOTICES
+from carebudget.store.roles import SYSTEM_ROLE
+from carebudget.store.schemas import Public
+
+ISSUED = "letter.issued"
+ACTOR = "carebudget"
+
+
+class UnknownLetter(StoreError):
+    """No letter of this case has that id."""
+
+
+class LetterMeta(Public):
+    id: int
+    letter_key: str
+    case_id: str
+    council: str
+    kind: str
+    created_at: datetime
+    sha256: str
+    pdf_sha256: str
+    template: str
+    template_sha256: str
+    bundle: str
+    ledger_chain: str
+    ledger_seq: int
+
+
+class Letter(LetterMeta):
+    html: str
+    pdf: bytes
+
+
+class Notice(Public):
+    id: int
+    notice_key: str
+    case_id: str | None
+    kind: str
+    recipient: str
+    address: str
+    subject: str
+    body: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str
+    send_after: datetime | None = None
+    only_at_stage: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+def sha256(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+META = [c for c in LETTERS.c if c.name not in ("html", "pdf")]
+
+
+def _meta(m: Mapping[Any, Any]) -> LetterMeta:
+    return LetterMeta(**{c.name: m[c.name] for c in META} | {"created_at": aware(m["created_at"])})
+
+
+def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: bytes, template: str,
+          template_sha256: str, bundle: str, notices: Sequence[Mapping[str, Any]] = ()) -> LetterMeta:
+    """Store a letter and its ledger row and queue its notices, or return the letter already
+    issued under `key` (nothing else written)."""
+    ledger.check_text(key, "letter_key", 200)
+    ledger.check_text(kind, "kind", 40)
+    if not html.strip() or not pdf.startswith(b"%PDF"):
+        raise InvalidInput("a letter needs its HTML and a PDF", "html")
+    with read(engine) as conn:
+        council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if council is None:
+        raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
+    chain = ledger.chain_for_council(council)
+    with write(engine, ledger.chain_lock(chain)) as conn:
+        found = conn.execute(select(*META).where(LETTERS.c.letter_key == key)).first()
+        if found is not None:
+            return _meta(found._mapping)
+        digest, pdf_digest = sha256(html), sha256(pdf)
+        entry = ledger.append(conn, f"letter:{key}", case_id, ACTOR, SYSTEM_ROLE, ISSUED, {
+            "kind": kind, "letter_key": key, "sha256": digest, "pdf_sha256": pdf_digest,
+            "template": template, "template_sha256": template_sha256, "bundle": bundle,
+        }, chain=chain)
+        conn.execute(LETTERS.insert().values(
+            letter_key=key, case_id=case_id, council=council, kind=kind, created_at=entry.at,
+            html=html, pdf=pdf, sha256=digest, pdf_sha256=pdf_digest, template=template,
+            template_sha256=template_sha256, bundle=bundle, ledger_chain=chain, ledger_seq=entry.seq))
+        for notice in notices:
+            queue_in(conn, notice, entry.at)
+        row = conn.execute(select(*META).where(LETTERS.c.letter_key == key)).one()
+        return _meta(row._mapping)
+
+
+def for_case(engine: Engine, case_id: str) -> list[LetterMeta]:
+    ledger.check_text(case_id, "case_id", 100)
+    with read(engine) as conn:
+        rows = conn.execute(select(*META).where(LETTERS.c.case_id == case_id).order_by(LETTERS.c.id))
+        return [_meta(r._mapping) for r in rows]
+
+
+def get(engine: Engine, case_id: str, letter_id: int) -> Letter:
+    ledger.check_text(case_id, "case_id", 100)
+    if not 1 <= letter_id <= 2**31 - 1:  # an INTEGER column on PostgreSQL
+        raise UnknownLetter(f"case {case_id!r} has no letter {letter_id}", "letter_id")
+    with read(engine) as conn:
+        row = conn.execute(select(LETTERS).where(
+            LETTERS.c.case_id == case_id, LETTERS.c.id == letter_id)).first()
+    if row is None:
+        raise UnknownLetter(f"case {case_id!r} has no letter {letter_id}", "letter_id")
+    m = row._mapping
+    return Letter(**_meta(m).model_dump(), html=m["html"], pdf=bytes(m["pdf"]))
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+NOTICE_FIELDS = ("notice_key", "case_id", "kind", "recipient", "address", "subject", "body")
+
+
+def queue_in(conn: Any, notice: Mapping[str, Any], at: datetime) -> None:
+    """Add a notice inside the caller's transaction; a key already queued is left as it is."""
+    missing = [f for f in NOTICE_FIELDS if f != "case_id" and not notice.get(f)]
+    if missing:
+        raise InvalidInput(f"a notice needs {', '.join(missing)}", missing[0])
+    if conn.execute(select(NOTICES.c.id).where(NOTICES.c.notice_key == notice["notice_key"])).first():
+        return
+    conn.execute(NOTICES.insert().values(**{f: notice.get(f) for f in NOTICE_FIELDS},
+                                         send_after=notice.get("send_after"),
+                                         only_at_stage=notice.get("only_at_stage"),
+                                         created_at=at, attempts=0, last_error=""))
+
+
+def queue(engine: Engine, notices: Sequence[Mapping[str, Any]]) -> None:
+    with write(engine, "notices") as conn:
+        for notice in notices:
+            queue_in(conn, notice, utcnow())
+
+
+def _when(value: datetime | None) -> datetime | None:
+    return None if value is None else aware(value)
+
+
+def _notice(m: Mapping[Any, Any]) -> Notice:
+    return Notice(**{k: m[k] for k in (*NOTICE_FIELDS, "id", "attempts", "last_error", "only_at_stage")},
+                  created_at=aware(m["created_at"]), sent_at=_when(m["sent_at"]),
+                  send_after=_when(m["send_after"]), withdrawn_at=_when(m["withdrawn_at"]))
+
+
+def claim(engine: Engine, case_id: str | None = None, hold: timedelta = timedelta(minutes=2),
+          limit: int = 50) -> list[Notice]:
+    """Unsent notices no one else holds, held for `hold` by the caller: two senders never send the
+    same one; one that crashed mid-send lets it go when the hold ends, so it is not lost."""
+    now = utcnow()
+    free = and_(NOTICES.c.sent_at.is_(None), NOTICES.c.withdrawn_at.is_(None),
+                or_(NOTICES.c.send_after.is_(None), NOTICES.c.send_after <= now),
+                or_(NOTICES.c.claimed_until.is_(None), NOTICES.c.claimed_until < now))
+    where = free if case_id is None else and_(free, NOTICES.c.case_id == case_id)
+    with write(engine, "notices") as conn:
+        rows = list(conn.execute(select(NOTICES).where(where).order_by(NOTICES.c.id).limit(limit)))
+        held = []
+        for row in rows:
+            done = conn.execute(update(NOTICES).where(and_(NOTICES.c.id == row.id, free))
+                                .values(claimed_until=now + hold, attempts=NOTICES.c.attempts + 1))
+            if done.rowcount == 1:
+                held.append(_notice(row._mapping).model_copy(update={"attempts": row.attempts + 1}))
+        return held
+
+
+def mark_sent(engine: Engine, notice_id: int) -> None:
+    with write(engine, "notices") as conn:
+        conn.execute(update(NOTICES).where(NOTICES.c.id == notice_id)
+                     .values(sent_at=utcnow(), claimed_until=None, last_error=""))
+
+
+def withdraw(engine: Engine, notice_id: int, why: str) -> None:
+    """A reminder no longer needed (the case moved on): never sent, and the reason kept."""
+    with write(engine, "notices") as conn:
+        conn.execute(update(NOTICES).where(NOTICES.c.id == notice_id)
+                     .values(withdrawn_at=utcnow(), claimed_until=None, last_error=why[:2000]))
+
+
+def mark_failed(engine: Engine, notice_id: int, error: str, retry_in: timedelta) -> None:
+    """Sending failed: say why, and try again after `retry_in`."""
+    with write(engine, "notices") as conn:
+        conn.execute(update(NOTICES).where(NOTICES.c.id == notice_id)
+                     .values(claimed_until=utcnow() + retry_in, last_error=error[:2000]))
+
+
+def notices(engine: Engine, case_id: str | None = None, limit: int = 200) -> list[Notice]:
+    query = select(NOTICES).order_by(NOTICES.c.id.desc()).limit(limit)
+    if case_id is not None:
+        query = query.where(NOTICES.c.case_id == case_id)
+    with read(engine) as conn:
+        return [_notice(r._mapping) for r in conn.execute(query)]
+
+
+def check_letters(conn: Any, chain: str) -> tuple[int, str] | None:
+    """Each letter on this chain must still hash to the sha256s its `letter.issued` row holds."""
+    rows = conn.execute(select(LETTERS.c.id, LETTERS.c.html, LETTERS.c.pdf, LETTERS.c.ledger_seq,
+                               LEDGER.c.payload)
+                        .outerjoin(LEDGER, and_(LEDGER.c.chain == LETTERS.c.ledger_chain,
+                                                LEDGER.c.seq == LETTERS.c.ledger_seq))
+                        .where(LETTERS.c.ledger_chain == chain).order_by(LETTERS.c.id))
+    for letter_id, html, pdf, seq, payload in rows:
+        if payload is None:
+            return seq, f"letter {letter_id} points at ledger row {seq}, which does not exist"
+        issued = json.loads(payload)
+        if sha256(html) != issued.get("sha256") or sha256(bytes(pdf)) != issued.get("pdf_sha256"):
+            return seq, f"letter {letter_id} was altered: it no longer matches ledger row {seq}"
+    return None
