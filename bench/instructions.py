@@ -2,7 +2,9 @@
 
 Two runs of the same script under valgrind, one making N more decisions than the other; the
 difference over N is the cost of one decision with everything warm (bundle loaded, stages
-compiled, caches filled). None when valgrind is not installed.
+compiled, caches filled). Both runs generate the same cases: generating a case costs about 255K
+instructions, which the first version of this script (generating only the cases it decided)
+counted into every decision. None when valgrind is not installed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bench.cases import generate_cases
 from carebudget.decisions.contract import decide_with_bundle
 from carebudget.rulebook.library import load_library
 from carebudget.settings import REPO_ROOT
-engine_name, n = sys.argv[1], int(sys.argv[2])
+engine_name, n, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if engine_name == "legacy":
     from bench.legacy_engine import LegacyEngine
     engine = LegacyEngine()
@@ -36,19 +38,19 @@ else:
     engine = get_engine()
 on = date(2025, 6, 1)
 bundle = load_library(REPO_ROOT / "rules").bundle("demo", on)
-cases = generate_cases(100 + n)
+cases = generate_cases(100 + total)  # the same cases in both runs, however many are decided
 for case in cases[:100]:
     decide_with_bundle("assessment", bundle, on, case["input"], engine)
-for case in cases[100:]:
+for case in cases[100:100 + n]:
     decide_with_bundle("assessment", bundle, on, case["input"], engine)
 """
 
 
-def _instructions(engine: str, n: int, workdir: str) -> int:
+def _instructions(engine: str, n: int, total: int, workdir: str) -> int:
     out = os.path.join(workdir, f"cg.{engine}.{n}")
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)}
     subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", SCRIPT,
-                    engine, str(n)], check=True, cwd=REPO_ROOT, env=env, capture_output=True, timeout=1800)
+                    engine, str(n), str(total)], check=True, cwd=REPO_ROOT, env=env, capture_output=True, timeout=1800)
     with open(out) as handle:
         summary = re.search(r"^summary:\s*(\d+)", handle.read(), re.MULTILINE)
     if summary is None:
@@ -62,5 +64,5 @@ def per_assessment(engine: str = "durable_rules", n: int = 200) -> int | None:
     if shutil.which("valgrind") is None:
         return None
     with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:
-        base, more = pool.map(lambda k: _instructions(engine, k, workdir), (0, n))
+        base, more = pool.map(lambda k: _instructions(engine, k, n, workdir), (0, n))
     return round((more - base) / n)

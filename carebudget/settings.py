@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # else looks at it (carebudget.rulebook.vetting); vetting the shipped rules takes about 1 s.
     vetting_timeout_s: float = Field(60.0, gt=0)
     vetting_memory_mb: int = Field(1024, ge=64)
+    # A what-if of this many cases or more is decided in the pool of worker processes
+    # (carebudget.policy.whatif_pool); fewer are decided on the calling thread.
+    whatif_pool_from_cases: int = Field(2_000, ge=1)
 
     @property
     def is_development(self) -> bool:

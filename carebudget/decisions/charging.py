@@ -101,12 +101,12 @@ def minimum_income_guarantee(case: CaseFacts, bundle: Bundle, on: date) -> dict[
         band = "mig.single_25_to_pension_credit_age"
     else:
         band = "mig.single_18_to_24"
-    amount = money(bundle.param(band))
+    amount = bundle.amount(band)
     used = [band]
-    premiums = [p.value for p in case.finances.premiums]
+    premiums = [p._value_ for p in case.finances.premiums]
     for premium in [] if pension_age else premiums:
         name = f"mig.{premium}_premium"
-        amount += money(bundle.param(name))
+        amount += bundle.amount(name)
         used.append(name)
     result: dict[str, Any] = {
         "minimum_income_guarantee": amount,
@@ -124,7 +124,7 @@ def assess_charge(
 ) -> dict[str, Any]:
     """The charge section of the decision record (s14, s17, s18; regs 6, 7, 12, 25)."""
     assert case.person and case.finances and case.care
-    finances, setting = case.finances, case.person.setting.value
+    finances, setting = case.finances, case.person.setting._value_
     home_disregarded = bool(ev.get("charge.main_home_disregarded", False))
     capital = finances.capital + (ZERO if home_disregarded else finances.main_home_value)
     stage_facts = {**facts, "capital_assessable": float(capital)}
@@ -136,8 +136,8 @@ def assess_charge(
     if route is None:
         raise MissingParameter("charge.route", on, "no charging rule applied to these facts")
     cost = money(case.care.weekly_cost)
-    upper, lower = money(bundle.param("capital_limit_upper")), money(bundle.param("capital_limit_lower"))
-    tariff = tariff_income(capital, lower, upper, money(bundle.param("tariff_income_step")))
+    upper, lower = bundle.amount("capital_limit_upper"), bundle.amount("capital_limit_lower")
+    tariff = tariff_income(capital, lower, upper, bundle.amount("tariff_income_step"))
     result: dict[str, Any] = {
         "route": route,
         "setting": setting,
@@ -155,7 +155,7 @@ def assess_charge(
             result.update(mig, parameters_used=[
                 "capital_limit_upper", "capital_limit_lower", "tariff_income_step", *mig["parameters_used"]])
         else:
-            pea = money(bundle.param("personal_expenses_allowance"))
+            pea = bundle.amount("personal_expenses_allowance")
             available = finances.weekly_income + tariff - pea
             result.update(personal_expenses_allowance=pea,
                           parameters_used=["capital_limit_upper", "capital_limit_lower", "tariff_income_step", "personal_expenses_allowance"])

@@ -101,7 +101,7 @@ def check_adult(facts: CaseFacts, on: date, kind: str) -> None:
     if person.care_home_admission_date and person.care_home_admission_date > on:
         raise DecisionError("invalid input", "person.care_home_admission_date",
                             "person.care_home_admission_date: is after the decision date")
-    if kind in CHARGING_KINDS and person.setting.value == "care_home" and person.care_home_admission_date is None:
+    if kind in CHARGING_KINDS and person.setting._value_ == "care_home" and person.care_home_admission_date is None:
         # SI 2014/2672 Sch 2 para 2: the 12-week property disregard runs from the first day of a
         # permanent admission; without that day the capital cannot be assessed, and nothing is assumed.
         raise DecisionError("invalid input", "person.care_home_admission_date", (

@@ -37,7 +37,7 @@ def adult_eligibility(case: CaseFacts, ev: Evaluation) -> dict[str, Any]:
         "eligible": eligible,
         "needs_met": needs_met,
         "basis": basis,
-        "unable_outcomes": sorted(o.value for o, ways in case.needs.outcomes.items() if ways),
+        "unable_outcomes": sorted(o._value_ for o, ways in case.needs.outcomes.items() if ways),
         "conditions": {
             "impairment_or_illness": bool(ev.get("eligibility.conditions.impairment_or_illness", False)),
             "unable_two_or_more_outcomes": bool(ev.get("eligibility.conditions.unable_two_or_more_outcomes", False)),
@@ -46,7 +46,7 @@ def adult_eligibility(case: CaseFacts, ev: Evaluation) -> dict[str, Any]:
     }
     if case.predicted_needs is not None:
         result["predicted_unable_outcomes"] = sorted(
-            o.value for o, ways in case.predicted_needs.outcomes.items() if ways
+            o._value_ for o, ways in case.predicted_needs.outcomes.items() if ways
         )
         result["predicted_eligible"] = bool(ev.get("eligibility.predicted_eligible", False))
     return result

@@ -8,7 +8,6 @@ from typing import Any
 
 from carebudget.decisions.inputs import CaseFacts, CounterProposalFacts, Needs, WellbeingImpact
 from carebudget.decisions.sufficiency import Sufficiency
-from carebudget.law import Outcome, Way
 from carebudget.rulebook.vocabulary import CARER_OUTCOMES, CARER_WAYS, OUTCOMES, WAYS
 
 
@@ -32,16 +31,18 @@ def _template(prefix: str) -> dict[str, Any]:
 
 # Every fact name is made once; a case's facts start from a copy of "nothing unmet".
 _TEMPLATES = {prefix: _template(prefix) for prefix in ("", "predicted_")}
-# The fact names each outcome and way set, looked up by the input's own members (reading an
-# Enum's `.value` costs a Python call each time, and a case has dozens).
+# The fact names each outcome and way set, looked up by the members' `_value_` (an Enum's
+# `.value` and its hash are each a Python call, and a case has dozens; `_value_` is a plain
+# attribute, the str itself).
 _NAMES = {
     prefix: {
-        Outcome(outcome): (f"{prefix}unable_{outcome}",
-                           {Way(way): (f"{prefix}{outcome}__{way}", f"{prefix}ways_{way}") for way in WAYS})
+        outcome: (f"{prefix}unable_{outcome}",
+                  {way: (f"{prefix}{outcome}__{way}", f"{prefix}ways_{way}") for way in WAYS})
         for outcome in OUTCOMES
     }
     for prefix in _TEMPLATES
 }
+_CARER_NAMES = tuple((outcome, f"carer_unable_{outcome}") for outcome in CARER_OUTCOMES)
 
 
 # Both sets of needs "nothing unmet", in one dict a case's facts start from as a copy.
@@ -61,10 +62,10 @@ def _needs(prefix: str, needs: Needs | None, facts: dict[str, Any]) -> None:
         if not ways:
             continue
         unable += 1
-        unable_name, way_names = names[outcome]
+        unable_name, way_names = names[outcome._value_]
         facts[unable_name] = True
         for way in ways:
-            way_fact, count_fact = way_names[way]
+            way_fact, count_fact = way_names[way._value_]
             facts[way_fact] = True
             facts[count_fact] += 1
     facts[f"{prefix}unable_outcome_count"] = unable
@@ -79,7 +80,7 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
     person = case.person
     facts: dict[str, Any] = {
         "age_years": age_on(person.date_of_birth, on) if person else 0,
-        "setting": person.setting.value if person else "home",
+        "setting": person.setting._value_ if person else "home",
         "has_capacity": person.has_capacity if person else True,
         "has_authorised_person": person.has_authorised_person if person else False,
         "asks_council_to_arrange": person.asks_council_to_arrange if person else True,
@@ -94,11 +95,12 @@ def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
         "carer_given": carer is not None,
         "carer_needs_arise_from_providing_necessary_care": bool(carer and carer.needs_arise_from_providing_necessary_care),
         "carer_health_at_risk": bool(carer and carer.health_at_risk),
-        "carer_wellbeing_impact_significant": bool(carer and carer.wellbeing_impact.value == "significant"),
+        "carer_wellbeing_impact_significant": bool(carer and carer.wellbeing_impact._value_ == "significant"),
         "carer_unable_outcome_count": len(carer_outcomes),
         "carer_outcomes_only_takes_longer_count": len(only_longer),
-        **{f"carer_unable_{o}": o in carer_outcomes for o in CARER_OUTCOMES},
     })
+    for outcome, name in _CARER_NAMES:
+        facts[name] = outcome in carer_outcomes
     finances, care = case.finances, case.care
     facts.update({
         "finances_given": finances is not None,
@@ -116,17 +118,17 @@ def carer_unable_outcomes(case: CaseFacts) -> tuple[list[str], list[str]]:
     counted: list[str] = []
     not_counted: list[str] = []
     for outcome, ways in (case.carer.outcomes.items() if case.carer else ()):
-        if any(way.value in CARER_WAYS for way in ways):
-            counted.append(outcome.value)
+        if any(way._value_ in CARER_WAYS for way in ways):
+            counted.append(outcome._value_)
         elif ways:
-            not_counted.append(outcome.value)
+            not_counted.append(outcome._value_)
     return sorted(counted), sorted(not_counted)
 
 
 def weeks_since_admission(case: CaseFacts, on: date) -> float:
     """Weeks since first permanent admission, counting the admission day as day one; -1 if none."""
     person = case.person
-    if person is None or person.setting.value != "care_home" or person.care_home_admission_date is None:
+    if person is None or person.setting._value_ != "care_home" or person.care_home_admission_date is None:
         return -1.0
     days = (on - person.care_home_admission_date).days
     return days / 7 if days >= 0 else -1.0

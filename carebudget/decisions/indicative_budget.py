@@ -12,25 +12,41 @@ from carebudget.rulebook.parameters import MissingParameter
 TABLE = "ras.bands"
 
 
-def band_for(points: int, bands: list[dict[str, Any]]) -> dict[str, Any]:
-    chosen = None
-    for band in sorted(bands, key=lambda b: int(b["from_points"])):
-        if points >= int(band["from_points"]):
-            chosen = band
-    if chosen is None:
-        raise MissingParameter(TABLE, None, f"no band covers {points} points")
-    return chosen
+PENNY = Decimal("0.01")
+_Band = tuple[int, Decimal, Decimal]  # from_points, weekly_low, weekly_high
+# Each table read once: keyed by the table object, which is kept beside its bands so its id
+# cannot be reused by another table while the entry lives. A bundle holds its tables for its life.
+_BANDS: dict[int, tuple[list[dict[str, Any]], list[_Band]]] = {}
+
+
+def _bands(table: list[dict[str, Any]]) -> list[_Band]:
+    cached = _BANDS.get(id(table))
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    bands = [(int(b["from_points"]), Decimal(str(b["weekly_low"])).quantize(PENNY),
+              Decimal(str(b["weekly_high"])).quantize(PENNY))
+             for b in sorted(table, key=lambda b: int(b["from_points"]))]
+    if len(_BANDS) >= 64:
+        _BANDS.clear()
+    _BANDS[id(table)] = (table, bands)
+    return bands
 
 
 def indicative_budget(bundle: Bundle, ev: Evaluation) -> dict[str, Any]:
-    bands = bundle.param(TABLE)
-    band = band_for(ev.points, bands)
-    low, high = Decimal(str(band["weekly_low"])), Decimal(str(band["weekly_high"]))
+    """The band the points reach: the last, in order of `from_points`, that they reach (its range
+    read once per table)."""
+    points = ev.points
+    chosen = None
+    for band in _bands(bundle.param(TABLE)):
+        if points >= band[0]:
+            chosen = band
+    if chosen is None:
+        raise MissingParameter(TABLE, None, f"no band covers {points} points")
     return {
-        "points": ev.points,
-        "weekly_low": low.quantize(Decimal("0.01")),
-        "weekly_high": high.quantize(Decimal("0.01")),
-        "band_from_points": int(band["from_points"]),
+        "points": points,
+        "weekly_low": chosen[1],
+        "weekly_high": chosen[2],
+        "band_from_points": chosen[0],
         "indicative": True,
     }
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -120,6 +121,7 @@ class Proposal(BaseModel):
     problems: list[str] = []
     tests: dict[str, Any] = {}
     whatif: dict[str, Any] = {}
+    whatif_pending: bool = False  # checked, its what-if still to run (the web page runs it in the background)
     diff: dict[str, Any] = {}
     bundle: str | None = None
     effective_from: date | None = None
@@ -129,7 +131,8 @@ class Proposal(BaseModel):
 
     @property
     def publishable(self) -> bool:
-        return self.status == "draft" and not self.problems and self.tests.get("failed", 0) == 0
+        return (self.status == "draft" and not self.problems and self.tests.get("failed", 0) == 0
+                and not self.whatif_pending)
 
 
 def _now() -> datetime:
@@ -249,11 +252,13 @@ def _check_role(council: str, role: str) -> None:
 
 
 def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
-            role: str = "policy_admin") -> Proposal:
-    """Check an uploaded file against the rules in force; keep it as a draft (or refused) change."""
+            role: str = "policy_admin", defer_whatif: bool = False) -> Proposal:
+    """Check an uploaded file against the rules in force; keep it as a draft (or refused) change.
+
+    `defer_whatif`: save the checked change with its what-if still to run (`whatif_pending`), for
+    `complete_whatif` to run while the web page shows its progress."""
     from carebudget.decisions.indicative_budget import check_bands
     from carebudget.policy.ruletests import discover, run_test
-    from carebudget.policy.whatif import run_whatif
     from carebudget.rulebook.diff import diff_two
 
     registry = registry_for(settings.rules_dir, store)
@@ -331,36 +336,78 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
         proposal.diff = diff_two(current.bundle(change.council, on), candidate.bundle(change.council, on),
                                  change.council, f"in force on {on.isoformat()}", "with this change")
         proposal.bundle, proposal.effective_from = candidate.bundle(change.council, on).hash, on
-        cases, source = caseload(store, change.council, current)
-        report = run_whatif(current, candidate, change.council, cases, on)
-        changes = sorted((c for c in report.changes if c.error is None), key=lambda c: c.delta)
-        proposal.whatif = {
-            **report.summary(),
-            "source": source,
-            "date": on.isoformat(),
-            "largest": [
-                {
-                    "case": c.case_id,
-                    "before": f"{c.before:.2f}",
-                    "after": f"{c.after:.2f}",
-                    "change": f"{c.delta:.2f}",
-                }
-                for c in (changes[:8] + changes[-8:] if len(changes) > 16 else changes)
-                if c.delta != 0
-            ],
-            "errors_sample": [{"case": c.case_id, "error": c.error} for c in report.errors[:5]],
-        }
-        from carebudget.policy import rate_review
-
-        if rate_review.rate_card_changed(current, candidate, change.council, on):
-            budgets = rate_review.active_budgets(store, change.council)
-            proposal.whatif["sufficiency"] = rate_review.below_sufficiency(
-                current, candidate, change.council, budgets, on
-            )
+        if defer_whatif:
+            proposal.whatif_pending = True
+        else:
+            proposal.whatif = whatif_section(store, current, candidate, change.council, on,
+                                             pool_from=getattr(settings, "whatif_pool_from_cases", None))
         if proposal.problems or failures:
             proposal.status = "refused"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    save(store, proposal)
+    return proposal
+
+
+def whatif_section(
+    store: Any, current: Library, candidate: Library, council: str, on: date,
+    started: Callable[[int], None] | None = None, progress: Callable[[int], None] | None = None,
+    pool_from: int | None = None,
+) -> dict[str, Any]:
+    """The caseload decided under the rules in force and with the change, as a proposal shows it.
+    `started(n)` is told the number of cases once they are read, `progress(n)` as n more are done;
+    `pool_from`: the caseload size from which the process pool decides it."""
+    from carebudget.policy import rate_review
+    from carebudget.policy.whatif import run_whatif
+
+    cases, source = caseload(store, council, current)
+    if started:
+        started(len(cases))
+    report = run_whatif(current, candidate, council, cases, on, progress=progress, pool_from=pool_from)
+    changes = sorted((c for c in report.changes if c.error is None), key=lambda c: c.delta)
+    section: dict[str, Any] = {
+        **report.summary(),
+        "source": source,
+        "date": on.isoformat(),
+        "largest": [
+            {
+                "case": c.case_id,
+                "before": f"{c.before:.2f}",
+                "after": f"{c.after:.2f}",
+                "change": f"{c.delta:.2f}",
+            }
+            for c in (changes[:8] + changes[-8:] if len(changes) > 16 else changes)
+            if c.delta != 0
+        ],
+        "errors_sample": [{"case": c.case_id, "error": c.error} for c in report.errors[:5]],
+    }
+    if rate_review.rate_card_changed(current, candidate, council, on):
+        budgets = rate_review.active_budgets(store, council)
+        section["sufficiency"] = rate_review.below_sufficiency(current, candidate, council, budgets, on)
+    return section
+
+
+def complete_whatif(
+    settings: Any, store: Any, proposal_id: str,
+    started: Callable[[int], None] | None = None, progress: Callable[[int], None] | None = None,
+) -> Proposal:
+    """Run a checked change's deferred what-if and save it with the change. The candidate is laid
+    over the rules in force again from the change's own file (it passed vetting when checked)."""
+    proposal = load(store, proposal_id)
+    if not proposal.whatif_pending:
+        return proposal
+    assert proposal.effective_from is not None
+    registry = registry_for(settings.rules_dir, store)
+    folder = Path(tempfile.mkdtemp(prefix="carebudget-whatif-"))
+    try:
+        candidate = _candidate(registry, proposal.council, proposal.path, proposal.content, folder)
+        section = whatif_section(store, registry.library, candidate, proposal.council,
+                                 proposal.effective_from, started, progress,
+                                 getattr(settings, "whatif_pool_from_cases", None))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    proposal = load(store, proposal_id)  # as it is now: it may have been withdrawn meanwhile
+    proposal.whatif, proposal.whatif_pending = section, False
     save(store, proposal)
     return proposal
 
@@ -378,6 +425,9 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
             "can be published",
             "proposal_id",
         )
+    if proposal.whatif_pending:
+        raise PolicyChangeError("the what-if on the caseload is still running: approve the change "
+                                "once its figures are shown", "proposal_id")
     if not proposal.publishable:
         raise PolicyChangeError("this change has not passed its checks and tests", "proposal_id")
     if approver == proposal.proposed_by:

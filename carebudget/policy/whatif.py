@@ -100,15 +100,17 @@ def _amount(budget: dict[str, Any]) -> Decimal:
 def run_whatif(
     current: Library, candidate: Library, council: str, cases: Iterable[dict[str, Any]],
     on_default: date, progress: Callable[[int], None] | None = None, workers: int | None = None,
+    pool_from: int | None = None,
 ) -> WhatIfReport:
-    """Every case decided under both libraries. A large caseload is decided in a pool of worker
-    processes (carebudget.policy.whatif_pool), never in the calling web or worker process;
+    """Every case decided under both libraries. A caseload of `pool_from` cases or more (by
+    default POOL_FROM_CASES) is decided in a pool of worker processes
+    (carebudget.policy.whatif_pool), never in the calling web or worker process;
     `progress(n)` is told as each batch of n cases is done."""
-    from carebudget.policy.whatif_pool import decide_in_pool, pool_size
+    from carebudget.policy.whatif_pool import POOL_FROM_CASES, decide_in_pool, pool_size
 
     items = list(cases)
     report = WhatIfReport(council)
-    size = pool_size(len(items)) if workers is None else workers
+    size = pool_size(len(items), pool_from or POOL_FROM_CASES) if workers is None else workers
     if size > 1:
         report.changes = decide_in_pool(current, candidate, council, items, on_default, size, progress)
     else:

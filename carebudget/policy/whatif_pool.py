@@ -12,10 +12,12 @@ this run with the reason and the pool is replaced for the next; the calling proc
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +28,8 @@ from carebudget.policy.whatif import CaseChange, decide_cases
 from carebudget.rulebook.library import Library
 
 POOL_FROM_CASES = 2_000  # below this, starting or waking processes costs more than it saves
-BATCH = 500  # cases per task: small enough for a smooth progress bar, large enough to amortise IPC
+BATCH = 500  # most cases per task: small enough for a smooth progress bar, large enough to amortise IPC
+SMALLEST_BATCH = 50  # a smaller caseload goes in batches of about a twentieth, for its progress bar
 _KEPT = 4  # libraries a worker keeps (the current rules and a few candidates)
 MAX_BATCHES_PER_WORKER = 400  # about four what-if runs of 100,000 cases on two cores
 
@@ -41,10 +44,27 @@ class WhatIfFailed(RuntimeError):
     """A worker process died while deciding the caseload."""
 
 
-def pool_size(cases: int) -> int:
-    if cases < POOL_FROM_CASES:
+def pool_size(cases: int, pool_from: int = POOL_FROM_CASES) -> int:
+    if cases < pool_from:
         return 1
-    return max(1, min(os.cpu_count() or 1, 8, cases // BATCH))
+    return max(1, min(os.cpu_count() or 1, 8, -(-cases // batch_size(cases))))
+
+
+def batch_size(cases: int) -> int:
+    """Cases per task: BATCH, or about a twentieth of a smaller caseload (never under SMALLEST_BATCH)."""
+    return max(SMALLEST_BATCH, min(BATCH, -(-cases // 20)))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end when the process that started the pool has gone. Workers were seen
+    outliving their parent (a test process that started the pool from a background thread), each
+    holding its compiled bundles; the pool's own shutdown at exit does not always reach them."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _executor(size: int) -> ProcessPoolExecutor:
@@ -56,7 +76,8 @@ def _executor(size: int) -> ProcessPoolExecutor:
             # A worker is replaced after a while: the engine can never unregister a ruleset, so
             # each candidate's compiled stages stay in a worker's memory for its life.
             _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=MAX_BATCHES_PER_WORKER)
+                                        max_tasks_per_child=MAX_BATCHES_PER_WORKER,
+                                        initializer=_exit_with_parent, initargs=(os.getpid(),))
             _pool_size = size
         return _pool
 
@@ -104,9 +125,10 @@ def decide_in_pool(
     """The same changes as `decide_cases` over the whole caseload, in case order."""
     libraries = (_packed(current), _packed(candidate))
     pool = _executor(workers)
-    starts = range(0, len(cases), BATCH)
+    batch = batch_size(len(cases))
+    starts = range(0, len(cases), batch)
     try:
-        futures = {pool.submit(_decide_batch, libraries, council, cases[s:s + BATCH], on_default, s): s
+        futures = {pool.submit(_decide_batch, libraries, council, cases[s:s + batch], on_default, s): s
                    for s in starts}
         done: dict[int, list[CaseChange]] = {}
         for future in as_completed(futures):
@@ -117,3 +139,52 @@ def decide_in_pool(
         _discard(pool)
         raise WhatIfFailed("a what-if worker process stopped unexpectedly; nothing was decided") from exc
     return [change for s in starts for change in done[s]]
+
+
+# --- the batch path: full decisions of any kind, records back as one JSON text per batch --------
+
+RECORDS_BATCH = 1_000  # cases per task: the records of one batch come back as one string
+
+
+def _decide_records(library: tuple[str, bytes], council: str, kind: str, cases: list[dict[str, Any]],
+                    on_default: date) -> str:
+    """One batch decided in a worker: a JSON list with, per case, its record or its refusal.
+    One string crosses the pipe (a memory copy to unpickle) rather than thousands of dicts."""
+    from carebudget.decisions.contract import DecisionError, decide_with_bundle
+
+    chosen = _library(*library)
+    bundles = _bundles.setdefault((library[0], library[0], council), {})
+    out: list[dict[str, Any]] = []
+    for case in cases:
+        on = date.fromisoformat(case["date"]) if case.get("date") else on_default
+        bundle = bundles.get((0, on))
+        if bundle is None:
+            bundle = bundles[(0, on)] = chosen.bundle(council, on)
+        try:
+            out.append(decide_with_bundle(kind, bundle, on, case["input"]))
+        except DecisionError as exc:
+            out.append({"refused": exc.to_json()})
+    return json.dumps(out, separators=(",", ":"))
+
+
+def decide_records_in_pool(
+    library: Library, council: str, kind: str, cases: list[dict[str, Any]], on_default: date, workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Every case decided as `decide_with_bundle` would, in the pool: one JSON text per batch of
+    RECORDS_BATCH cases, in case order (a list of records, or {"refused": ...} for a refusal)."""
+    packed = _packed(library)
+    pool = _executor(workers)
+    starts = range(0, len(cases), RECORDS_BATCH)
+    try:
+        futures = {pool.submit(_decide_records, packed, council, kind, cases[s:s + RECORDS_BATCH], on_default): s
+                   for s in starts}
+        done: dict[int, str] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if progress:
+                progress(min(RECORDS_BATCH, len(cases) - futures[future]))
+    except BrokenProcessPool as exc:
+        _discard(pool)
+        raise WhatIfFailed("a worker process stopped unexpectedly; nothing was decided") from exc
+    return [done[s] for s in starts]

@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from carebudget.rulebook import vocabulary as vocab
@@ -20,6 +21,7 @@ from carebudget.rulebook.rules import Rule, RuleFile, parse_rule_file
 from carebudget.rulebook.yamlsource import RuleFileError
 
 NATIONAL = "england"
+_PENNY = Decimal("0.01")
 
 
 def canonical_json(value: Any) -> str:
@@ -37,6 +39,7 @@ class Bundle:
     _stages: dict[str, CompiledRuleset] = field(default_factory=dict, init=False, repr=False)
     _param_fields: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
     _summary: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _amounts: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.content = {
@@ -72,6 +75,14 @@ class Bundle:
         if resolved.value is None:
             raise MissingParameter(name, self.on, resolved.note or f"not confirmed for the period from {resolved.since}")
         return resolved.value
+
+    def amount(self, name: str) -> Decimal:
+        """A money parameter to the penny, converted once per bundle (a Decimal is immutable, so
+        every decision can share it). MissingParameter as `param`."""
+        found = self._amounts.get(name)
+        if found is None:
+            found = self._amounts[name] = Decimal(str(self.param(name))).quantize(_PENNY)
+        return found
 
     def rules(self, stage: str) -> tuple[Rule, ...]:
         return tuple(r for f in self.rule_files if f.stage == stage for r in f.rules)

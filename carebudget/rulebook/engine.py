@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import operator
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +46,7 @@ __all__ = [
 
 SENTINEL = "cb__evaluation"
 _ENCODE = json.JSONEncoder(check_circular=False, separators=(",", ":")).encode
+_STRING = json.encoder.encode_basestring_ascii  # what _ENCODE writes for a string
 
 
 
@@ -87,8 +87,7 @@ class Part:
         # Compact names inside the engine, given in sorted order so the same rules always make the
         # same engine definition, whatever the set's iteration order.
         self.short = {name: f"a{number}" for number, name in enumerate(sorted(fields))}
-        self._shorts = tuple(self.short.values())
-        self._getter = operator.itemgetter(*self.short) if self.short else (lambda _m: ())
+        self._fast = _json_writer(self.short)
         self.handle: Any = None  # the engine's ruleset handle, once registered
         self.sid = ""  # the session every evaluation of this part reuses
         self.sessions = 0  # sessions ever made for this part (one, unless an evaluation failed)
@@ -96,12 +95,19 @@ class Part:
     def engine_message(self, message: dict[str, Any]) -> str:
         """The fields this part reads, under their compact names, as the engine's JSON."""
         try:
-            # Usually every field is there: one C-level lookup of all of them.
-            values = self._values(message)
+            # Usually every field is there: the JSON made by one generated expression.
+            return self._fast(message, self.sid)
         except KeyError:
-            fact = {short: message[name] for name, short in self.short.items() if name in message}
-        else:
-            fact = dict(zip(self._shorts, values, strict=True))
+            return self._message_of(message)
+
+    def retraction(self) -> str:
+        """What the engine needs to forget the case: its session and id, not the whole message
+        (the engine looks the stored fact up by id; parsing the full message again is wasted)."""
+        return f'{{"sid":"{self.sid}","id":"case"}}'
+
+    def _message_of(self, message: dict[str, Any]) -> str:
+        """The general path (some field absent): a dict, encoded by the json module."""
+        fact = {short: message[name] for name, short in self.short.items() if name in message}
         fact["sid"] = self.sid
         # An id of our own spares the engine hashing the whole message to name the fact; the
         # session holds one fact at a time, so one id serves every evaluation.
@@ -109,9 +115,24 @@ class Part:
         fact[SENTINEL] = 1
         return _ENCODE(fact)
 
-    def _values(self, message: dict[str, Any]) -> tuple[Any, ...]:
-        got = self._getter(message)
-        return got if len(self._shorts) > 1 else (got,)
+
+def _json_writer(short: dict[str, str]) -> Callable[[dict[str, Any], str], str]:
+    """One generated function that writes a part's message as the engine's JSON, byte for byte
+    what `_message_of` writes when every field is there: true and false for booleans, repr for
+    ints and finite floats and the json module's string escape for strings (what the json module
+    writes for them), the json module itself for anything else. Encoding a dict through the json
+    module cost more instructions than the engine's own parse of the result."""
+    pieces = []
+    for name in short:
+        pieces.append(f"(T if (v := m[{name!r}]) is True else F if v is False else R(v) if (c := v.__class__) is int "
+                      "or c is float and v - v == 0 else S(v) if c is str else J(v))")
+    template = "{" + "".join(f'"{compact}":%s,' for compact in short.values())
+    template += '"sid":"%s","id":"case","' + SENTINEL + '":1}'
+    source = (f"def write(m, sid):\n    return {template!r} % (" + "".join(p + ", " for p in pieces)
+              + "sid)\n")
+    namespace: dict[str, Any] = {"T": "true", "F": "false", "R": repr, "S": _STRING, "J": _ENCODE}
+    exec(compile(source, "<engine message>", "exec"), namespace)  # noqa: S102 - field names are ours, quoted by repr
+    return namespace["write"]  # type: ignore[no-any-return]
 
 
 class CompiledRuleset:
@@ -230,7 +251,7 @@ class RulesEngine:
                 # The action message is {"r<index>": {...}}: the rule name is all we need.
                 fired.append(int(pending[3:pending.index('"', 2)]))
                 pending = _native.complete_and_start_action(handle, state)
-            retracted = _native.retract_fact(handle, fact)
+            retracted = _native.retract_fact(handle, part.retraction())
             if retracted[0] != 0:
                 raise EngineError(f"the rules engine kept a case it was asked to forget (code {retracted[0]})")
         except BaseException:

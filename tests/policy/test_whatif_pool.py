@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,7 @@ from pathlib import Path
 from bench.cases import generate_cases
 from carebudget.decisions import decide_with_bundle
 from carebudget.policy.whatif import candidate_library, run_whatif
-from carebudget.policy.whatif_pool import BATCH
+from carebudget.policy.whatif_pool import BATCH, batch_size
 from carebudget.rulebook.library import load_library
 from carebudget.settings import REPO_ROOT
 
@@ -36,7 +37,7 @@ def test_a_caseload_decided_in_two_worker_processes_matches_one_process_and_sing
     pooled = run_whatif(library, proposed, "demo", cases, ON, progress=seen.append, workers=2)
     alone = run_whatif(library, proposed, "demo", cases, ON, workers=1)
     assert pooled.changes == alone.changes
-    assert sum(seen) == len(cases) and len(seen) == 3
+    assert sum(seen) == len(cases) and len(seen) == -(-len(cases) // batch_size(len(cases)))
     assert pooled.changes[3].error and "under 18" in pooled.changes[3].error
     assert pooled.changes[7].case_id == "8"
     assert pooled.gainers
@@ -46,3 +47,22 @@ def test_a_caseload_decided_in_two_worker_processes_matches_one_process_and_sing
         for lib, amount in ((library, change.before), (proposed, change.after)):
             budget = decide_with_bundle("indicative-budget", lib.bundle("demo", ON), ON, case["input"])["indicative_budget"]
             assert amount == (Decimal(budget["weekly_low"]) + Decimal(budget["weekly_high"])) / 2
+
+
+def test_full_decisions_in_the_pool_are_the_records_of_single_decisions() -> None:
+    from carebudget.policy.whatif_pool import RECORDS_BATCH, decide_records_in_pool
+
+    library = load_library(REPO_ROOT / "rules")
+    cases = generate_cases(RECORDS_BATCH + 61, seed=11)
+    cases[5]["input"]["person"]["date_of_birth"] = "2015-01-01"  # refused: a child
+    seen: list[int] = []
+    texts = decide_records_in_pool(library, "demo", "assessment", cases, ON, 2, progress=seen.append)
+    records = [record for text in texts for record in json.loads(text)]
+    assert len(texts) == 2 and sorted(seen) == [61, RECORDS_BATCH]
+    assert "under 18" in records[5]["refused"]["message"]
+    bundle = library.bundle("demo", ON)
+    for index in [*range(0, len(cases), 37), len(cases) - 1]:
+        if index == 5:
+            continue
+        single = decide_with_bundle("assessment", bundle, ON, cases[index]["input"])
+        assert records[index] == json.loads(json.dumps(single))

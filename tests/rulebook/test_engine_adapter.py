@@ -108,3 +108,18 @@ def test_an_evaluation_the_engine_refuses_replaces_that_session_and_the_next_eva
     assert engine.evaluate(compiled, {"age_years": 41}) == [0]
     assert engine.evaluate(compiled, {"age_years": 39}) == []
     assert part.sessions == 2
+
+
+def test_the_generated_message_is_what_the_json_module_writes() -> None:
+    from carebudget.rulebook.engine import Part
+
+    part = Part("p", (0,), frozenset(["b", "i", "f", "s", "z"]))
+    part.sid = "17"
+    values = [True, False, 0, 1, -5, 10**30, 0.0, -0.0, 1.5, 1e300, 1e-7, float("nan"), float("inf"),
+              "home", 'a"b\\c', "é✓\n", None, 3.14159]
+    rng = random.Random(3)
+    for _ in range(3000):
+        message = {name: rng.choice(values) for name in "bifsz"}
+        assert part.engine_message(message) == part._message_of(message), message
+    assert part.engine_message({"b": True}) == '{"a0":true,"sid":"17","id":"case","cb__evaluation":1}'
+    assert part.retraction() == '{"sid":"17","id":"case"}'

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carebudget.policy import changes as policy_changes
+from carebudget.web import whatif_progress
 from carebudget.web.auth import CurrentUser, require_roles
 from carebudget.web.case_forms import OUTCOME_LABELS, WAY_LABELS, needs_from_form
 from carebudget.web.chart import Bar, bar_chart
@@ -148,10 +149,12 @@ async def upload(
         return _home(request, user, status_code=400, values=values,
                      errors={"council": f"You are a policy officer of {user.council} and change only its rules"})
     try:
-        # Off the event loop: checking a change takes seconds (a child process, the what-if).
+        # Off the event loop: checking a change takes seconds (a child process, the rule tests).
+        # The what-if then runs in the background while the change's page shows its progress.
         proposal = await run_in_threadpool(
             policy_changes.propose,
             request.app.state.settings, request.app.state.store, change, user.username, user.role,
+            defer_whatif=True,
         )
     except policy_changes.PolicyChangeError as exc:
         return _home(
@@ -166,8 +169,11 @@ async def upload(
     else:
         flash(
             request,
-            "The change passed its checks and tests. A second policy officer can now approve it.",
+            "The change passed its checks and tests. A second policy officer can approve it once "
+            "its what-if on the caseload is shown.",
         )
+    if proposal.whatif_pending:
+        whatif_progress.start(request.app.state.settings, request.app.state.store, proposal.id)
     return redirect(f"/policy/changes/{proposal.id}")
 
 
@@ -192,6 +198,10 @@ def show_change(
     change_id: ChangeId,
     proposal: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
 ) -> Response:
+    progress = None
+    if proposal.whatif_pending:
+        progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id,
+                                         retry_failed=True)
     return render(
         request,
         "policy_change.html",
@@ -199,7 +209,27 @@ def show_change(
         title=f"Policy change {change_id}",
         p=proposal,
         chart=whatif_chart(proposal) if proposal.whatif else "",
+        progress=progress,
     )
+
+
+@router.get("/policy/changes/{change_id}/whatif")
+def whatif_status(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+    proposal: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
+) -> Response:
+    """How far the change's what-if has got: {state, done, total, message}; `done` once saved."""
+    if not proposal.whatif_pending:
+        cases = int(proposal.whatif.get("cases", 0))
+        return JSONResponse({"state": "done", "done": cases, "total": cases, "message": ""})
+    progress = whatif_progress.start(request.app.state.settings, request.app.state.store, change_id)
+    snapshot = progress.to_json()
+    if snapshot["state"] == "done":
+        # Finished between the two reads: the change saved with its figures is what counts.
+        snapshot["state"] = "deciding"
+    return JSONResponse(snapshot)
 
 
 @router.post("/policy/changes/{change_id}/publish", response_class=HTMLResponse)
