@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from carebudget.web.app import create_app
 from tests.web.conftest import make_settings
@@ -97,9 +98,12 @@ def test_a_policy_officer_watches_the_whatif_progress_and_sees_figures_equal_to_
         for _ in range(6000):  # a bound, not a timing: the script reloads the page when done
             if officer.locator("svg.chart").count():
                 break
-            state = officer.locator("#whatif-state")
-            if state.count():
-                seen.append(state.inner_text())
+            try:  # the script may reload the page between these two reads: then look again
+                state = officer.locator("#whatif-state")
+                if state.count():
+                    seen.append(state.inner_text(timeout=2000))
+            except PlaywrightError:
+                pass
             officer.wait_for_timeout(100)
         assert officer.locator("svg.chart").count() == 1, seen[-3:]
         assert all(s == "Reading the caseload…" or re.search(r"Deciding every case .*: \d+ of 130 cases", s)

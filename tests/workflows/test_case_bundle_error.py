@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.decisions import Decisions
+from activities.letters import Letters
 from activities.policy import Policies, bank_underspend
 from activities.records import Records
 from carebudget.rulebook.registry import Registry
@@ -46,10 +47,12 @@ def broken_rules(root: Path) -> Path:
 def worker_under(env: WorkflowEnvironment, queue: str, rules: Path, store: Store) -> Worker:
     """A worker whose rules folder (CAREBUDGET_RULES_DIR in a deployment) is `rules`."""
     registry, records = Registry(rules), Records(store)
+    letters = Letters(registry, store)
     return Worker(
         env.client, task_queue=queue, workflows=[CaseWorkflow, RecordRefusalWorkflow],
         activities=[Decisions(registry).decide, Policies(registry).council_policy,
-                    bank_underspend, records.record_step, records.record_refusal],
+                    bank_underspend, records.record_step, records.record_refusal,
+                    letters.issue_letter, letters.issue_notice],
         activity_executor=ThreadPoolExecutor(max_workers=4),
     )
 

@@ -25,7 +25,7 @@ async def test_the_demo_drives_a_pool_a_savings_purchase_and_reablement_and_the_
 
     client = env.client
     async with build_worker(client, get_settings().task_queue, store=store):
-        results = await run_demo(client, 6)
+        results = await run_demo(client, 6, store=store)
         story = await run_pool_demo(client, results)
         settings = {"CAREBUDGET_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                     "CAREBUDGET_DATABASE_URL": store.url}
