@@ -4,9 +4,7 @@ persisting to <data_dir>/temporal.db, with the case search attributes registered
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -83,14 +81,6 @@ def dev_server_command(settings: Settings) -> list[str]:
     return command
 
 
-def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
-    log = (settings.data_dir / "temporal.log").open("ab")
-    return subprocess.Popen(
-        dev_server_command(settings), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches us, and we stop the server in order
-    )
-
-
 async def wait_until_ready(
     address: str, namespace: str, process: subprocess.Popen[bytes] | None, timeout: float = 60
 ) -> Client:
@@ -111,14 +101,3 @@ async def wait_until_ready(
             if asyncio.get_running_loop().time() > deadline:
                 raise StartupError(f"Temporal at {address} did not answer: {exc}") from None
             await asyncio.sleep(0.3)
-
-
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
