@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
+import sys
 
 import typer
 
@@ -17,4 +20,19 @@ for _name in _MODULES:
 
 
 def main() -> None:
-    app()
+    """Run the command, then leave without the interpreter's teardown: the Temporal SDK's native
+    threads can crash it at exit (SIGABRT/SIGSEGV, about 1 run in 10) after the command has done
+    its work and printed its result, which would turn a finished demo into a failed one."""
+    code: int = 0
+    try:
+        app()
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            code = 1
+        else:
+            code = int(exc.code or 0)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
