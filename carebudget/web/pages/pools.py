@@ -50,6 +50,12 @@ def staff_council(request: Request, user: CurrentUser) -> str | None:
     return user.council
 
 
+async def _form_values(request: Request) -> dict[str, str]:
+    """The posted form's fields, trimmed, without its CSRF token."""
+    form = await request.form()
+    return {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+
+
 def membership(pool: dict[str, Any], username: str) -> dict[str, Any] | None:
     """The person's membership of the pool: a current one first, else the last they had."""
     rows = [m for m in pool.get("members") or [] if m.get("person_user") == username]
@@ -207,8 +213,7 @@ async def open_pool(
     from carebudget.service import pools
     from carebudget.web.pages.common import flash, redirect
 
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await _form_values(request)
     errors: dict[str, str] = {}
     council = staff_council(request, user) or values.get("council", "")
     for name, label, most in (("name", "Give the pool a name", 200), ("purpose", "Say what the pool is for", 2000)):
@@ -268,8 +273,7 @@ async def join(
     user: Annotated[CurrentUser, Depends(require_roles("person", "social_worker", page=True))],
     pool_id: PoolId,
 ) -> Response:
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await _form_values(request)
     errors: dict[str, str] = {}
     case_id = values.get("case_id", "")
     if user.role == "person":
@@ -290,8 +294,7 @@ async def propose_draw(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles("person", page=True))],
     pool_id: PoolId,
 ) -> Response:
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await _form_values(request)
     errors: dict[str, str] = {}
     pool = await read_pool(request, pool_id, user)
     amount = pounds(values.get("amount", ""), "amount", "the amount", errors)
@@ -347,8 +350,7 @@ async def give_time(
     user: Annotated[CurrentUser, Depends(require_roles("person", "social_worker", page=True))],
     pool_id: PoolId,
 ) -> Response:
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await _form_values(request)
     errors: dict[str, str] = {}
     kind = values.get("kind", "")
     if kind not in ("volunteer", "family"):
@@ -372,8 +374,7 @@ async def review(
     request: Request, user: Annotated[CurrentUser, Depends(require_roles("social_worker", page=True))],
     pool_id: PoolId,
 ) -> Response:
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    values = await _form_values(request)
     errors: dict[str, str] = {}
     met = values.get("outcomes_met", "")
     if met not in ("yes", "no"):
