@@ -1,7 +1,8 @@
 """Care Act 2014 s13(2), s13(5), s24(2), s26, s27: the letter each decision produces, and notices.
 
 The workflow calls `issue_letter` after the step's record is written. The letter is rendered from
-the council's templates, then stored with its sha256 on the ledger and the notices it causes in
+the council's templates as HTML (its PDF is printed when first asked for), then stored with its
+sha256 on the ledger and the notices it causes in
 one transaction keyed by the case's event key: a retried activity or a replayed worker finds the
 letter already issued and writes nothing again. Notices are then sent in the background; any left
 unsent (mail server down, a crash) are sent by the worker's relay.
@@ -44,15 +45,16 @@ class Letters:
         try:
             content = letter_content(request.kind, request.case, request.on)
             rendered = render_letter(content, self.registry.effective_root)
+            notices = letter_notices(self.settings, request.key, request.kind, request.case)
             meta = self.store.issue_letter(
-                request.key, request.case_id, request.kind, rendered.html, rendered.pdf,
-                rendered.template, rendered.template_sha256, content.bundle,
-                letter_notices(self.settings, request.key, request.kind, request.case),
+                request.key, request.case_id, request.kind, rendered.html, None,
+                rendered.template, rendered.template_sha256, content.bundle, notices,
             )
         except (LetterUnavailable, LetterTemplateError, StoreError) as exc:
             # The same template or case fails the same way again: say why, do not retry.
             raise ApplicationError(str(exc), type=LETTER_ERROR, non_retryable=True) from None
-        deliver_soon(self.store, self.settings, request.case_id)
+        if notices:
+            deliver_soon(self.store, self.settings)
         return LetterIssued(letter_id=meta.id, sha256=meta.sha256)
 
     @activity.defn
@@ -86,4 +88,4 @@ class Letters:
                                         f"was due by {due} and is overdue."))
         if notices:
             self.store.queue_notices(notices)
-            deliver_soon(self.store, settings, request.case_id)
+            deliver_soon(self.store, settings)

@@ -27,6 +27,10 @@ GOAL_S, GOAL_X = 1.0, 20.0
 # Which stores to run, e.g. "postgresql" alone (default both, SQLite first).
 STORES = os.environ.get("CAREBUDGET_BENCH_STORES", "sqlite,postgresql").split(",")
 PG_ADMIN = os.environ.get("CAREBUDGET_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Keep the written caseloads (a folder for SQLite; PostgreSQL keeps a database named for the size)
+# and reuse them in later runs: writing 100,000 cases takes minutes, and the reports are best
+# timed when the machine is quiet, which is rarely when the writing ends.
+KEEP = os.environ.get("CAREBUDGET_BENCH_KEEP", "")
 
 
 def _best(call: Callable[[], Any]) -> float:
@@ -47,14 +51,17 @@ def bench(label: str, url: str) -> dict[str, Any]:
     store = Store(url)
     store.migrate()
     started = time.perf_counter()
-    decider = generate(store, CASES, date.today())
-    made = time.perf_counter() - started
+    if KEEP and _written(store):
+        made, made_by = 0.0, "kept from an earlier run"
+    else:
+        decider = generate(store, CASES, date.today())
+        made, made_by = time.perf_counter() - started, (
+            f"{decider.made:,} made by the decision core, {len(decider.bundles)} rules bundles")
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT count(*) FROM ledger WHERE chain = :c"), {"c": COUNCIL}).scalar_one()
         decisions = conn.execute(text("SELECT count(*) FROM decision")).scalar_one()
     print(f"\n[{label}] {CASES:,} cases: {rows:,} ledger rows, {decisions:,} decision records "
-          f"({decider.made:,} made by the decision core, {len(decider.bundles)} rules bundles); "
-          f"written in {made:.1f} s")
+          f"({made_by}); written in {made:.1f} s")
 
     def count() -> None:
         with store.engine.connect() as conn:
@@ -82,9 +89,21 @@ def bench(label: str, url: str) -> dict[str, Any]:
     return out
 
 
+def _written(store: Any) -> bool:
+    """The kept caseload is whole: every case on the council's list (the last step of writing)."""
+    from bench.caseload import COUNCIL
+
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM case_list WHERE council = :c"),
+                            {"c": COUNCIL}).scalar_one() >= CASES
+
+
 def main() -> None:
     results: dict[str, Any] = {}
-    if "sqlite" in STORES:
+    if "sqlite" in STORES and KEEP:
+        Path(KEEP).mkdir(parents=True, exist_ok=True)
+        results["sqlite"] = bench("SQLite", f"sqlite:///{Path(KEEP).resolve() / f'reports-{CASES}.db'}")
+    elif "sqlite" in STORES:
         with tempfile.TemporaryDirectory() as tmp:
             results["sqlite"] = bench("SQLite", f"sqlite:///{Path(tmp) / 'reports.db'}")
     if "postgresql" in STORES:
@@ -99,16 +118,19 @@ def _postgres() -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"carebudget_bench_{uuid.uuid4().hex[:10]}"
+    name = f"carebudget_bench_kept_{CASES}" if KEEP else f"carebudget_bench_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - unreachable server: report and carry on
         print(f"\n[PostgreSQL] skipped: unreachable at {PG_ADMIN} ({type(exc).__name__})")
         return {"skipped": type(exc).__name__}
     try:
         return bench("PostgreSQL", make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False))
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not KEEP:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -6,11 +6,17 @@ likewise for the shared `layout.html.j2` and `letterhead.html.j2`. Each letter n
 it used and the sha256 of the whole set of letter templates in force, so it can be traced to the
 exact wording that produced it. Templates run sandboxed: a template can format what it is given,
 never reach the file system or the service.
+
+A letter is issued as HTML (its sha256 on the ledger), inside the step that decided it. Its PDF
+is printed from that stored HTML when it is first asked for (`to_pdf`, `Store.letter_pdf`): the
+printing costs several times the rest of a step, and most letters are read on screen or by mail.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -34,7 +40,6 @@ class LetterTemplateError(ValueError):
 class RenderedLetter:
     kind: str
     html: str
-    pdf: bytes
     template: str  # the kind's template, relative to the rules folder
     template_sha256: str  # of every letter template in force for the council
 
@@ -81,7 +86,27 @@ def figure(name: str, value: Any) -> Markup:
         name, f"{Decimal(str(value)):.2f}", money(value))
 
 
-def _environment(rules_root: Path, council: str) -> SandboxedEnvironment:
+_ENVIRONMENTS: OrderedDict[tuple[str, str, str], SandboxedEnvironment] = OrderedDict()
+_ENVIRONMENTS_KEPT = 32
+_ENVIRONMENTS_LOCK = threading.Lock()
+
+
+def _environment(rules_root: Path, council: str, template_set: str) -> SandboxedEnvironment:
+    """One environment per rules folder, council and set of templates in force (`template_set`,
+    their sha256), kept with the templates it compiled: any change of wording, or a council's own
+    template added, is a new set and so a new environment from the next letter on."""
+    key = (str(rules_root), council, template_set)
+    with _ENVIRONMENTS_LOCK:
+        env = _ENVIRONMENTS.get(key)
+        if env is None:
+            env = _ENVIRONMENTS[key] = _new_environment(rules_root, council)
+            while len(_ENVIRONMENTS) > _ENVIRONMENTS_KEPT:
+                _ENVIRONMENTS.popitem(last=False)
+        _ENVIRONMENTS.move_to_end(key)
+        return env
+
+
+def _new_environment(rules_root: Path, council: str) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(f)) for f in folders(rules_root, council)]),
         autoescape=select_autoescape(default=True, default_for_string=True, enabled_extensions=("j2", "html")),
@@ -92,9 +117,11 @@ def _environment(rules_root: Path, council: str) -> SandboxedEnvironment:
     return env
 
 
-def render_html(content: LetterContent, rules_root: Path) -> tuple[str, str]:
-    """The letter's HTML and the template (path under the rules folder) it came from."""
-    env = _environment(rules_root, content.council)
+def render_html(content: LetterContent, rules_root: Path, template_set: str | None = None) -> tuple[str, str]:
+    """The letter's HTML and the template (path under the rules folder) it came from;
+    `template_set` is `template_set_sha256` of the folder, when the caller has it already."""
+    template_set = template_set or template_set_sha256(rules_root, content.council)
+    env = _environment(rules_root, content.council, template_set)
     name = content.kind + SUFFIX
     try:
         template = env.get_template(name)
@@ -124,6 +151,7 @@ def to_pdf(html: str) -> bytes:
 
 
 def render_letter(content: LetterContent, rules_root: Path) -> RenderedLetter:
-    html, template = render_html(content, rules_root)
-    return RenderedLetter(kind=content.kind, html=html, pdf=to_pdf(html), template=template,
-                          template_sha256=template_set_sha256(rules_root, content.council))
+    """The letter as issued: its HTML (the PDF is printed from it when first asked for)."""
+    template_set = template_set_sha256(rules_root, content.council)
+    html, template = render_html(content, rules_root, template_set)
+    return RenderedLetter(kind=content.kind, html=html, template=template, template_sha256=template_set)

@@ -135,15 +135,35 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
-def deliver_soon(store: Any, settings: Settings, case_id: str | None) -> None:
-    """Send in the background: the step that queued the notices does not wait for the mail server."""
-    def run() -> None:
-        try:
-            deliver(store, settings, case_id)
-        except Exception:  # noqa: BLE001 - the relay tries again; the outbox keeps the notice
-            log.exception("sending notices failed")
+def deliver_soon(store: Any, settings: Settings, case_id: str | None = None) -> None:
+    """Send in the background: the step that queued the notices does not wait for the mail server.
+    One sender thread per store, woken by each call: calls that come while it is sending are one
+    more pass over the outbox, not a thread and a claiming write transaction each."""
+    with _SENDERS_LOCK:
+        sender = _SENDERS.get(id(store))
+        if sender is None or sender.store is not store or not sender.is_alive():
+            sender = _SENDERS[id(store)] = _Sender(store, settings)
+            sender.start()
+    sender.wake.set()
 
-    threading.Thread(target=run, name="notices", daemon=True).start()
+
+class _Sender(threading.Thread):
+    def __init__(self, store: Any, settings: Settings) -> None:
+        super().__init__(name="notices", daemon=True)
+        self.store, self.settings, self.wake = store, settings, threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            try:
+                deliver(self.store, self.settings)
+            except Exception:  # noqa: BLE001 - the relay tries again; the outbox keeps the notice
+                log.exception("sending notices failed")
+
+
+_SENDERS: dict[int, _Sender] = {}
+_SENDERS_LOCK = threading.Lock()
 
 
 async def relay(store: Any, settings: Settings, every_s: float = 30.0) -> None:

@@ -3,6 +3,10 @@
 A letter is written once per key (the case's event key): a retried or replayed activity finds
 the letter already issued and changes nothing. Its sha256 goes on the case's ledger chain in the
 same transaction, with any notices it causes, so a crash leaves either all of them or none.
+
+A letter issued with its HTML alone gets its PDF when the PDF is first asked for (`attach_pdf`):
+printed from the stored HTML, with its own `letter.pdf` ledger row naming the letter, the HTML's
+sha256 and the PDF's. Letters issued with both keep both sha256s on their `letter.issued` row.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from carebudget.store.roles import SYSTEM_ROLE
 from carebudget.store.schemas import Public
 
 ISSUED = "letter.issued"
+PDF_PRINTED = "letter.pdf"
 ACTOR = "carebudget"
 
 
@@ -80,14 +85,16 @@ def _meta(m: Mapping[Any, Any]) -> LetterMeta:
     return LetterMeta(**{c.name: m[c.name] for c in META} | {"created_at": aware(m["created_at"])})
 
 
-def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: bytes, template: str,
+def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: bytes | None, template: str,
           template_sha256: str, bundle: str, notices: Sequence[Mapping[str, Any]] = ()) -> LetterMeta:
     """Store a letter and its ledger row and queue its notices, or return the letter already
-    issued under `key` (nothing else written)."""
+    issued under `key` (nothing else written). `pdf` None: printed when first asked for."""
     ledger.check_text(key, "letter_key", 200)
     ledger.check_text(kind, "kind", 40)
-    if not html.strip() or not pdf.startswith(b"%PDF"):
-        raise InvalidInput("a letter needs its HTML and a PDF", "html")
+    if not html.strip():
+        raise InvalidInput("a letter needs its HTML", "html")
+    if pdf is not None and not pdf.startswith(b"%PDF"):
+        raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
     with read(engine) as conn:
         council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
     if council is None:
@@ -97,14 +104,16 @@ def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: byt
         found = conn.execute(select(*META).where(LETTERS.c.letter_key == key)).first()
         if found is not None:
             return _meta(found._mapping)
-        digest, pdf_digest = sha256(html), sha256(pdf)
-        entry = ledger.append(conn, f"letter:{key}", case_id, ACTOR, SYSTEM_ROLE, ISSUED, {
-            "kind": kind, "letter_key": key, "sha256": digest, "pdf_sha256": pdf_digest,
-            "template": template, "template_sha256": template_sha256, "bundle": bundle,
-        }, chain=chain)
+        digest = sha256(html)
+        pdf_digest = "" if pdf is None else sha256(pdf)
+        issued = {"kind": kind, "letter_key": key, "sha256": digest, "pdf_sha256": pdf_digest,
+                  "template": template, "template_sha256": template_sha256, "bundle": bundle}
+        if pdf is None:
+            del issued["pdf_sha256"]
+        entry = ledger.append(conn, f"letter:{key}", case_id, ACTOR, SYSTEM_ROLE, ISSUED, issued, chain=chain)
         conn.execute(LETTERS.insert().values(
             letter_key=key, case_id=case_id, council=council, kind=kind, created_at=entry.at,
-            html=html, pdf=pdf, sha256=digest, pdf_sha256=pdf_digest, template=template,
+            html=html, pdf=pdf or b"", sha256=digest, pdf_sha256=pdf_digest, template=template,
             template_sha256=template_sha256, bundle=bundle, ledger_chain=chain, ledger_seq=entry.seq))
         for notice in notices:
             queue_in(conn, notice, entry.at)
@@ -130,6 +139,27 @@ def get(engine: Engine, case_id: str, letter_id: int) -> Letter:
         raise UnknownLetter(f"case {case_id!r} has no letter {letter_id}", "letter_id")
     m = row._mapping
     return Letter(**_meta(m).model_dump(), html=m["html"], pdf=bytes(m["pdf"]))
+
+
+def attach_pdf(engine: Engine, case_id: str, letter_id: int, pdf: bytes) -> Letter:
+    """Keep the PDF printed from a letter's stored HTML, with its `letter.pdf` ledger row, unless
+    another request kept one first (then that one is returned and nothing is written)."""
+    if not pdf.startswith(b"%PDF"):
+        raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
+    letter = get(engine, case_id, letter_id)
+    if letter.pdf:
+        return letter
+    with write(engine, ledger.chain_lock(letter.ledger_chain)) as conn:
+        kept = conn.execute(select(LETTERS.c.pdf).where(LETTERS.c.id == letter_id)).scalar_one()
+        if kept:
+            return letter.model_copy(update={"pdf": bytes(kept)})
+        digest = sha256(pdf)
+        ledger.append(conn, f"letter-pdf:{letter.letter_key}", case_id, ACTOR, SYSTEM_ROLE, PDF_PRINTED, {
+            "kind": letter.kind, "letter_key": letter.letter_key, "letter_id": letter_id,
+            "sha256": letter.sha256, "pdf_sha256": digest,
+        }, chain=letter.ledger_chain)
+        conn.execute(update(LETTERS).where(LETTERS.c.id == letter_id).values(pdf=pdf, pdf_sha256=digest))
+    return letter.model_copy(update={"pdf": pdf, "pdf_sha256": digest})
 
 
 # --- the outbox ---------------------------------------------------------------------------------
@@ -214,7 +244,12 @@ def notices(engine: Engine, case_id: str | None = None, limit: int = 200) -> lis
 
 
 def check_letters(conn: Any, chain: str) -> tuple[int, str] | None:
-    """Each letter on this chain must still hash to the sha256s its `letter.issued` row holds."""
+    """Each letter on this chain must still hash to the sha256s its `letter.issued` row holds, and
+    a PDF printed later to the one its `letter.pdf` row holds (a letter with no PDF yet has none)."""
+    printed = {p["letter_key"]: (seq, p) for seq, p in (
+        (seq, json.loads(payload)) for seq, payload in conn.execute(
+            select(LEDGER.c.seq, LEDGER.c.payload).where(LEDGER.c.chain == chain,
+                                                         LEDGER.c.action == PDF_PRINTED)))}
     rows = conn.execute(select(LETTERS.c.id, LETTERS.c.html, LETTERS.c.pdf, LETTERS.c.ledger_seq,
                                LEDGER.c.payload)
                         .outerjoin(LEDGER, and_(LEDGER.c.chain == LETTERS.c.ledger_chain,
@@ -224,6 +259,18 @@ def check_letters(conn: Any, chain: str) -> tuple[int, str] | None:
         if payload is None:
             return seq, f"letter {letter_id} points at ledger row {seq}, which does not exist"
         issued = json.loads(payload)
-        if sha256(html) != issued.get("sha256") or sha256(bytes(pdf)) != issued.get("pdf_sha256"):
+        if sha256(html) != issued.get("sha256"):
             return seq, f"letter {letter_id} was altered: it no longer matches ledger row {seq}"
+        pdf = bytes(pdf)
+        if "pdf_sha256" in issued:
+            if sha256(pdf) != issued["pdf_sha256"]:
+                return seq, f"letter {letter_id}'s PDF was altered: it no longer matches ledger row {seq}"
+            continue
+        print_seq, print_row = printed.get(issued["letter_key"], (None, None))
+        if print_row is None:
+            if pdf:
+                return seq, f"letter {letter_id} has a PDF that no ledger row records"
+        elif print_row.get("sha256") != issued["sha256"] or sha256(pdf) != print_row.get("pdf_sha256"):
+            return print_seq, (f"letter {letter_id}'s PDF was altered: it no longer matches ledger "
+                               f"row {print_seq}")
     return None

@@ -277,12 +277,13 @@ class Store:
 
     # --- letters and the notice outbox (issue 13) ----------------------------------------------
     def issue_letter(
-        self, key: str, case_id: str, kind: str, html: str, pdf: bytes, template: str,
+        self, key: str, case_id: str, kind: str, html: str, pdf: bytes | None, template: str,
         template_sha256: str, bundle: str, notices: list[dict[str, Any]] | None = None,
     ) -> letters.LetterMeta:
-        """Store a letter once per `key` with its `letter.issued` ledger row (sha256 of the HTML
-        and of the PDF) and queue `notices` in the same transaction; a second call with the same
-        key returns the letter already issued and writes nothing."""
+        """Store a letter once per `key` with its `letter.issued` ledger row (sha256 of the HTML,
+        and of the PDF when there is one: None prints it when first asked for, see `letter_pdf`)
+        and queue `notices` in the same transaction; a second call with the same key returns the
+        letter already issued and writes nothing."""
         return letters.issue(self.engine, key, case_id, kind, html, pdf, template, template_sha256,
                              bundle, notices or [])
 
@@ -293,6 +294,14 @@ class Store:
     def get_letter(self, case_id: str, letter_id: int) -> letters.Letter:
         """One letter of the case with its HTML and PDF (UnknownLetter if it has no such letter)."""
         return letters.get(self.engine, case_id, letter_id)
+
+    def letter_pdf(self, case_id: str, letter_id: int, print_pdf: Callable[[str], bytes]) -> letters.Letter:
+        """The letter with its PDF: printed from its stored HTML by `print_pdf` and kept, with its
+        `letter.pdf` ledger row, the first time it is asked for."""
+        letter = letters.get(self.engine, case_id, letter_id)
+        if letter.pdf:
+            return letter
+        return letters.attach_pdf(self.engine, case_id, letter_id, print_pdf(letter.html))
 
     def queue_notices(self, notices: list[dict[str, Any]]) -> None:
         """Put notices in the outbox; a key already there is left as it is."""

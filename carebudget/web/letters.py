@@ -4,18 +4,22 @@ not read personal data (operations) see that a letter was issued, never what it 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from carebudget.letters.content import KINDS
+from carebudget.letters.render import to_pdf
 from carebudget.store.roles import can_read_personal
 from carebudget.web import cases as case_access
 from carebudget.web.auth import CurrentUser
 
 LETTER_ID_MAX = 2**31 - 1
 FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+log = logging.getLogger(__name__)
 
 
 def rows(store: Any, case_id: str, prefix: str) -> list[dict[str, Any]]:
@@ -42,7 +46,15 @@ async def serve(request: Request, case_id: str, letter_file: str, user: CurrentU
     await case_access.describe(request, case_id, user)
     if not can_read_personal(user.role):
         raise HTTPException(403, "Letters say what was decided about a person; your role sees only that they were sent")
-    letter = request.app.state.store.get_letter(case_id, int(number))
+    store = request.app.state.store
+    letter = store.get_letter(case_id, int(number))
+    if fmt == "pdf" and not letter.pdf:  # printed from the HTML as issued, the first time asked
+        try:
+            letter = await run_in_threadpool(store.letter_pdf, case_id, letter.id, to_pdf)
+        except Exception as exc:  # noqa: BLE001 - WeasyPrint's own errors: say so, serve the HTML
+            log.exception("printing letter %s of case %s failed", letter.id, case_id)
+            raise HTTPException(503, f"The PDF of this letter could not be made just now ({type(exc).__name__}); "
+                                f"the letter as issued is at {letter.id}.html") from None
     body = letter.pdf if fmt == "pdf" else letter.html.encode()
     name = f"{case_id}-{letter.kind}-{letter.id}.{fmt}"
     return Response(body, media_type=FORMATS[fmt], headers={

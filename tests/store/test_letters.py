@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from carebudget.store import InvalidInput, Store, UnknownCase
 from carebudget.store.letters import UnknownLetter
@@ -49,8 +50,10 @@ def test_a_letter_for_an_unknown_case_or_without_a_pdf_is_refused_in_plain_words
     with pytest.raises(UnknownCase, match="'C-9' is not on the case list"):
         store.issue_letter("k", "C-9", "eligibility", "<p>x</p>", PDF, "t", "a" * 64, "b" * 64)
     _open(store)
-    with pytest.raises(InvalidInput, match="needs its HTML and a PDF"):
+    with pytest.raises(InvalidInput, match="PDF must be a PDF document"):
         store.issue_letter("k", "C-1", "eligibility", "<p>x</p>", b"not a pdf", "t", "a" * 64, "b" * 64)
+    with pytest.raises(InvalidInput, match="needs its HTML"):
+        store.issue_letter("k", "C-1", "eligibility", "  ", None, "t", "a" * 64, "b" * 64)
     for number in (7, 0, 2**31, 10**17):  # beyond a 32-bit id: no letter, not a database error
         with pytest.raises(UnknownLetter, match=f"has no letter {number}"):
             store.get_letter("C-1", number)
@@ -89,3 +92,55 @@ def test_a_letter_altered_in_the_database_breaks_the_chain_naming_the_letter(sto
     assert not report.ok and report.first_broken is not None
     assert report.first_broken.seq == meta.ledger_seq
     assert report.first_broken.reason == f"letter {meta.id} was altered: it no longer matches ledger row {meta.ledger_seq}"
+
+
+def test_a_letter_issued_as_html_gets_its_pdf_once_when_first_asked_with_its_own_ledger_row(
+    store: Store,
+) -> None:
+    _open(store)
+    meta = store.issue_letter("C-1:4:letter.eligibility", "C-1", "eligibility", "<p>Yes</p>", None,
+                              "t", "a" * 64, "b" * 64)
+    (issued,) = [e for e in store.case_trail("C-1") if e.action == "letter.issued"]
+    assert "pdf_sha256" not in issued.payload and meta.pdf_sha256 == ""
+    assert store.get_letter("C-1", meta.id).pdf == b""
+    assert store.verify_chain(council="demo").ok  # no PDF yet is not a broken letter
+
+    printed: list[str] = []
+
+    def print_pdf(html: str) -> bytes:
+        printed.append(html)
+        return PDF + html.encode()
+
+    letter = store.letter_pdf("C-1", meta.id, print_pdf)
+    again = store.letter_pdf("C-1", meta.id, print_pdf)
+    assert printed == ["<p>Yes</p>"]  # printed from the HTML as issued, once
+    assert letter.pdf == again.pdf == PDF + b"<p>Yes</p>"
+    (row,) = [e for e in store.case_trail("C-1") if e.action == "letter.pdf"]
+    assert row.payload == {"kind": "eligibility", "letter_key": "C-1:4:letter.eligibility",
+                           "letter_id": meta.id, "sha256": meta.sha256,
+                           "pdf_sha256": hashlib.sha256(letter.pdf).hexdigest()}
+    assert store.get_letter("C-1", meta.id).pdf_sha256 == row.payload["pdf_sha256"]
+    assert store.verify_chain(council="demo").ok
+
+    with pytest.raises(InvalidInput, match="PDF must be a PDF document"):
+        store.letter_pdf("C-1", store.issue_letter("C-1:5:letter.budget_statement", "C-1", "budget_statement",
+                                                    "<p>B</p>", None, "t", "a" * 64, "b" * 64).id,
+                         lambda html: b"<html>")
+
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE letter SET pdf = :p WHERE id = :i"), {"p": b"%PDF forged", "i": meta.id})
+    report = store.verify_chain(council="demo")
+    assert report.first_broken is not None and report.first_broken.seq == row.seq
+    assert report.first_broken.reason == (f"letter {meta.id}'s PDF was altered: it no longer matches "
+                                          f"ledger row {row.seq}")
+
+
+def test_a_pdf_slipped_into_a_letter_that_no_ledger_row_records_breaks_the_chain(store: Store) -> None:
+    _open(store)
+    meta = store.issue_letter("C-1:4:letter.eligibility", "C-1", "eligibility", "<p>Yes</p>", None,
+                              "t", "a" * 64, "b" * 64)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE letter SET pdf = :p WHERE id = :i"), {"p": PDF, "i": meta.id})
+    report = store.verify_chain(council="demo")
+    assert report.first_broken is not None and report.first_broken.seq == meta.ledger_seq
+    assert report.first_broken.reason == f"letter {meta.id} has a PDF that no ledger row records"

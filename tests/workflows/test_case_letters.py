@@ -17,6 +17,7 @@ from typing import Any
 
 from temporalio.client import Client
 
+from carebudget.letters.render import to_pdf
 from carebudget.service import cases, examples
 from carebudget.store import Store
 
@@ -123,12 +124,17 @@ def check_letters(store: Store, case_id: str) -> set[str]:
               if e.action == "letter.issued"}
     kinds = set()
     for meta in store.case_letters(case_id):
-        letter = store.get_letter(case_id, meta.id)
+        assert store.get_letter(case_id, meta.id).pdf == b""  # issued as HTML; printed when asked
+        letter = store.letter_pdf(case_id, meta.id, to_pdf)
         kinds.add(letter.kind)
         row = issued[letter.letter_key]
         assert row.payload["sha256"] == hashlib.sha256(letter.html.encode()).hexdigest() == letter.sha256
-        assert row.payload["pdf_sha256"] == hashlib.sha256(letter.pdf).hexdigest()
-        assert letter.pdf.startswith(b"%PDF") and row.seq == letter.ledger_seq
+        assert "pdf_sha256" not in row.payload and row.seq == letter.ledger_seq
+        (printed,) = [e for e in store.case_trail(case_id, role="compliance")
+                      if e.action == "letter.pdf" and e.payload["letter_key"] == letter.letter_key]
+        assert printed.payload["sha256"] == letter.sha256
+        assert printed.payload["pdf_sha256"] == hashlib.sha256(letter.pdf).hexdigest()
+        assert letter.pdf.startswith(b"%PDF")
         text = LetterText()
         text.feed(letter.html)
         expected = expected_figures(store, case_id, row.seq)
