@@ -10,7 +10,8 @@ unsent (mail server down, a crash) are sent by the worker's relay.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -36,6 +37,11 @@ class Letters:
 
     @activity.defn
     def issue_letter(self, request: LetterRequest) -> LetterIssued:
+        return self.issue(request.key, request.case_id, request.kind, request.on, request.case)
+
+    def issue(self, key: str, case_id: str, kind: str, on: date, case: dict[str, Any]) -> LetterIssued:
+        """One letter (also called by record_step for a step's letters): ApplicationError of type
+        LetterError, not retried, when the templates or the case cannot produce it."""
         from carebudget.letters import letter_content, render_letter
         from carebudget.letters.content import LetterUnavailable
         from carebudget.letters.render import LetterTemplateError
@@ -43,11 +49,11 @@ class Letters:
         from carebudget.store import StoreError
 
         try:
-            content = letter_content(request.kind, request.case, request.on)
+            content = letter_content(kind, case, on)
             rendered = render_letter(content, self.registry.effective_root)
-            notices = letter_notices(self.settings, request.key, request.kind, request.case)
+            notices = letter_notices(self.settings, key, kind, case)
             meta = self.store.issue_letter(
-                request.key, request.case_id, request.kind, rendered.html, None,
+                key, case_id, kind, rendered.html, None,
                 rendered.template, rendered.template_sha256, content.bundle, notices,
             )
         except (LetterUnavailable, LetterTemplateError, StoreError) as exc:

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from workflows.models import STEP_ROLES, SYSTEM, CaseRecord, Role
+from activities.letters import LETTER_ERROR
+from workflows.models import STEP_ROLES, SYSTEM, CaseRecord, RecordResult, Role
 
 if TYPE_CHECKING:
+    from activities.letters import Letters
+    from carebudget.rulebook import Registry
     from carebudget.store import Store
 
 
@@ -74,13 +77,13 @@ def actor_roles(record: CaseRecord) -> frozenset[str] | None:
     return frozenset({actor.role.value})  # the store's role must be the one the step claimed
 
 
-def _keep_bundle(store: Store, decision: dict) -> None:
+def _keep_bundle(store: Store, decision: dict, registry: Registry | None) -> None:
     """Store the content of the bundle the decision was made under, if this process still holds it
     (the rule files may have changed since the decision activity ran)."""
     from carebudget.policy.versions import registry_for
     from carebudget.settings import get_settings
 
-    registry = registry_for(get_settings().rules_dir, store)
+    registry = registry or registry_for(get_settings().rules_dir, store)
     bundle = registry.known_bundle(str(decision.get("rules", {}).get("bundle", "")))
     if bundle is not None:
         store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
@@ -89,8 +92,11 @@ def _keep_bundle(store: Store, decision: dict) -> None:
 class Records:
     """The record activities, on one store (the settings' store unless one is given)."""
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, letters: Letters | None = None) -> None:
         self._store = store
+        self.letters = letters  # for a step's letters (CaseRecord.letters)
+        # The worker's rules, which made the decisions being recorded (the settings' when None).
+        self.registry: Registry | None = letters.registry if letters is not None else None
 
     @property
     def store(self) -> Store:
@@ -101,9 +107,12 @@ class Records:
         return self._store
 
     @activity.defn
-    def record_step(self, record: CaseRecord) -> None:
+    def record_step(self, record: CaseRecord) -> RecordResult:
         """The case-list row, the decision records and the ledger event of one step, in one
-        transaction: a retry after a crash finds them all or writes them all."""
+        transaction: a retry after a crash finds them all or writes them all. Then the step's
+        letters, if it has any, each in its own transaction keyed like the record: a retry issues
+        the ones not yet issued. A letter that cannot be produced leaves the step recorded and is
+        named in the result, with the reason."""
         from carebudget.store import (
             ActorRefused,
             BundleMismatch,
@@ -117,7 +126,7 @@ class Records:
         try:
             roles = actor_roles(record)
             for decision in record.decisions.values():
-                _keep_bundle(store, decision)
+                _keep_bundle(store, decision, self.registry)
             store.record_step(
                 record.event_key, record.case_id, record.actor.id, record.actor.role.value,
                 record.action, record.payload, record.personal, index=record.index,
@@ -131,6 +140,23 @@ class Records:
             raise _permanent(exc) from None
         except (InvalidInput, UnknownCase, BundleMismatch, UnknownBundle) as exc:
             raise _permanent(exc) from None
+        return RecordResult(letters_failed=self._issue_letters(record))
+
+    def _issue_letters(self, record: CaseRecord) -> dict[str, str]:
+        batch = record.letters
+        if batch is None:
+            return {}
+        if self.letters is None:  # a worker built without letters: the step stands, the timeline says why
+            return dict.fromkeys(batch.kinds, "this worker was started without the letter activities")
+        failed: dict[str, str] = {}
+        for kind in batch.kinds:
+            try:
+                self.letters.issue(f"{batch.key_prefix}letter.{kind}", record.case_id, kind, batch.on, batch.case)
+            except ApplicationError as exc:
+                if exc.type != LETTER_ERROR:
+                    raise
+                failed[kind] = exc.message
+        return failed
 
     @activity.defn
     def record_refusal(self, record: CaseRecord) -> None:

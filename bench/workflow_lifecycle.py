@@ -44,6 +44,7 @@ TRIVIAL_WORKFLOWS = 20 if QUICK else 40
 STEPS_PER_LIFECYCLE = 4  # self_assess, verify_assessment, submit_plan, approve (the approve path)
 OPEN_CASES = 200 if QUICK else 5000
 REPO = Path(__file__).resolve().parent.parent
+STEP_LATENCIES: dict[str, dict[str, list[float]]] = {}  # run -> step -> seconds (warm-up included)
 
 
 async def _trivial(client: Client, queue: str) -> list[float]:
@@ -79,6 +80,7 @@ async def _lifecycles(
     # has it, else `act` (the whole state, as before issue 12).
     take = getattr(cases, "take_step", None) or cases.act
     latencies: list[float] = []
+    by_step = STEP_LATENCIES.setdefault(f"case_{in_flight}", {})
     scripts = [examples.make_case(n, path="approve", seed=99) for n in range(count)]  # not timed
     limit = asyncio.Semaphore(in_flight)
     failed = 0
@@ -89,6 +91,7 @@ async def _lifecycles(
             await take(client, case_id, name, who[0], who[1], payload)
         finally:
             latencies.append(time.perf_counter() - began)
+            by_step.setdefault(name, []).append(latencies[-1])
 
     async def one(n: int) -> None:
         nonlocal failed
@@ -253,6 +256,9 @@ async def _main() -> dict[str, Any]:
         # updates), in this process (client and worker) and in the dev server.
         "cpu_ms_per_update": cpu_ms,
         "worker_mb": {"idle": round(idle_mb), f"open_{OPEN_CASES}": round(open_mb)},
+        # Which steps make the tail: each step's p50 and p95 in each run.
+        "step_ms": {run: {step: _percentiles(times) for step, times in steps.items()}
+                    for run, steps in STEP_LATENCIES.items()},
         "load_average": round(os.getloadavg()[0], 1),
         "quick": QUICK,
     }

@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         ReablementEpisode,
         ReablementRecord,
         ReablementRequest,
+        RecordResult,
         Refusal,
         ReviewDepthRequest,
         ReviewOutcome,
@@ -64,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         SignOff,
         Stage,
         StepInput,
+        StepLetters,
         StepResult,
         TimelineEvent,
         Verification,
@@ -83,6 +85,7 @@ LOCAL_ACTIVITIES = "local-activities"  # workflow.patched id: see _run_activity
 STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal decision recorded
 SAVER_REVIEWS = "saver-reviews"  # workflow.patched id: a review asks the policy for a saver's lighter review
 LETTERS = "letters"  # workflow.patched id: each decision's letter and the notices (issue 13)
+LETTERS_WITH_RECORD = "letters-with-record"  # workflow.patched id: a step's letters in its record's activity
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -229,8 +232,7 @@ class CaseWorkflow:
             # s13(5): written advice and information, and the case closes.
             self.state.advice = list(eligibility.get("explanation", []))
             self._enter(Stage.closed, None, "")
-            await self._record("eligibility.not_eligible", actor, {}, ["eligibility"])
-            await self._letters("eligibility")
+            await self._record("eligibility.not_eligible", actor, {}, ["eligibility"], letters=("eligibility",))
             return
         self._enter(Stage.financial_assessment, None, "")
         charge, budget = await asyncio.gather(
@@ -243,8 +245,8 @@ class CaseWorkflow:
         await self._record(
             "assessment.verified", actor, assessment.model_dump(mode="json"),
             ["eligibility", "charge", "indicative-budget"],
+            letters=("eligibility", "financial_assessment", "indicative_budget"),
         )
-        await self._letters("eligibility", "financial_assessment", "indicative_budget")
 
     # --- support planning (s24, s25) and sign-off (s24-26) -----------------------------------
 
@@ -324,9 +326,9 @@ class CaseWorkflow:
         )
         self._enter(Stage.counter_proposal, appeal_by, "appeal window")
         await self._record(
-            "counter_proposal.made", actor, counter.model_dump(mode="json"), ["counter-proposal"]
+            "counter_proposal.made", actor, counter.model_dump(mode="json"), ["counter-proposal"],
+            letters=("counter_proposal",),
         )
-        await self._letters("counter_proposal")
 
     @workflow.update
     async def accept_counter_proposal(self, request: StepInput) -> StepResult:
@@ -409,9 +411,8 @@ class CaseWorkflow:
         self._enter(Stage.active_budget, self._next_review_opens(), "next review")
         await self._record(
             "budget.active", actor, {**statement.model_dump(mode="json"), **(because or {})},
-            ["charge"],
+            ["charge"], letters=("budget_statement",),
         )
-        await self._letters("budget_statement")
 
     def _next_review_opens(self) -> datetime:
         policy = self.policy
@@ -475,8 +476,7 @@ class CaseWorkflow:
         payload = outcome.model_dump(mode="json")
         if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
             payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
-        await self._record("review.completed", actor, payload)
-        await self._letters("review_outcome")
+        await self._record("review.completed", actor, payload, letters=("review_outcome",))
 
     async def _saver_review_depth(self) -> None:
         """Issue 15: savings with outcomes met earn, by the council's policy, a light-touch yearly
@@ -795,8 +795,46 @@ class CaseWorkflow:
     async def _record(
         self, action: str, actor: Actor, payload: dict[str, Any],
         decision_kinds: list[str] | None = None, opening: bool = False, key: str = "",
+        letters: tuple[str, ...] = (),
     ) -> None:
-        """Write the step to the store, with the decisions it made and the case-list row."""
+        """Write the step to the store, with the decisions it made and the case-list row, then
+        issue the `letters` its decisions produce: in the same local activity since
+        LETTERS_WITH_RECORD (one activation, and the case sent once); before it, each letter was
+        an activity of its own after the record, which is how those histories replay."""
+        if letters and workflow.patched(LETTERS) and workflow.patched(LETTERS_WITH_RECORD):
+            await self._record_with_letters(action, actor, payload, decision_kinds, letters)
+            return
+        await self._write_record(action, actor, payload, decision_kinds, opening, key)
+        if letters:
+            await self._letters(*letters)
+
+    async def _record_with_letters(
+        self, action: str, actor: Actor, payload: dict[str, Any], decision_kinds: list[str] | None,
+        letters: tuple[str, ...],
+    ) -> None:
+        state = self.state
+        record = self._case_record(action, actor, payload, decision_kinds, False, "")
+        # The letters' keys are those _letters gives: the event number after the record.
+        record.letters = StepLetters(
+            kinds=list(letters), key_prefix=f"{state.case_id}:{len(state.timeline)}:",
+            on=self._today(), case=state.model_dump(mode="json", exclude={"timeline"}),
+        )
+        result: RecordResult = await _run_activity("record_step", record, RecordResult, RECORD_TIMEOUT)
+        for kind, why in result.letters_failed.items():
+            self._event("letter.failed", SYSTEM,
+                        f"The {kind.replace('_', ' ')} letter could not be produced: {why}")
+
+    async def _write_record(
+        self, action: str, actor: Actor, payload: dict[str, Any],
+        decision_kinds: list[str] | None = None, opening: bool = False, key: str = "",
+    ) -> None:
+        record = self._case_record(action, actor, payload, decision_kinds, opening, key)
+        await _run_activity("record_step", record, None, RECORD_TIMEOUT)
+
+    def _case_record(
+        self, action: str, actor: Actor, payload: dict[str, Any], decision_kinds: list[str] | None,
+        opening: bool, key: str,
+    ) -> CaseRecord:
         state = self.state
         index = case_index(state, opening)
         personal = {"name": state.person.name} if opening else None
@@ -806,7 +844,7 @@ class CaseWorkflow:
             decisions={k: state.decisions[k] for k in decision_kinds or []},
             index=index, personal=personal,
         )
-        await _run_activity("record_step", record, None, RECORD_TIMEOUT)
+        return record
 
 
 async def _run_activity(

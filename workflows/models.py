@@ -613,6 +613,22 @@ class PolicyDecision(Model):
     reasons: list[str] = Field(default_factory=list)
 
 
+class StepLetters(Model):
+    """The letters a step's decisions produce, issued right after its record in the same activity
+    (one local activity, and the case sent once, not once per letter); keys as LetterRequest's."""
+
+    kinds: list[str] = Field(min_length=1)
+    key_prefix: str  # "<case id>:<event number>:": each letter's key is key_prefix + "letter." + kind
+    on: date
+    case: dict[str, Any]  # CaseState as JSON, without its timeline
+
+
+class RecordResult(Model):
+    """What record_step did beyond the record: the letters it could not produce, and why."""
+
+    letters_failed: dict[str, str] = Field(default_factory=dict)  # kind -> reason
+
+
 class CaseRecord(Model):
     """One accepted step, timer or refusal, as the store keeps it (idempotent on event_key)."""
 
@@ -624,6 +640,7 @@ class CaseRecord(Model):
     decisions: dict[str, dict[str, Any]] = Field(default_factory=dict)  # kind -> record
     index: dict[str, Any] | None = None  # case-list fields (store CaseUpdate)
     personal: dict[str, Any] | None = None
+    letters: StepLetters | None = None  # the step's letters, issued by the same activity
 
 
 class LetterRequest(Model):

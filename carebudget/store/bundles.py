@@ -84,11 +84,11 @@ def save(engine: Engine, hash: str, council: str, content: Any, effective_from: 
 
 def keep(engine: Engine, hash: str, council: str, content: Any, effective_from: date) -> bool:
     """Store the content of a bundle a decision was made under, if not already stored."""
-    text = content_text(hash, content)
     ledger.check_text(council, "council", 60)
     with read(engine) as conn:
         if conn.execute(select(BUNDLES.c.hash).where(BUNDLES.c.hash == hash)).first():
             return False
+    text = content_text(hash, content)
     # The council's chain lock also serialises decisions.record storing the same bundle.
     with write(engine, ledger.chain_lock(ledger.chain_for_council(council))) as conn:
         return store_content(conn, hash, text, council, effective_from, "rule-files", None, "published")

@@ -57,6 +57,9 @@ class Store:
         # The key travels with every connection of this store, to wherever a row is appended.
         self.engine = make_engine(url).execution_options(
             **{ledger.KEYS_OPTION: self.keys, "carebudget_checkpoint_every": every})
+        # Bundles known to be stored: content-addressed and never removed, so each is looked up
+        # (and its content serialised) once per process, not on every decision's record.
+        self._bundles_kept: set[str] = set()
 
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -237,7 +240,11 @@ class Store:
         written later, so a rule-file change in between cannot lose the content. No ledger event:
         the content is addressed by its hash, which is checked.
         """
-        return bundles.keep(self.engine, hash, council, content, effective_from)
+        if hash in self._bundles_kept:
+            return False
+        stored = bundles.keep(self.engine, hash, council, content, effective_from)
+        self._bundles_kept.add(hash)
+        return stored
 
     def get_bundle(self, hash: str) -> BundleRecord:
         """A stored bundle (UnknownBundle if absent)."""

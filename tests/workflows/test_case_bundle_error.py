@@ -46,8 +46,9 @@ def broken_rules(root: Path) -> Path:
 
 def worker_under(env: WorkflowEnvironment, queue: str, rules: Path, store: Store) -> Worker:
     """A worker whose rules folder (CAREBUDGET_RULES_DIR in a deployment) is `rules`."""
-    registry, records = Registry(rules), Records(store)
+    registry = Registry(rules)
     letters = Letters(registry, store)
+    records = Records(store, letters)
     return Worker(
         env.client, task_queue=queue, workflows=[CaseWorkflow, RecordRefusalWorkflow],
         activities=[Decisions(registry).decide, Policies(registry).council_policy,
@@ -84,3 +85,36 @@ async def test_a_decision_the_rules_cannot_make_leaves_the_case_needing_attentio
         )
         assert done["stage"] == "support_planning"
         assert (await cases.describe(client, case_id))["needs_attention"] == ""
+
+
+def rules_with_a_broken_letter(root: Path) -> Path:
+    """The shipped rules, with the council's own financial assessment letter naming a figure the
+    letter is not given (a template error, found only when the letter is rendered)."""
+    rules = root / "letter-rules"
+    shutil.copytree(REPO_ROOT / "rules", rules)
+    (rules / "councils/demo/letters/financial_assessment.html.j2").write_text(
+        "<p>You pay {{ no_such_figure }} a week.</p>", encoding="utf-8")
+    return rules
+
+
+async def test_a_letter_the_templates_cannot_produce_leaves_the_step_done_and_says_why(
+    env: WorkflowEnvironment, store: Store, task_queue: str, tmp_path: Path
+) -> None:
+    client = env.client
+    script = examples.make_case(32)
+    async with worker_under(env, task_queue, rules_with_a_broken_letter(tmp_path), store):
+        case_id = await cases.start_case(client, script.start, task_queue=task_queue)
+        await examples._wait_for_stage(client, case_id, "assessment")
+        done = await asyncio.wait_for(
+            cases.act(client, case_id, "verify_assessment", *SW, script.verification),
+            LIVENESS_GUARD_S,
+        )
+    assert done["stage"] == "support_planning"  # the step stands
+    failed = [e for e in done["timeline"] if e["action"] == "letter.failed"]
+    assert len(failed) == 1
+    assert failed[0]["summary"].startswith("The financial assessment letter could not be produced: ")
+    assert "'demo'" in failed[0]["summary"] and "no_such_figure" in failed[0]["summary"]
+    # The other letters of the step were issued, each once, with the step's record before them.
+    assert sorted(m.kind for m in store.case_letters(case_id)) == ["eligibility", "indicative_budget"]
+    trail = [e.action for e in store.case_trail(case_id, role="compliance")]
+    assert trail.index("assessment.verified") < trail.index("letter.issued")

@@ -34,8 +34,10 @@ STAGES = (
 
 # Histories written by each earlier version of the workflow code, kept so cases still running on
 # it keep replaying: v1 ran decisions and records as ordinary activities (before LOCAL_ACTIVITIES);
-# v2 sent free-text plans and counter-proposals (before the rate card, issue 9).
-VERSIONS = ("v1", "v2", ".")
+# v2 sent free-text plans and counter-proposals (before the rate card, issue 9); v3 issued no
+# letters (before LETTERS, issue 13); v4 issued each letter as a local activity of its own after
+# the step's record (before LETTERS_WITH_RECORD).
+VERSIONS = ("v1", "v2", "v3", "v4", ".")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
