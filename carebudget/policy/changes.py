@@ -204,24 +204,12 @@ def _relative(exc: RuleFileError, folder: Path) -> str:
 def caseload(
     store: Any, council: str, library: Library, limit: int = CASELOAD_LIMIT
 ) -> tuple[list[dict[str, Any]], str]:
-    """The inputs of each case's latest budget decision; the council's rule tests when none exist."""
+    """The inputs of each case's latest budget decision (at most `limit` cases, in case id order,
+    read in one query); the council's rule tests when none exist."""
     cases: list[dict[str, Any]] = []
     if store is not None:
-        number = 1
-        while len(cases) < limit:
-            rows, total = store.list_cases(
-                {"council": council}, {"number": number, "size": 500}, role="compliance"
-            )
-            for row in rows:
-                latest = None
-                for record in store.case_decisions(row.case_id, role="compliance"):
-                    if record.kind in ("indicative-budget", "assessment"):
-                        latest = record
-                if latest is not None:
-                    cases.append({"id": row.case_id, "input": latest.record.get("input", {})})
-            if number * 500 >= total or not rows:
-                break
-            number += 1
+        cases = [{"id": d.case_id, "input": d.record.get("input", {})} for d in store.latest_decisions(
+            council, ("indicative-budget", "assessment"), limit, role="compliance")]
     if cases:
         return cases[:limit], "the current caseload"
     from carebudget.policy.ruletests import discover

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from carebudget.store import bundles, ledger
 from carebudget.store.db import aware, canonical_json, read, utcnow, write
@@ -20,7 +20,7 @@ from carebudget.store.errors import (
     UnknownCase,
     UnknownDecision,
 )
-from carebudget.store.models import BUNDLES, DECISIONS, LEDGER
+from carebudget.store.models import BUNDLES, CASES, DECISIONS, LEDGER
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import DecisionRecord, Difference, ReplayResult
 
@@ -180,6 +180,23 @@ def for_case(engine: Engine, case_id: str, role: str | None) -> list[DecisionRec
     with read(engine) as conn:
         rows = conn.execute(select(DECISIONS).where(DECISIONS.c.case_id == case_id).order_by(DECISIONS.c.id))
         return [to_record(r._mapping, role) for r in rows]
+
+
+def latest_per_case(engine: Engine, council: str, kinds: Collection[str], limit: int,
+                    role: str | None) -> list[DecisionRecord]:
+    """Each case of the council's case list with a decision of one of `kinds`: its latest such
+    decision, in case id order, at most `limit` of them (one query, not one per case)."""
+    # Walk the case list in case id order, each case's latest such decision found by the
+    # decision table's case index, and stop at `limit`: the cost follows `limit`, not the table.
+    x = DECISIONS.alias("x")
+    latest_id = (select(func.max(x.c.id)).where(x.c.case_id == CASES.c.case_id, x.c.kind.in_(list(kinds)))
+                 .scalar_subquery())
+    walk = (select(CASES.c.case_id, latest_id.label("id")).where(CASES.c.council == council)
+            .order_by(CASES.c.case_id).subquery())
+    chosen = select(walk.c.id).where(walk.c.id.is_not(None)).limit(limit).subquery()
+    query = select(DECISIONS).join(chosen, DECISIONS.c.id == chosen.c.id).order_by(DECISIONS.c.case_id)
+    with read(engine) as conn:
+        return [to_record(r._mapping, role) for r in conn.execute(query)]
 
 
 def replay(engine: Engine, decision_id: int) -> ReplayResult:

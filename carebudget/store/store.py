@@ -216,6 +216,11 @@ class Store:
     def case_decisions(self, case_id: str, role: str | None = None) -> list[DecisionRecord]:
         return decisions.for_case(self.engine, case_id, role)
 
+    def latest_decisions(self, council: str, kinds: Collection[str], limit: int,
+                         role: str | None = None) -> list[DecisionRecord]:
+        """Each of the council's cases' latest decision of one of `kinds`, in case id order."""
+        return decisions.latest_per_case(self.engine, council, kinds, limit, role)
+
     def replay_decision(self, decision_id: int) -> ReplayResult:
         """Re-run a stored decision from its stored bundle content and compare with the record."""
         return decisions.replay(self.engine, decision_id)

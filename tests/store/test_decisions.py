@@ -136,3 +136,26 @@ def test_a_bundle_kept_at_decision_time_lets_the_record_be_written_after_the_fil
     shutil.rmtree(rules_copy)
     decision_id = store.record_decision("wf-1:elig", case, "eligibility", record, "jsmith", "social_worker")
     assert store.replay_decision(decision_id).identical
+
+
+def test_the_whatif_caseload_is_each_cases_latest_budget_decision_read_in_one_query(store: Store) -> None:
+    from sqlalchemy import event
+
+    for case_id, council in (("C-2", "demo"), ("C-1", "demo"), ("C-3", "demo"), ("X-1", "other")):
+        store.upsert_case(f"{case_id}:opened", case_id, {"council": council, "stage": "assessment", "opened": ON},
+                          "system", "system")
+    older = decide("indicative-budget", "demo", ON, CASE)
+    newer = decide("assessment", "demo", ON, {**CASE, "care": {"weekly_cost": "310.00"}})
+    store.record_decision("C-1:1", "C-1", "indicative-budget", older, "jsmith", "social_worker")
+    latest_c1 = store.record_decision("C-1:2", "C-1", "assessment", newer, "jsmith", "social_worker")
+    store.record_decision("C-1:3", "C-1", "eligibility", decide("eligibility", "demo", ON, CASE), "jsmith",
+                          "social_worker")  # not a budget decision: not what-if's input
+    latest_c2 = store.record_decision("C-2:1", "C-2", "indicative-budget", older, "jsmith", "social_worker")
+    statements: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    found = store.latest_decisions("demo", ("indicative-budget", "assessment"), 10, role="compliance")
+    assert [(d.case_id, d.id) for d in found] == [("C-1", latest_c1), ("C-2", latest_c2)]  # C-3 has none
+    assert found[0].record["input"]["care"]["weekly_cost"] == "310.00"
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert [d.case_id for d in store.latest_decisions("demo", ("indicative-budget",), 1)] == ["C-1"]
+    assert store.latest_decisions("other", ("indicative-budget", "assessment"), 10) == []
