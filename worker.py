@@ -21,8 +21,9 @@ from activities.policy import Policies, bank_underspend
 from activities.pools import PoolActivities
 from activities.records import Records
 from activities.savings import SavingsPolicies
-from workflows.case import CaseWorkflow, RecordRefusalWorkflow
+from workflows.case import CaseWorkflow
 from workflows.pool import PoolWorkflow
+from workflows.refusal_record import RecordRefusalWorkflow
 
 if TYPE_CHECKING:
     from carebudget.settings import Settings

@@ -880,14 +880,3 @@ def _end_of(day: date) -> datetime:
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
-
-
-@workflow.defn(name="RecordRefusal")
-class RecordRefusalWorkflow:
-    """A step refused on a closed case, which can no longer run activities of its own."""
-
-    @workflow.run
-    async def run(self, record: CaseRecord) -> None:
-        await workflow.execute_activity(
-            "record_refusal", record, start_to_close_timeout=RECORD_TIMEOUT, retry_policy=RETRY
-        )

@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from carebudget.decisions.inputs import Setting
 from carebudget.service.codec import data_converter
 from carebudget.settings import Settings, get_settings
-from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
+from workflows.case import COUNCIL, STAGE, CaseWorkflow
 from workflows.models import (
     STEP_INPUTS,
     Actor,
@@ -41,6 +41,7 @@ from workflows.models import (
     StepInput,
     StepResult,
 )
+from workflows.refusal_record import RecordRefusalWorkflow
 from workflows.refusals import assessed_outcomes, readable
 
 

@@ -26,7 +26,8 @@ from carebudget.rulebook.registry import Registry
 from carebudget.service import cases, examples
 from carebudget.settings import REPO_ROOT
 from carebudget.store import Store
-from workflows.case import CaseWorkflow, RecordRefusalWorkflow
+from workflows.case import CaseWorkflow
+from workflows.refusal_record import RecordRefusalWorkflow
 
 SW = examples.SOCIAL_WORKER
 LIVENESS_GUARD_S = 120  # only so a regression fails instead of hanging the suite

@@ -20,7 +20,8 @@ from temporalio.worker import Replayer
 from carebudget.service import cases, examples
 from carebudget.service.codec import data_converter
 from carebudget.store import Store
-from workflows.case import CaseWorkflow, RecordRefusalWorkflow
+from workflows.case import CaseWorkflow
+from workflows.refusal_record import RecordRefusalWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 STAGES = (
