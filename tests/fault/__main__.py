@@ -5,8 +5,8 @@ For each store (SQLite, then PostgreSQL in a database of the run's own) and each
 API while the fault strikes three times (early, mid-run, near the end). Each time what was killed
 comes back (serve restarts Temporal by itself), the driver retries a step only after reading the
 case, and at the end `carebudget cases reconcile` runs. Exit 0 only if, everywhere: 0 cases lost,
-0 stuck, 0 duplicated, store and Temporal agree, no alarm, the ledger verifies and every decision
-replays identically.
+0 stuck, 0 duplicated, store and Temporal agree, every letter the steps call for issued once,
+no alarm, the ledger verifies and every decision replays identically.
 
 CAREBUDGET_FAULT_CASES (30), CAREBUDGET_FAULT_STORES (sqlite,postgres), CAREBUDGET_FAULT_KINDS
 (service,worker,temporal) narrow a run; CAREBUDGET_FAULT_POINTS (3) sets the faults per run.
@@ -69,7 +69,7 @@ def report(results: list[Result]) -> None:
     """One row per store and kind; `struck` is step calls a fault made fail (then retried)."""
     print()
     print(f"{'store':9} {'killed':9} {'kills':>5} {'struck':>6} {'cases':>5} {'done':>5} {'lost':>4} {'stuck':>5} "
-          f"{'dup':>4} {'disagree':>8} {'repaired':>8} {'voided':>6} {'alarms':>6} {'ledger':>7} {'decisions':>9} "
+          f"{'dup':>4} {'disagree':>8} {'letters≠':>8} {'repaired':>8} {'voided':>6} {'alarms':>6} {'ledger':>7} {'decisions':>9} "
           f"{'replay≠':>7} {'stop':>4} {'secs':>5} {'cpu s':>5}")
     for r in results:
         f = r.findings
@@ -78,7 +78,7 @@ def report(results: list[Result]) -> None:
             continue
         kills = sum(1 for k in r.kills if " killed" in k)
         print(f"{r.store:9} {r.kind:9} {kills:>5} {r.struck:>6} {f.cases:>5} {len(f.base.finished):>5} "
-              f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.duplicated):>4} {len(f.disagrees):>8} {r.repaired:>8} "
+              f"{len(f.lost):>4} {len(f.stuck):>5} {len(f.duplicated):>4} {len(f.disagrees):>8} {len(f.letters):>8} {r.repaired:>8} "
               f"{f.voided:>6} {f.alarms:>6} {'ok' if f.base.ledger_ok else 'BROKEN':>7} "
               f"{f.base.decisions:>9} {len(f.base.replay_differs):>7} "
               f"{'hung' if r.hung else 'ok':>4} {r.seconds:>5.0f} {r.cpu:>5.0f}")
@@ -88,7 +88,8 @@ def report(results: list[Result]) -> None:
         problems = {**{c: f"lost: {w}" for c, w in r.findings.lost.items()},
                     **{c: f"stuck: {w}" for c, w in r.findings.stuck.items()},
                     **{c: f"duplicated: {w}" for c, w in r.findings.duplicated.items()},
-                    **{c: f"disagrees: {w}" for c, w in r.findings.disagrees.items()}}
+                    **{c: f"disagrees: {w}" for c, w in r.findings.disagrees.items()},
+                    **{c: f"letters: {w}" for c, w in r.findings.letters.items()}}
         for cid, why in list(problems.items())[:8]:
             print(f"  {r.store}/{r.kind} {cid}: {why}")
 

@@ -27,13 +27,15 @@ class FaultFindings:
     stuck: dict[str, str] = field(default_factory=dict)
     disagrees: dict[str, str] = field(default_factory=dict)
     duplicated: dict[str, str] = field(default_factory=dict)
+    letters: dict[str, str] = field(default_factory=dict)  # case -> letters missing or extra
     alarms: int = 0
     voided: int = 0
 
     @property
     def ok(self) -> bool:
         return (not self.lost and not self.stuck and not self.duplicated and not self.disagrees
-                and self.base.ledger_ok and not self.base.replay_differs and self.alarms == 0)
+                and not self.letters and self.base.ledger_ok and not self.base.replay_differs
+                and self.alarms == 0)
 
 
 async def check_agreement(base: Findings, outcomes: list[Outcome], store: Any, client: Any,
@@ -78,12 +80,36 @@ async def check_agreement(base: Findings, outcomes: list[Outcome], store: Any, c
         # Beyond the workflow's timeline, or two live steps at one timeline position.
         extra = lost_steps(store, cid, len(state.timeline), datetime.now(UTC) + timedelta(days=1))
         over, under = _against_driver(trail, voided, outcome.steps, outcome.path)
+        if cid in base.finished and (wrong := _letters_against_driver(store, cid, outcome.steps, outcome.path)):
+            findings.letters[cid] = wrong
         if runs[cid] > 1 or over:
             findings.duplicated[cid] = f"{runs[cid]} executions; live ledger steps beyond the driver's {over}"
         if differ or extra or under:
             findings.disagrees[cid] = (f"list row {differ}; live steps the workflow lacks {extra}; "
                                        f"steps taken but not in the store {under}")
     return findings
+
+
+# The letters each accepted step issues (s13(2), s26, s27; workflows/case.py), a kill or not.
+STEP_LETTERS = {
+    "verify_assessment": ("eligibility", "financial_assessment", "indicative_budget"),
+    "approve": ("budget_statement",), "accept_counter_proposal": ("budget_statement",),
+    "counter_propose": ("counter_proposal",), "decide_appeal": ("budget_statement", "appeal_decision"),
+    "complete_review": ("review_outcome",),
+}
+
+
+def _letters_against_driver(store: Any, case_id: str, steps: Counter[str], path: str) -> str:
+    """Each letter the driver's steps call for issued once, none missing, none extra."""
+    letters = {**STEP_LETTERS, "verify_assessment": ("eligibility",)} if path == "not_eligible" else STEP_LETTERS
+    expected: Counter[str] = Counter()
+    for step, times in steps.items():
+        for kind in letters.get(step, ()):
+            expected[kind] += times
+    issued = Counter(m.kind for m in store.case_letters(case_id))
+    if issued == expected:
+        return ""
+    return f"letters issued {dict(issued)}, the steps call for {dict(expected)}"
 
 
 def _against_driver(trail: list[Any], voided: set[str], steps: Counter[str],
