@@ -126,7 +126,9 @@ def render_html(content: LetterContent, rules_root: Path, template_set: str | No
     try:
         template = env.get_template(name)
         html = template.render(**content.as_context())
-    except TemplateError as exc:
+    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # Whatever a template's own expressions raise ({{ 1 / 0 }}, {{ "a" + 1 }}) is the
+        # template's fault, and the same every time: refused in words, never retried.
         raise LetterTemplateError(
             f"the {content.kind.replace('_', ' ')} letter template of council {content.council!r} "
             f"cannot be used: {type(exc).__name__}: {exc}") from None

@@ -39,6 +39,12 @@ from carebudget.rulebook.vetting import vet_in_subprocess
 from carebudget.rulebook.yamlsource import RuleFileError
 
 SAFE_PATH = re.compile(r"^(?:[a-z0-9][a-z0-9_-]*/)*[a-z0-9][a-z0-9_.-]*\.yaml$")
+# A council's letter template (carebudget/letters): letters/<letter or shared piece>.html.j2
+LETTER_PATH = re.compile(r"^letters/([a-z_]+)\.html\.j2$")
+
+
+def is_letter_template(path: str) -> bool:
+    return LETTER_PATH.match(path) is not None
 MAX_FILE_BYTES = 200_000
 CASELOAD_LIMIT = 5_000
 Status = Literal["draft", "refused", "published", "withdrawn"]
@@ -66,10 +72,11 @@ class ProposalIn(BaseModel):
         min_length=6,
         max_length=200,
         description="Path inside rules/councils/<council>/, "
-        "for example parameters/ras.yaml or ras.yaml or tests/budget.yaml",
+        "for example parameters/ras.yaml or ras.yaml or tests/budget.yaml, "
+        "or a letter template such as letters/eligibility.html.j2",
     )
     content: str = Field(
-        min_length=1, max_length=MAX_FILE_BYTES, description="The YAML file's text"
+        min_length=1, max_length=MAX_FILE_BYTES, description="The YAML file's (or the letter template's) text"
     )
     note: str = Field(
         "", max_length=2000, description="Why the change is made (shown to the approver)"
@@ -96,11 +103,19 @@ class ProposalIn(BaseModel):
     @field_validator("path")
     @classmethod
     def _safe_path(cls, v: str) -> str:
+        from carebudget.letters.samples import TEMPLATE_NAMES
+
         v = v.strip()
+        letter = LETTER_PATH.match(v)
+        if letter is not None:
+            if letter.group(1) not in TEMPLATE_NAMES:
+                raise ValueError(f"there is no letter template {letter.group(1)!r}: a letter template is one of "
+                                 f"{', '.join(f'letters/{n}.html.j2' for n in sorted(TEMPLATE_NAMES))}")
+            return v
         if not SAFE_PATH.match(v) or ".." in v:
             raise ValueError(
                 "use a path like parameters/ras.yaml: lower-case letters, digits, - and _, "
-                "folders separated by /, ending in .yaml"
+                "folders separated by /, ending in .yaml (or a letter template, letters/eligibility.html.j2)"
             )
         return v
 
@@ -311,20 +326,29 @@ def propose(settings: Any, store: Any, change: ProposalIn, proposed_by: str,
             "failed": len(failures),
             "failures": failures,
         }
-        differs = first_difference(current, candidate, change.council, today)
-        if differs is None and not change.path.startswith("tests/"):
+        letter = is_letter_template(change.path)
+        differs = None if letter else first_difference(current, candidate, change.council, today)
+        if letter and proposal.replaces == change.content:
+            proposal.problems.append("this template is the one in force, word for word")
+        elif differs is None and not letter and not change.path.startswith("tests/"):
             proposal.problems.append("this file changes no rule and no amount in force on any day")
         on = differs or today
         if on < today and change.kind == "change":
             proposal.problems.append(_retroactive(on, today))
-        if change.kind == "correction" and on >= today:
+        if letter and change.kind == "correction":
+            proposal.problems.append("a letter's wording is changed from the day it is published; "
+                                     "propose it as an ordinary change")
+        elif change.kind == "correction" and on >= today:
             proposal.problems.append(
                 "a correction puts right a past period; this file changes nothing before today, "
                 "so propose it as an ordinary change")
         proposal.diff = diff_two(current.bundle(change.council, on), candidate.bundle(change.council, on),
                                  change.council, f"in force on {on.isoformat()}", "with this change")
         proposal.bundle, proposal.effective_from = candidate.bundle(change.council, on).hash, on
-        if defer_whatif:
+        if letter:  # wording, not amounts: nothing on the caseload changes
+            proposal.whatif = {"letters": "a letter template changes what letters say, not any "
+                                          "decision or amount: there is no what-if on the caseload"}
+        elif defer_whatif:
             proposal.whatif_pending = True
         else:
             proposal.whatif = whatif_section(store, current, candidate, change.council, on,
@@ -424,6 +448,9 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
         )
     assert proposal.effective_from is not None and proposal.bundle is not None
     today = date.today()
+    letter = is_letter_template(proposal.path)
+    if letter:  # a letter's wording is in force from the day it is published
+        proposal.effective_from = today
     if proposal.kind == "change" and proposal.effective_from < today:
         raise PolicyChangeError(
             f"this change was to take effect on {proposal.effective_from.isoformat()}, which has "
@@ -452,12 +479,38 @@ def approve_and_publish(settings: Any, store: Any, proposal_id: str, approver: s
     try:
         version = store.publish_policy_version(
             json.loads(proposal.model_dump_json()), approver, proposal.base_seq, checks, checked.hash, role)
-        store.save_bundle(checked.hash, proposal.council, checked.content, proposal.effective_from,
-                          proposal.proposed_by, approver, "published")
+        if not letter:  # a template leaves the bundle as it was: it is not published again
+            store.save_bundle(checked.hash, proposal.council, checked.content, proposal.effective_from,
+                              proposal.proposed_by, approver, "published")
     except StoreError as exc:
         raise PolicyChangeError(str(exc), getattr(exc, "field", None) or "proposal_id") from None
     registry.refresh(force=True)
     return load(store, proposal.id).model_copy(update={"version": version["seq"]})
+
+
+def letter_preview(settings: Any, store: Any, proposal: Proposal) -> str:
+    """The letter a proposed template writes, for the sample case (carebudget/letters/samples):
+    the template's own letter, or the eligibility letter for a shared piece. Only for a template
+    that passed its checks, which rendered every letter in the vetting child under its limits."""
+    from carebudget.letters.content import KINDS, letter_content
+    from carebudget.letters.render import LetterTemplateError, render_html
+    from carebudget.letters.samples import sample_case
+
+    found = LETTER_PATH.match(proposal.path)
+    if found is None or proposal.problems or proposal.status not in ("draft", "published"):
+        raise PolicyChangeError("only a letter template that passed its checks has a preview", "proposal_id")
+    kind = found.group(1) if found.group(1) in KINDS else "eligibility"
+    council = proposal.council if proposal.council != NATIONAL else "demo"
+    registry = registry_for(settings.rules_dir, store)
+    folder = Path(tempfile.mkdtemp(prefix="carebudget-letter-preview-"))
+    try:
+        work = _candidate_folder(registry, proposal.council, proposal.path, proposal.content, folder)
+        html, _ = render_html(letter_content(kind, sample_case(council), date.today()), work)
+    except LetterTemplateError as exc:  # the templates in force moved on since it was checked
+        raise PolicyChangeError(str(exc), "content") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return html
 
 
 def withdraw(store: Any, proposal_id: str, actor: str) -> Proposal:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from carebudget.rulebook import vocabulary as vocab
+from carebudget.rulebook.registry import NATIONAL_FOLDER
 from carebudget.rulebook.rules import Compare, Condition
 
 CASES_PER_STAGE = 200
@@ -67,7 +68,15 @@ def vet(root: Path, council: str) -> list[str]:
                         f"the rules engine fails on the {stage} rules in force from {on} "
                         f"(generated case {number + 1}): {exc}"
                     )]
-    return []
+    return _letters(root, sorted(library.councils) if council == NATIONAL_FOLDER else [council])
+
+
+def _letters(root: Path, councils: list[str]) -> list[str]:
+    """Every letter of every council the change reaches, rendered from the candidate templates
+    (carebudget.letters.samples): a template is council policy too."""
+    from carebudget.letters.samples import check_templates
+
+    return [p.replace(str(root), "rules") for c in councils for p in check_templates(root, c)]
 
 
 def caseload(stage: str, rules: tuple[Any, ...], fields: frozenset[str]) -> Iterator[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import escape
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -127,7 +128,7 @@ async def upload(
                 user,
                 status_code=400,
                 values=values,
-                errors={"file": "The file must be UTF-8 text (a .yaml rule or parameter file)"},
+                errors={"file": "The file must be UTF-8 text (a .yaml rule or parameter file, or a letter template)"},
             )
     try:
         change = policy_changes.ProposalIn.model_validate(
@@ -142,7 +143,7 @@ async def upload(
         errors = errors_by_field(exc)
         if "content" in errors:
             errors["file"] = (
-                "Choose a YAML file, or paste its text: " + errors.pop("content").lower()
+                "Choose a YAML file or a letter template, or paste its text: " + errors.pop("content").lower()
             )
         return _home(request, user, status_code=400, values=values, errors=errors)
     if not may_change_policy(user, change.council):
@@ -211,6 +212,22 @@ def show_change(
         chart=whatif_chart(proposal) if proposal.whatif else "",
         progress=progress,
     )
+
+
+@router.get("/policy/changes/{change_id}/letter.html")
+async def letter_preview(
+    request: Request,
+    user: Annotated[CurrentUser, Depends(require_roles(*POLICY, page=True))],
+    change_id: ChangeId,
+    proposal: Annotated[policy_changes.Proposal, Depends(own_change(page=True))],
+) -> Response:
+    """The letter a proposed template writes, for a sample person (not a real case)."""
+    try:
+        html = await run_in_threadpool(policy_changes.letter_preview, request.app.state.settings,
+                                       request.app.state.store, proposal)
+    except policy_changes.PolicyChangeError as exc:
+        return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=404)
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/policy/changes/{change_id}/whatif")
