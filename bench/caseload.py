@@ -31,8 +31,20 @@ from sqlalchemy import text
 
 COUNCIL = "demo"
 SAMPLE = 96  # distinct generated cases the real decision core decides; each reused by many cases
-WANTS = ("Evening social group", "evening social group", "Transport to church", "Respite at weekends",
-         " respite at weekends", "Gardening help", "Swimming with a carer")
+# Unmet needs as the workflow records them (workflows.models.UnmetNeed dumped: outcome, provision
+# wanted from the rate card or other, units a week or null, words), and a plain note as plans
+# written before that hold. Seven, as before needs had structure, so the caseload's shape is unchanged.
+WANTS: tuple[dict[str, Any] | str, ...] = (
+    {"outcome": "relationships", "provision": "community_activity_session", "units": "2",
+     "words": "Evening social group"},
+    {"outcome": "relationships", "provision": "community_activity_session", "units": "1.5",
+     "words": "evening social group"},
+    {"outcome": "community_facilities", "provision": "other", "units": None, "words": "Transport to church"},
+    {"outcome": "home_safety", "provision": "respite_night", "units": "2", "words": "Respite at weekends"},
+    {"outcome": "home_safety", "provision": "respite_night", "units": None, "words": "respite at weekends"},
+    {"outcome": "habitable_home", "provision": "domestic_support_hour", "units": "1.25", "words": "Gardening help"},
+    " Swimming with a carer",
+)
 WORKERS = ("sw-amir", "sw-beth", "sw-cara", "sw-dan", None)
 FIRST_DAY = date(2025, 4, 6)  # the demo council's rates (ras.bands) are in force from 2025-04-01
 CHUNK = 2_000  # cases per insert batch: memory stays flat at any size

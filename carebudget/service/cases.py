@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.decisions.inputs import Setting
 from carebudget.service.codec import data_converter
+from carebudget.service.council_lists import unknown_unmet_provision
 from carebudget.settings import Settings, get_settings
 from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
 from workflows.models import (
@@ -161,6 +162,8 @@ async def _update(
         raise CaseInvalid(f"role {role!r} is not one of {roles}", case_id, "role") from None
     if not isinstance(payload, dict):
         raise CaseInvalid("the step's input must be a JSON object", case_id, "payload")
+    if step == "submit_plan":
+        await _check_unmet_provisions(client, case_id, payload)
     request = StepInput(actor=actor, payload=payload, request_id=request_id or uuid.uuid4().hex)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
@@ -232,7 +235,7 @@ def view(state: CaseState) -> dict[str, Any]:
     if state.draft is not None:
         data["plan"] = {
             **state.draft.plan.model_dump(mode="json"),
-            "unmet_needs": state.draft.unmet_needs,
+            "unmet_needs": [n if isinstance(n, str) else n.model_dump(mode="json") for n in state.draft.unmet_needs],
             "drafted_by": state.draft.drafted_by.model_dump(mode="json"),
             "version": state.draft.version,
         }
@@ -294,6 +297,18 @@ def _application_cause(exc: WorkflowUpdateFailedError) -> ApplicationError | Non
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__ or getattr(cause, "cause", None)
     return cause
+
+
+async def _check_unmet_provisions(client: Client, case_id: str, payload: dict[str, Any]) -> None:
+    """An unmet need names a provision from the council's rate card in force today, or `other`:
+    the workflow cannot read the card, so it is checked here (the plan is otherwise unchanged)."""
+    needs = payload.get("unmet_needs")
+    if not isinstance(needs, list) or not any(isinstance(n, dict) for n in needs):
+        return
+    council = (await describe(client, case_id)).get("council") or ""
+    wrong = unknown_unmet_provision(payload, council, date.today())
+    if wrong is not None:
+        raise CaseInvalid(wrong[1], case_id, wrong[0])
 
 
 def _check_council(council: str) -> None:

@@ -51,6 +51,25 @@ class ReportStepRow(SQLModel, table=True):
     flag: int | None = None
 
 
+class ReportUnmetRow(SQLModel, table=True):
+    """One unmet need of a `plan.submitted` ledger row (issue 14), written by a database trigger
+    (migration 0010): outcome, provision wanted, units a week in hundredths, words. Plain notes
+    from before needs were structured have words only."""
+
+    __tablename__ = "report_unmet"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    n: int = Field(primary_key=True)
+    case_id: str = Field(max_length=100)
+    at: str = Field(max_length=32)
+    outcome: str | None = Field(default=None, max_length=60)
+    provision: str | None = Field(default=None, max_length=64)
+    units: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # hundredths
+    words: str | None = Field(default=None, max_length=500)
+
+
 class LedgerHead(SQLModel, table=True):
     """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
     cut from the end needs a signature only the key holder can make."""

@@ -3,20 +3,26 @@ returns for each case: its decision records, its ledger rows and its case-list r
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
+import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bench.caseload import generate
 from carebudget.reports import ReportError, run
 from carebudget.reports.cld import ROWS_SHOWN as CLD_ROWS_SHOWN
 from carebudget.reports.export import stream_csv
+from carebudget.rulebook.registry import Registry
+from carebudget.settings import REPO_ROOT
 
 TODAY = date(2026, 9, 30)
 START, END = date(2025, 10, 1), date(2026, 9, 30)  # the rules bundle changes on 2026-04-06
@@ -53,19 +59,93 @@ def indicative(load: dict[str, Any], case_id: str) -> tuple[int, int] | None:
     return None
 
 
-def test_unmet_need_counts_each_case_latest_plan_notes_by_what_was_wanted(caseload: dict[str, Any]) -> None:
+def card_rates(on: date) -> dict[str, Decimal]:
+    """The demo council's rate card in force on a day, read from its rule file here."""
+    raw = yaml.safe_load((REPO_ROOT / "rules/councils/demo/parameters/rates.yaml").read_text())
+    versions = sorted(raw["rates.card"]["values"].items())
+    card = [v["value"] for since, v in versions if since <= on][-1]
+    return {p["id"]: Decimal(str(p["rate"])) for p in card}
+
+
+def need_cost(at: Any, need: Any) -> int | None:
+    """A need's weekly cost in pence: units x the rate on the plan's date, or None if not costed."""
+    if isinstance(need, str) or need.get("units") is None:
+        return None
+    rate = card_rates(at.date()).get(need["provision"])
+    return None if rate is None else pence(str((Decimal(need["units"]) * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)))
+
+
+def test_unmet_need_counts_and_costs_each_case_latest_plan_needs_by_outcome_provision_words_and_month(
+        caseload: dict[str, Any]) -> None:
     latest: dict[str, Any] = {}
     for e in caseload["events"]["plan.submitted"]:
         if in_range(e.at) and (e.case_id not in latest or e.seq > latest[e.case_id].seq):
             latest[e.case_id] = e
-    wanted: Counter[str] = Counter(n.strip().lower() for e in latest.values() for n in e.payload["unmet_needs"])
+    needs = [(e, n) for e in latest.values() for n in e.payload["unmet_needs"]]
+    assert any(isinstance(n, str) for _, n in needs) and any(isinstance(n, dict) for _, n in needs)
+
+    def tally(key: Any) -> dict[Any, tuple[int, int, int]]:
+        count: Counter[Any] = Counter()
+        cases: dict[Any, set[str]] = defaultdict(set)
+        cost: Counter[Any] = Counter()
+        for e, n in needs:
+            k = key(e, n)
+            count[k] += 1
+            cases[k].add(e.case_id)
+            cost[k] += need_cost(e.at, n) or 0
+        return {k: (count[k], len(cases[k]), cost[k]) for k in count}
+
     report = run(caseload["store"].engine, "unmet-need", "demo", START, END, today=TODAY)
-    got = {row[0]: row[1] for row in report.section("By what was wanted").rows}
-    assert got == dict(wanted) and sum(wanted.values()) > 0
-    assert report.section("Plans and unmet need").rows[0] == [
-        len(latest), sum(1 for e in latest.values() if e.payload["unmet_needs"]), sum(wanted.values())]
-    by_month = Counter(e.at.strftime("%Y-%m") for e in latest.values() for _ in e.payload["unmet_needs"])
-    assert {r[0]: r[1] for r in report.section("Over time").rows} == dict(by_month)
+    costs = [c for e, n in needs if (c := need_cost(e.at, n)) is not None]
+    assert costs and report.section("Plans and unmet need").rows[0] == [
+        len(latest), sum(1 for e in latest.values() if e.payload["unmet_needs"]), len(needs), len(costs),
+        Decimal(sum(costs)) / 100, Decimal(sum(costs) * 52) / 100]
+    outcome = tally(lambda e, n: "not recorded" if isinstance(n, str) else n["outcome"])
+    assert {r[0]: (r[1], r[2], Decimal(pence(str(r[4])))) for r in report.section("By outcome").rows} == {
+        k: (n, c, Decimal(p)) for k, (n, c, p) in outcome.items()}
+    provision = tally(lambda e, n: "not recorded" if isinstance(n, str) else n["provision"])
+    got = {r[0]: (r[2], r[3], pence(str(r[6]))) for r in report.section("By provision wanted").rows}
+    assert got == provision and "other" in got and got["other"][2] == 0
+    wanted = tally(lambda e, n: ("not recorded", n.strip().lower()) if isinstance(n, str)
+                   else (n["provision"], n["words"].strip().lower()))
+    assert {(r[0], r[1]): (r[2], r[3]) for r in report.section("By what was wanted").rows} == {
+        k: v[:2] for k, v in wanted.items()}
+    month = tally(lambda e, n: e.at.strftime("%Y-%m"))
+    assert {r[0]: (r[1], r[2], pence(str(r[3]))) for r in report.section("Over time").rows} == month
+
+
+def test_unmet_need_is_costed_at_the_rate_in_force_on_each_plans_date(
+        caseload: dict[str, Any], tmp_path: Path) -> None:
+    """A new card from 2026-04-01 doubles the rate of respite: plans before are costed at the old rate."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO_ROOT / "rules", rules)
+    card = rules / "councils/demo/parameters/rates.yaml"
+    raw = yaml.safe_load(card.read_text())
+    first = next(iter(raw["rates.card"]["values"].values()))
+    later = copy.deepcopy(first)
+    later["source"] = "A test's second card"
+    for p in later["value"]:
+        if p["id"] == "respite_night":
+            p["rate"] = 290.0
+    raw["rates.card"]["values"][date(2026, 4, 1)] = later
+    card.write_text(yaml.safe_dump(raw, sort_keys=False))
+    report = run(caseload["store"].engine, "unmet-need", "demo", START, END, today=TODAY,
+                 rules=Registry(rules))
+    expected = 0
+    latest: dict[str, Any] = {}
+    for e in caseload["events"]["plan.submitted"]:
+        if in_range(e.at) and (e.case_id not in latest or e.seq > latest[e.case_id].seq):
+            latest[e.case_id] = e
+    after = before = 0
+    for e in latest.values():
+        for n in e.payload["unmet_needs"]:
+            if isinstance(n, dict) and n["provision"] == "respite_night" and n["units"] is not None:
+                doubled = e.at.date() >= date(2026, 4, 1)
+                expected += pence(str(Decimal(n["units"]) * Decimal("145.00") * (2 if doubled else 1)))
+                after, before = after + doubled, before + (not doubled)
+    assert after and before
+    row = next(r for r in report.section("By provision wanted").rows if r[0] == "respite_night")
+    assert pence(str(row[6])) == expected
 
 
 def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: dict[str, Any]) -> None:

@@ -241,6 +241,8 @@ async def _case_page(
         temporal_url=temporal_link(request.app.state.settings, case_id),
         plan_rows=range(max(case_forms.PLAN_ROWS, len((case.get("plan") or {}).get("items") or []) + 2,
                             _int(extra.get("values", {}).get("rows")))),
+        unmet_rows=range(max(case_forms.UNMET_ROWS, len(case.get("unmet_needs") or []) + 1,
+                             _int(extra.get("values", {}).get("unmet_rows")))),
         card=card,
         provisions=case_forms.provision_choices(card),
         justification_lines=range(case_forms.JUSTIFICATION_LINES),
@@ -369,6 +371,9 @@ async def take_step(
     state = await case_access.describe(request, case_id, user)
     if step == "submit_plan" and "add_row" in form:  # any number of plan items
         values["rows"] = str(_int(values.get("rows")) + 1)
+        return await _case_page(request, case_id, user, values=values, open_step=step)
+    if step == "submit_plan" and "add_unmet" in form:  # any number of unmet needs
+        values["unmet_rows"] = str(_int(values.get("unmet_rows")) + 1)
         return await _case_page(request, case_id, user, values=values, open_step=step)
     if step == "counter_propose":
         check, errors = counter_check(request, state, form)
