@@ -46,6 +46,9 @@ WANTS: tuple[dict[str, Any] | str, ...] = (
     " Swimming with a carer",
 )
 WORKERS = ("sw-amir", "sw-beth", "sw-cara", "sw-dan", None)
+# The demo council's localities (rules/councils/demo/parameters/areas.yaml), and None: not recorded.
+# Drawn from the case number, not the seeded stream, so the rest of the caseload is as before.
+AREAS = ("Northgate", "Riverside", "Hillcrest", "Old Town", "Eastfield", None)
 FIRST_DAY = date(2025, 4, 6)  # the demo council's rates (ras.bands) are in force from 2025-04-01
 CHUNK = 2_000  # cases per insert batch: memory stays flat at any size
 CHECKPOINT_EVERY = 1_000
@@ -200,6 +203,7 @@ class _Case:
         self.sample = rng.choice(decider.samples)
         self.opened = today - timedelta(days=rng.randint(10, max(10, min(540, (today - FIRST_DAY).days))))
         self.worker = rng.choice(WORKERS)
+        self.area = AREAS[i % len(AREAS)]
         self.n = 0
         self.stage, self.due = "assessment", self.opened + timedelta(days=28)
         self.amounts: dict[str, str] = {}
@@ -228,6 +232,8 @@ class _Case:
             index.update(council=COUNCIL, opened=self.opened.isoformat())
             if self.worker:
                 index["assigned_to"] = self.worker
+            if self.area:
+                index["area"] = self.area
             personal = {"name": self.name, "date_of_birth": self.born.isoformat()}
         seq = self.chain.append(day, f"{key}:index", self.id, who[0], who[1],
                                 "case.opened" if opening else "case.updated", {"case": index}, personal)
@@ -415,7 +421,7 @@ def generate(store: Any, n: int, today: date, seed: int = 14) -> Decider:
             cases.append({"case_id": case.id, "council": COUNCIL, "stage": listed["stage"],
                           "opened": case.opened, "due": listed["due"] and date.fromisoformat(listed["due"]),
                           "amounts": json.dumps(listed["amounts"], sort_keys=True),
-                          "assigned_to": case.worker, "updated_at": datetime.fromisoformat(listed["updated_at"]),
+                          "assigned_to": case.worker, "area": case.area, "updated_at": datetime.fromisoformat(listed["updated_at"]),
                           "last_seq": listed["last_seq"]})
             people.append({"case_id": case.id, "name": case.name, "date_of_birth": case.born})
             if len(cases) >= CHUNK:

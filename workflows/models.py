@@ -126,6 +126,8 @@ class CaseStart(Model):
     opened_by: str | None = Field(None, max_length=100)
     # The social worker the case is allocated to at intake; reallocation is a store event.
     assigned_to: str | None = Field(None, max_length=100)
+    # The locality, from the council's list (parameter case.areas); checked by the case service.
+    area: str | None = Field(None, min_length=1, max_length=60)
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -528,6 +530,7 @@ class CaseState(Model):
     person_user: str | None = None
     opened_by: str | None = None
     assigned_to: str | None = None  # at intake only; the case list holds the current worker
+    area: str | None = None  # the locality recorded at intake (None: not recorded)
     opened_at: datetime
     stage: Stage = Stage.intake
     due_at: datetime | None = None

@@ -47,6 +47,7 @@ def _budgets(sql: Dialect) -> str:
     return (
         f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
         "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
+        "COALESCE(c.area, 'not recorded') AS area, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
         f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
         "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
@@ -65,8 +66,8 @@ POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL AND pb > hi THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL THEN pb ELSE 0 END), SUM(lo + hi)")
 COLUMNS = ["budgets", "below range", "within range", "above range", "% of mid-point"]
-GROUPS = (("By social worker", "worker", "social worker"), ("By month of the year", "month", "month"),
-          ("By age band", "age_band", "age band"))
+GROUPS = (("By social worker", "worker", "social worker"), ("By area", "area", "area"),
+          ("By month of the year", "month", "month"), ("By age band", "age_band", "age band"))
 OUTCOMES = ("uphold", "part_uphold", "dismiss")
 SIGN_OFF = ("SUM(after_plan), SUM(changed), SUM(appeal_decided), SUM(fell), SUM(fell_reassessed), "
             + ", ".join(f"SUM(CASE WHEN appeal_outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES))

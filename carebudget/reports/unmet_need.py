@@ -1,6 +1,6 @@
 """Unmet need (Care Act 2014 s5 market shaping, s25(1)(e)-(f) plans; CSSG 10.45): what people
 wanted and could not get, from the unmet needs of each case's latest plan in the range, by
-outcome, by the provision wanted (the council's rate card, or other), by month, costed at the
+outcome, by the provision wanted (the council's rate card, or other), by area and month, costed at the
 council's rate in force on the plan's date where the provision is on the card and units are given."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from carebudget.reports.sql import Dialect
 NOT_RECORDED = "not recorded"  # a plain note from before needs were structured
 # A case re-submits its plan after changes are asked for: only its latest plan in the range
 # counts, or one wish would be counted once per draft. report_step (migration 0009) holds each
-# plan's count of needs (`flag`); report_unmet (migration 0010) holds the needs themselves.
+# plan's count of needs (`flag`); report_unmet (migration 0011) holds the needs themselves.
 LATEST_PLANS = (
     "SELECT case_id, seq, at, flag FROM (SELECT case_id, seq, at, flag, ROW_NUMBER() OVER "
     "(PARTITION BY case_id ORDER BY seq DESC) AS nth FROM report_step WHERE chain = :council "
@@ -84,8 +84,10 @@ def _query(rates: str) -> str:
     return (
         f"WITH p AS MATERIALIZED ({LATEST_PLANS}), "
         "n AS MATERIALIZED (SELECT u.case_id, u.at, u.outcome, u.provision, u.units, u.words, "
+        f"COALESCE(c.area, '{NOT_RECORDED}') AS area, "
         "CASE WHEN u.units IS NOT NULL THEN (u.units * r.rate + 5000) / 10000 END AS cost "
         "FROM p JOIN report_unmet u ON u.chain = :council AND u.seq = p.seq "
+        "LEFT JOIN case_list c ON c.case_id = u.case_id "
         f"LEFT JOIN ({rates}) r ON r.provision = u.provision AND substr(u.at, 1, 10) >= r.since "
         "AND substr(u.at, 1, 10) < r.until WHERE p.flag > 0) "
         "SELECT 'plans', '', '', COUNT(*), SUM(CASE WHEN flag > 0 THEN 1 ELSE 0 END), 0, SUM(flag), 0 FROM p "
@@ -94,7 +96,8 @@ def _query(rates: str) -> str:
         f"GROUP BY COALESCE(outcome, '{NOT_RECORDED}') "
         f"UNION ALL SELECT 'provision', {what}, '', {agg} FROM n GROUP BY {what} "
         f"UNION ALL SELECT 'wanted', {what}, {words}, {agg} FROM n GROUP BY {what}, {words} "
-        f"UNION ALL SELECT 'month', substr(at, 1, 7), '', {agg} FROM n GROUP BY substr(at, 1, 7)"
+        f"UNION ALL SELECT 'month', substr(at, 1, 7), '', {agg} FROM n GROUP BY substr(at, 1, 7) "
+        f"UNION ALL SELECT 'area', area, '', {agg} FROM n GROUP BY area"
     )
 
 
@@ -132,6 +135,11 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         [[g, w, n, k] for g, w, n, k, _, _, _ in by(groups["wanted"])],
         note="The words of each need, grouped within the provision wanted (case and spaces ignored)."))
     report.sections.append(Section(
+        "By area", ["area", "needs", "cases", "costed needs", "weekly cost (£)"],
+        [[g, n, k, c, money(p)] for g, _, n, k, c, p, _ in by(groups["area"])], chart=(0, 1),
+        note="The person's area as recorded at intake, from the council's list of localities; "
+             f"'{NOT_RECORDED}': a case opened without one, or before areas were recorded."))
+    report.sections.append(Section(
         "Over time", ["month", "needs", "cases", "weekly cost (£)"],
         [[g, n, k, money(p)] for g, _, n, k, _, p, _ in sorted(groups["month"])],
         chart=(0, 1), note="By the month the plan was submitted."))
@@ -139,7 +147,6 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         "Unmet needs recorded before they were chosen from the council's rate card are plain notes: "
         f"counted under '{NOT_RECORDED}', by their words, and not costed.",
         "A need for a provision not on the card, or without units a week, is counted but not costed.",
-        "By area: the store holds no address or locality for a case.",
     ]
 
 

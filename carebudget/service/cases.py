@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.decisions.inputs import Setting
 from carebudget.service.codec import data_converter
-from carebudget.service.council_lists import unknown_unmet_provision
+from carebudget.service.council_lists import area_refused, unknown_unmet_provision
 from carebudget.settings import Settings, get_settings
 from workflows.case import COUNCIL, STAGE, CaseWorkflow, RecordRefusalWorkflow
 from workflows.models import (
@@ -97,6 +97,8 @@ async def start_case(
     except ValidationError as exc:
         raise CaseInvalid(readable(exc), field=_first_field(exc)) from None
     _check_council(start.council)
+    if wrong_area := area_refused(start.area, start.council, date.today()):
+        raise CaseInvalid(wrong_area, field="area")
     if start.person.setting is Setting.care_home and start.person.care_home_admission_date is None:
         # SI 2014/2672 Sch 2 para 2: a care-home charge cannot be decided without this day.
         raise CaseInvalid(

@@ -1,5 +1,6 @@
 """Care Act 2014 s5 (market shaping) and s25(1)(e)-(f): the council's own lists a worker chooses
-from when recording what a plan could not meet: the provisions of its rate card (or `other`)."""
+from: the provisions of its rate card (or `other`) for what a plan could not meet, and its
+localities (parameter `case.areas`) for where the person lives."""
 
 from __future__ import annotations
 
@@ -18,6 +19,33 @@ def rate_card_codes(council: str, on: date) -> list[str]:
     except (UnknownCouncil, RuleFileError):
         return []
     return [str(p["id"]) for p in (card.value if card is not None and card.value else [])]
+
+
+NOT_RECORDED = "not recorded"  # how the reports show a case with no area
+
+
+def areas(council: str, on: date) -> list[str]:
+    """The council's localities in force on `on` (empty if it keeps no list)."""
+    from carebudget.rulebook import RuleFileError, UnknownCouncil, get_registry
+
+    try:
+        listed = get_registry().bundle(council, on).parameters.get("case.areas")
+    except (UnknownCouncil, RuleFileError):
+        return []
+    return [str(a) for a in (listed.value if listed is not None and listed.value else [])]
+
+
+def area_refused(area: str | None, council: str, on: date) -> str | None:
+    """Why an area given at intake is not one of the council's, or None (no area is allowed:
+    the case is reported under "not recorded")."""
+    if area is None:
+        return None
+    known = areas(council, on)
+    if not known:
+        return f"area: council {council} keeps no list of areas, so leave the area out"
+    if area not in known:
+        return f"area: {area[:60]!r} is not one of {council}'s areas; choose one of {', '.join(known)}"
+    return None
 
 
 def unknown_unmet_provision(payload: dict[str, Any], council: str, on: date) -> tuple[str, str] | None:

@@ -53,7 +53,7 @@ class ReportStepRow(SQLModel, table=True):
 
 class ReportUnmetRow(SQLModel, table=True):
     """One unmet need of a `plan.submitted` ledger row (issue 14), written by a database trigger
-    (migration 0010): outcome, provision wanted, units a week in hundredths, words. Plain notes
+    (migration 0011): outcome, provision wanted, units a week in hundredths, words. Plain notes
     from before needs were structured have words only."""
 
     __tablename__ = "report_unmet"
@@ -112,6 +112,7 @@ class CaseListRow(SQLModel, table=True):
     due: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     amounts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     assigned_to: str | None = Field(default=None, max_length=200, index=True)
+    area: str | None = Field(default=None, max_length=60)  # the locality recorded at intake (migration 0010)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 

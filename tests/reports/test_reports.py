@@ -34,13 +34,19 @@ def caseload(store: Any) -> dict[str, Any]:
     generate(store, N, TODAY)
     events: dict[str, list[Any]] = defaultdict(list)
     for action in ("plan.submitted", "budget.active", "review.completed", "assessment.verified",
-                   "counter_proposal.made", "appeal.made"):
+                   "counter_proposal.made", "appeal.made", "case.opened"):
         for e in store.ledger_events(action):
             events[action].append(e)
     rows, _ = store.list_cases({"council": "demo"}, {"number": 1, "size": 500}, role="compliance")
     cases = {r.case_id: r for r in rows}
     decisions = {cid: [d.record for d in store.case_decisions(cid, role="compliance")] for cid in cases}
     return {"events": events, "cases": cases, "decisions": decisions, "store": store}
+
+
+def areas(load: dict[str, Any]) -> dict[str, str]:
+    """Each case's area as its case.opened ledger row recorded it at intake."""
+    return {e.case_id: e.payload["case"].get("area") or "not recorded" for e in load["events"]["case.opened"]
+            if "case" in e.payload}
 
 
 def in_range(at: Any) -> bool:
@@ -112,6 +118,10 @@ def test_unmet_need_counts_and_costs_each_case_latest_plan_needs_by_outcome_prov
         k: v[:2] for k, v in wanted.items()}
     month = tally(lambda e, n: e.at.strftime("%Y-%m"))
     assert {r[0]: (r[1], r[2], pence(str(r[3]))) for r in report.section("Over time").rows} == month
+    where = areas(caseload)
+    by_area = tally(lambda e, n: where[e.case_id])
+    assert {r[0]: (r[1], r[2], pence(str(r[4]))) for r in report.section("By area").rows} == by_area
+    assert "not recorded" in by_area and len(by_area) > 3
 
 
 def test_unmet_need_is_costed_at_the_rate_in_force_on_each_plans_date(
@@ -172,6 +182,8 @@ def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: d
 
 def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict[str, Any]) -> None:
     by_worker: dict[str, Counter[str]] = defaultdict(Counter)
+    by_area: dict[str, Counter[str]] = defaultdict(Counter)
+    where = areas(caseload)
     changed = budgets_after_plan = 0
     plans = caseload["events"]["plan.submitted"]
     for e in caseload["events"]["budget.active"]:
@@ -182,12 +194,15 @@ def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict
         cost = pence(e.payload["weekly_cost"])
         place = "below" if cost < low else "above" if cost > high else "within"
         by_worker[case.assigned_to or "(not assigned)"][place] += 1
+        by_area[where[e.case_id]][place] += 1
         plan = max((p for p in plans if p.case_id == e.case_id and p.seq < e.seq), key=lambda p: p.seq)
         budgets_after_plan += 1
         changed += pence(plan.payload["plan"]["weekly_total"]) != cost
     report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
     got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By social worker").rows}
     assert got == {w: (c["below"], c["within"], c["above"]) for w, c in by_worker.items()}
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By area").rows}
+    assert got == {a: (c["below"], c["within"], c["above"]) for a, c in by_area.items()} and len(got) > 3
     sign_off = dict(report.section("Sign-off, counter-proposals and appeals").rows)
     assert sign_off["budgets set after a plan"] == budgets_after_plan
     assert sign_off["of which differ from the plan's total"] == changed > 0

@@ -655,3 +655,34 @@ async def test_the_plan_form_records_unmet_needs_from_the_rate_card_and_refuses_
         assert sent.status_code == 303, sent.text
         shown = (await client.get(f"/cases/{case_id}")).text
     assert "Unmet needs (for commissioning)" in shown and "respite night, 2 a week (Respite at weekends)" in shown
+
+
+async def test_the_area_given_at_intake_is_one_of_the_councils_and_is_kept_on_the_case_list(
+    live: dict[str, Any],
+) -> None:
+    store = live["app"].state.store
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        for wrong, words in (("Atlantis", "'Atlantis' is not one of demo's areas; choose one of Northgate"),
+                             ("", "area"), ("x" * 61, "area")):
+            refused = await client.post("/api/cases", json={**START, "area": wrong}, headers=sw)
+            assert refused.status_code == 422 and words in refused.json()["message"], refused.text
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+        opened = await client.post("/api/cases", json={**START, "area": "Riverside"}, headers=sw)
+        assert opened.status_code == 201, opened.text
+        case_id = opened.json()["case_id"]
+        assert (await on_case_list(store, case_id)).area == "Riverside"
+        plain = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        assert (await on_case_list(store, plain)).area is None  # reported as "not recorded"
+    opening = next(e for e in store.case_trail(case_id, role="compliance") if e.action == "case.opened"
+                   and "case" in e.payload)
+    assert opening.payload["case"]["area"] == "Riverside"
+    assert store.verify_chain(council="demo").ok
+    async with page_session(live["app"], "demo-social-worker") as client:
+        form = (await client.get("/cases/new")).text
+        assert 'name="area"' in form and ">Old Town<" in form
+        refused = await client.post("/cases/new", data={
+            "council": "demo", "name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+            "has_capacity": "yes", "asks_council_to_arrange": "yes", "area": "Atlantis"})
+        assert refused.status_code == 400 and 'id="f-area-error"' in refused.text
