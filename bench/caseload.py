@@ -46,6 +46,8 @@ WANTS: tuple[dict[str, Any] | str, ...] = (
     " Swimming with a carer",
 )
 WORKERS = ("sw-amir", "sw-beth", "sw-cara", "sw-dan", None)
+# Their teams, as the council's administrator sets them (sw-dan is in none: "not recorded").
+TEAMS = {"sw-amir": "North team", "sw-beth": "North team", "sw-cara": "South team", "sw-dan": None}
 # The demo council's localities (rules/councils/demo/parameters/areas.yaml), and None: not recorded.
 # Drawn from the case number, not the seeded stream, so the rest of the caseload is as before.
 AREAS = ("Northgate", "Riverside", "Hillcrest", "Old Town", "Eastfield", None)
@@ -403,6 +405,10 @@ def generate(store: Any, n: int, today: date, seed: int = 14) -> Decider:
     from carebudget.store.bundles import content_text
     from carebudget.store.models import CASES, CHECKPOINTS, DECISIONS, LEDGER, PERSONS
 
+    for worker, team in TEAMS.items():  # through the store, as the users page adds them
+        if store.get_user(worker) is None:
+            store.create_user(worker, worker, "social_worker", "bench: no password", actor="bench",
+                              council=COUNCIL, team=team)
     decider = Decider(seed)
     chain = Chain(store.keys)
     cases: list[dict[str, Any]] = []

@@ -47,7 +47,7 @@ def _budgets(sql: Dialect) -> str:
     return (
         f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
         "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
-        "COALESCE(c.area, 'not recorded') AS area, "
+        "COALESCE(c.area, 'not recorded') AS area, COALESCE(u.team, 'not recorded') AS team, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
         f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
         "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
@@ -56,7 +56,7 @@ def _budgets(sql: Dialect) -> str:
         f"CASE WHEN {fell} THEN 1 ELSE 0 END AS fell, "
         f"CASE WHEN {fell} AND w.last_reassessed > w.last_budget / {PACK} THEN 1 ELSE 0 END AS fell_reassessed, "
         "w.detail AS appeal_outcome FROM w JOIN case_list c ON c.case_id = w.case_id "
-        "LEFT JOIN case_person pp ON pp.case_id = w.case_id "
+        "LEFT JOIN case_person pp ON pp.case_id = w.case_id LEFT JOIN app_user u ON u.username = c.assigned_to "
         "WHERE w.action = 'budget.active' AND w.at >= :at_from)"
     )
 
@@ -66,7 +66,7 @@ POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL AND pb > hi THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL THEN pb ELSE 0 END), SUM(lo + hi)")
 COLUMNS = ["budgets", "below range", "within range", "above range", "% of mid-point"]
-GROUPS = (("By social worker", "worker", "social worker"), ("By area", "area", "area"),
+GROUPS = (("By social worker", "worker", "social worker"), ("By team", "team", "team"), ("By area", "area", "area"),
           ("By month of the year", "month", "month"), ("By age band", "age_band", "age band"))
 OUTCOMES = ("uphold", "part_uphold", "dismiss")
 SIGN_OFF = ("SUM(after_plan), SUM(changed), SUM(appeal_decided), SUM(fell), SUM(fell_reassessed), "
@@ -134,7 +134,8 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
              f"(first {OUTLIERS_SHOWN})."))
     report.not_held += [
-        "By team: the store does not hold which team a social worker belongs to.",
+        "By team: the team of the social worker holding the case now (as the administrator set it), not "
+        "the team at the time of the budget; 'not recorded': no worker, or a worker without a team.",
         "By need profile: needs are held inside each eligibility record, not as a grouping.",
         "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
         "the budget's record); budgets of cases started before issue 11 carry no outcome.",

@@ -19,7 +19,7 @@ from carebudget.reports.sql import Dialect
 NOT_RECORDED = "not recorded"  # a plain note from before needs were structured
 # A case re-submits its plan after changes are asked for: only its latest plan in the range
 # counts, or one wish would be counted once per draft. report_step (migration 0009) holds each
-# plan's count of needs (`flag`); report_unmet (migration 0011) holds the needs themselves.
+# plan's count of needs (`flag`); report_unmet (migration 0012) holds the needs themselves.
 LATEST_PLANS = (
     "SELECT case_id, seq, at, flag FROM (SELECT case_id, seq, at, flag, ROW_NUMBER() OVER "
     "(PARTITION BY case_id ORDER BY seq DESC) AS nth FROM report_step WHERE chain = :council "

@@ -53,7 +53,7 @@ class ReportStepRow(SQLModel, table=True):
 
 class ReportUnmetRow(SQLModel, table=True):
     """One unmet need of a `plan.submitted` ledger row (issue 14), written by a database trigger
-    (migration 0011): outcome, provision wanted, units a week in hundredths, words. Plain notes
+    (migration 0012): outcome, provision wanted, units a week in hundredths, words. Plain notes
     from before needs were structured have words only."""
 
     __tablename__ = "report_unmet"
@@ -171,6 +171,8 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=40)
     # The council whose cases and policy the user works on; None for a national role.
     council: str | None = Field(default=None, max_length=60, index=True)
+    # The team within the council (issue 14: fairness by team); set by the council's administrator.
+    team: str | None = Field(default=None, max_length=60)
     password_hash: str = Field(max_length=500)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -193,6 +193,7 @@ class UserPublic(Public):
     display_name: str
     role: str
     council: str | None = None  # None: a national role
+    team: str | None = None  # the team within the council, if the administrator has set one
     active: bool
     created_at: datetime
 

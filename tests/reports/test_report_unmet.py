@@ -1,4 +1,4 @@
-"""`report_unmet` (migration 0011) holds every unmet need of every plan in the ledger: written by
+"""`report_unmet` (migration 0012) holds every unmet need of every plan in the ledger: written by
 the trigger as plans are appended, and copied in by the migration for plans already there."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_each_unmet_need_of_each_plan_is_a_row_as_the_plan_is_appended(store: An
 
 
 def test_the_migration_copies_in_the_needs_of_plans_already_in_the_ledger(store: Any) -> None:
-    _to(store, "0010", down=True)
+    _to(store, "0011", down=True)
     generate(store, 120, date(2026, 9, 30))
     _to(store, "head", down=False)
     expected = expected_rows(store)

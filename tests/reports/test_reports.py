@@ -34,7 +34,7 @@ def caseload(store: Any) -> dict[str, Any]:
     generate(store, N, TODAY)
     events: dict[str, list[Any]] = defaultdict(list)
     for action in ("plan.submitted", "budget.active", "review.completed", "assessment.verified",
-                   "counter_proposal.made", "appeal.made", "case.opened"):
+                   "counter_proposal.made", "appeal.made", "case.opened", "user.created", "user.updated"):
         for e in store.ledger_events(action):
             events[action].append(e)
     rows, _ = store.list_cases({"council": "demo"}, {"number": 1, "size": 500}, role="compliance")
@@ -47,6 +47,16 @@ def areas(load: dict[str, Any]) -> dict[str, str]:
     """Each case's area as its case.opened ledger row recorded it at intake."""
     return {e.case_id: e.payload["case"].get("area") or "not recorded" for e in load["events"]["case.opened"]
             if "case" in e.payload}
+
+
+def teams(load: dict[str, Any]) -> dict[str, str]:
+    """Each user's team now, from the users' ledger rows (created, then each change in order)."""
+    found: dict[str, str] = {}
+    rows = sorted(load["events"]["user.created"] + load["events"]["user.updated"], key=lambda e: e.seq)
+    for e in rows:
+        if "team" in e.payload:
+            found[e.payload["username"]] = e.payload["team"] or "not recorded"
+    return found
 
 
 def in_range(at: Any) -> bool:
@@ -183,7 +193,8 @@ def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: d
 def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict[str, Any]) -> None:
     by_worker: dict[str, Counter[str]] = defaultdict(Counter)
     by_area: dict[str, Counter[str]] = defaultdict(Counter)
-    where = areas(caseload)
+    by_team: dict[str, Counter[str]] = defaultdict(Counter)
+    where, team = areas(caseload), teams(caseload)
     changed = budgets_after_plan = 0
     plans = caseload["events"]["plan.submitted"]
     for e in caseload["events"]["budget.active"]:
@@ -195,6 +206,7 @@ def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict
         place = "below" if cost < low else "above" if cost > high else "within"
         by_worker[case.assigned_to or "(not assigned)"][place] += 1
         by_area[where[e.case_id]][place] += 1
+        by_team[team.get(case.assigned_to or "", "not recorded")][place] += 1
         plan = max((p for p in plans if p.case_id == e.case_id and p.seq < e.seq), key=lambda p: p.seq)
         budgets_after_plan += 1
         changed += pence(plan.payload["plan"]["weekly_total"]) != cost
@@ -203,6 +215,9 @@ def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict
     assert got == {w: (c["below"], c["within"], c["above"]) for w, c in by_worker.items()}
     got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By area").rows}
     assert got == {a: (c["below"], c["within"], c["above"]) for a, c in by_area.items()} and len(got) > 3
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By team").rows}
+    assert got == {t: (c["below"], c["within"], c["above"]) for t, c in by_team.items()}
+    assert set(got) == {"North team", "South team", "not recorded"}
     sign_off = dict(report.section("Sign-off, counter-proposals and appeals").rows)
     assert sign_off["budgets set after a plan"] == budgets_after_plan
     assert sign_off["of which differ from the plan's total"] == changed > 0

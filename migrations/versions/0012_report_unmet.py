@@ -5,16 +5,16 @@ appended (as `report_step`, migration 0009). Plain notes written before needs we
 copied with their words only (no outcome, provision or units). The rows already in the ledger
 are copied in by the same SELECT the trigger runs.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
