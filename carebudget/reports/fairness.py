@@ -38,6 +38,15 @@ def _steps() -> str:
     )
 
 
+def _profile() -> str:
+    """The need profile of a budget: the outcomes found by the case's last verified assessment
+    before it (report_need, migration 0013: one index seek), zero-padded so the groups sort."""
+    found = ("(SELECT r.outcomes FROM report_need r WHERE r.chain = :council AND r.case_id = w.case_id "
+             "AND r.seq < w.seq ORDER BY r.seq DESC LIMIT 1)")
+    return (f"CASE WHEN {found} IS NULL THEN 'not recorded' WHEN {found} < 10 THEN '0' || CAST({found} AS VARCHAR(2)) "
+            f"ELSE CAST({found} AS VARCHAR(2)) END")
+
+
 def _budgets(sql: Dialect) -> str:
     """Every budget put in place in the range, with the case's indicative range, who holds it,
     the plan it followed and whether it fell from the budget before."""
@@ -48,6 +57,7 @@ def _budgets(sql: Dialect) -> str:
         f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
         "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
         "COALESCE(c.area, 'not recorded') AS area, COALESCE(u.team, 'not recorded') AS team, "
+        f"{_profile()} AS need_profile, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
         f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
         "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
@@ -67,7 +77,8 @@ POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL THEN pb ELSE 0 END), SUM(lo + hi)")
 COLUMNS = ["budgets", "below range", "within range", "above range", "% of mid-point"]
 GROUPS = (("By social worker", "worker", "social worker"), ("By team", "team", "team"), ("By area", "area", "area"),
-          ("By month of the year", "month", "month"), ("By age band", "age_band", "age band"))
+          ("By month of the year", "month", "month"), ("By age band", "age_band", "age band"),
+          ("By need profile", "need_profile", "outcomes assessed"))
 OUTCOMES = ("uphold", "part_uphold", "dismiss")
 SIGN_OFF = ("SUM(after_plan), SUM(changed), SUM(appeal_decided), SUM(fell), SUM(fell_reassessed), "
             + ", ".join(f"SUM(CASE WHEN appeal_outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES))
@@ -99,6 +110,19 @@ def _row(label: str, n: Any, below: Any, within: Any, above: Any, pb: Any, both:
     return [label, int(n), int(below or 0), int(within or 0), int(above or 0), share]
 
 
+NOTES = {"need_profile": "The number of outcomes (SI 2015/313 reg 2(2)) the case's last verified assessment "
+                         "before the budget found the person unable to achieve, now or predicted: people with "
+                         "the same kinds of needs should get roughly the same resources."}
+
+
+def _label(key: str, value: str) -> str:
+    if key == "month":
+        return MONTHS[int(value) - 1]
+    if key == "need_profile" and value.isdigit():
+        return f"{int(value)} outcome{'s' if int(value) != 1 else ''}"
+    return value
+
+
 def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     p = s.params()
     rows = conn.execute(text(_query(sql)), p).all()
@@ -109,7 +133,7 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     for title, key, label in GROUPS:
         out = sorted((str(r[1]), r) for r in rows if r[0] == key)
         report.sections.append(Section(title, [label, *COLUMNS], [
-            _row(MONTHS[int(k) - 1] if key == "month" else k, *r[2:8]) for k, r in out], chart=(0, 5)))
+            _row(_label(key, k), *r[2:8]) for k, r in out], chart=(0, 5), note=NOTES.get(key, "")))
     after_plan, changed, decided, fell, reassessed, upheld, part, dismissed = (int(v or 0) for v in whole[8:16])
     steps = next(r for r in rows if r[0] == "steps")
     plans, cps, refused, appeals = (int(v or 0) for v in steps[2:6])
@@ -136,7 +160,8 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     report.not_held += [
         "By team: the team of the social worker holding the case now (as the administrator set it), not "
         "the team at the time of the budget; 'not recorded': no worker, or a worker without a team.",
-        "By need profile: needs are held inside each eligibility record, not as a grouping.",
+        "By need profile: the count of outcomes assessed, not which outcomes nor how severe; the units of "
+        "support assessed are not compared.",
         "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
         "the budget's record); budgets of cases started before issue 11 carry no outcome.",
         "The indicative range compared is the case's current one, which a reassessment may have changed.",

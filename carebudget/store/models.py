@@ -70,6 +70,21 @@ class ReportUnmetRow(SQLModel, table=True):
     words: str | None = Field(default=None, max_length=500)
 
 
+class ReportNeedRow(SQLModel, table=True):
+    """The need profile of an `assessment.verified` ledger row (issue 14), written by a database
+    trigger (migration 0013): how many outcomes the verified assessment found the person unable to
+    achieve, now or predicted, each counted once."""
+
+    __tablename__ = "report_need"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    case_id: str = Field(primary_key=True, max_length=100)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: str = Field(max_length=32)
+    outcomes: int
+
+
 class LedgerHead(SQLModel, table=True):
     """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
     cut from the end needs a signature only the key holder can make."""

@@ -59,6 +59,22 @@ def teams(load: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def need_profiles(load: dict[str, Any]) -> Any:
+    """(case, budget row) -> "N outcomes": the outcomes the case's last verified assessment before
+    the budget found unable to be achieved, now or predicted, counted once each."""
+    verified = sorted(load["events"]["assessment.verified"], key=lambda e: e.seq)
+
+    def profile(case_id: str, seq: int) -> str:
+        before = [e for e in verified if e.case_id == case_id and e.seq < seq]
+        if not before:
+            return "not recorded"
+        p = before[-1].payload
+        found = {o for part in ("needs", "predicted_needs") for o, ways in ((p.get(part) or {}).get("outcomes") or {}).items()
+                 if ways}
+        return f"{len(found)} outcome{'s' if len(found) != 1 else ''}"
+    return profile
+
+
 def in_range(at: Any) -> bool:
     return START <= at.date() <= END
 
@@ -215,6 +231,16 @@ def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict
     assert got == {w: (c["below"], c["within"], c["above"]) for w, c in by_worker.items()}
     got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By area").rows}
     assert got == {a: (c["below"], c["within"], c["above"]) for a, c in by_area.items()} and len(got) > 3
+    profile = need_profiles(caseload)
+    by_need: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in caseload["events"]["budget.active"]:
+        if in_range(e.at):
+            low, high = indicative(caseload, e.case_id) or (0, 0)
+            cost = pence(e.payload["weekly_cost"])
+            place = "below" if cost < low else "above" if cost > high else "within"
+            by_need[profile(e.case_id, e.seq)][place] += 1
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By need profile").rows}
+    assert got == {k: (c["below"], c["within"], c["above"]) for k, c in by_need.items()} and len(got) > 1
     got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By team").rows}
     assert got == {t: (c["below"], c["within"], c["above"]) for t, c in by_team.items()}
     assert set(got) == {"North team", "South team", "not recorded"}
