@@ -38,13 +38,12 @@ def _steps() -> str:
     )
 
 
-def _profile() -> str:
-    """The need profile of a budget: the outcomes found by the case's last verified assessment
-    before it (report_need, migration 0013: one index seek), zero-padded so the groups sort."""
-    found = ("(SELECT r.outcomes FROM report_need r WHERE r.chain = :council AND r.case_id = w.case_id "
-             "AND r.seq < w.seq ORDER BY r.seq DESC LIMIT 1)")
-    return (f"CASE WHEN {found} IS NULL THEN 'not recorded' WHEN {found} < 10 THEN '0' || CAST({found} AS VARCHAR(2)) "
-            f"ELSE CAST({found} AS VARCHAR(2)) END")
+# The need profile of a budget: the outcomes found by the case's last verified assessment before
+# it (report_need, migration 0013: one index seek per budget), shown zero-padded so groups sort.
+PROFILE = ("(SELECT r.outcomes FROM report_need r WHERE r.chain = :council AND r.case_id = w.case_id "
+           "AND r.seq < w.seq ORDER BY r.seq DESC LIMIT 1)")
+PROFILE_LABEL = ("CASE WHEN need_n IS NULL THEN 'not recorded' WHEN need_n < 10 THEN '0' || CAST(need_n AS VARCHAR(2)) "
+                 "ELSE CAST(need_n AS VARCHAR(2)) END")
 
 
 def _budgets(sql: Dialect) -> str:
@@ -57,7 +56,7 @@ def _budgets(sql: Dialect) -> str:
         f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
         "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
         "COALESCE(c.area, 'not recorded') AS area, COALESCE(u.team, 'not recorded') AS team, "
-        f"{_profile()} AS need_profile, "
+        f"{PROFILE} AS need_n, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
         f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
         "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
@@ -91,8 +90,9 @@ def _query(sql: Dialect) -> str:
         return ", ".join(["0"] * n)
 
     parts = [f"SELECT 'all' AS grp, '' AS label, COUNT(*), {POSITION}, {SIGN_OFF} FROM b"]
-    parts += [f"SELECT '{key}', {key}, COUNT(*), {POSITION}, {zeros(FIGURES - 5)} FROM b GROUP BY {key}"
-              for _, key, _ in GROUPS]
+    exprs = {"need_profile": PROFILE_LABEL}
+    parts += [f"SELECT '{key}', {exprs.get(key, key)}, COUNT(*), {POSITION}, {zeros(FIGURES - 5)} FROM b "
+              f"GROUP BY {exprs.get(key, key)}" for _, key, _ in GROUPS]
     counted = ", ".join(f"SUM(CASE WHEN action = '{a}' THEN 1 ELSE 0 END)" for a in ACTIONS[3:])
     listed = ", ".join(f"'{a}'" for a in ("plan.submitted", *ACTIONS[3:]))
     parts.append(f"SELECT 'steps', '', COUNT(DISTINCT CASE WHEN action = 'plan.submitted' THEN case_id END), "

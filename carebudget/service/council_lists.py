@@ -10,37 +10,34 @@ from typing import Any
 from carebudget.decisions.inputs import OTHER_PROVISION
 
 
-def rate_card_codes(council: str, on: date) -> list[str]:
+def _bundle_param(rules: Any, council: str, on: date, name: str) -> list[Any]:
+    """A list parameter of the council's bundle in force on `on`, from `rules` (a registry with
+    the published policy versions, as decisions are made; default: the shipped rule files)."""
+    from carebudget.rulebook import RuleFileError, UnknownCouncil, get_registry
+
+    try:
+        found = (rules or get_registry()).bundle(council, on).parameters.get(name)
+    except (UnknownCouncil, RuleFileError):
+        return []
+    return list(found.value) if found is not None and found.value else []
+
+
+def rate_card_codes(council: str, on: date, rules: Any = None) -> list[str]:
     """The provision codes on the council's rate card in force on `on` (empty if it has none)."""
-    from carebudget.rulebook import RuleFileError, UnknownCouncil, get_registry
-
-    try:
-        card = get_registry().bundle(council, on).parameters.get("rates.card")
-    except (UnknownCouncil, RuleFileError):
-        return []
-    return [str(p["id"]) for p in (card.value if card is not None and card.value else [])]
+    return [str(p["id"]) for p in _bundle_param(rules, council, on, "rates.card")]
 
 
-NOT_RECORDED = "not recorded"  # how the reports show a case with no area
-
-
-def areas(council: str, on: date) -> list[str]:
+def areas(council: str, on: date, rules: Any = None) -> list[str]:
     """The council's localities in force on `on` (empty if it keeps no list)."""
-    from carebudget.rulebook import RuleFileError, UnknownCouncil, get_registry
-
-    try:
-        listed = get_registry().bundle(council, on).parameters.get("case.areas")
-    except (UnknownCouncil, RuleFileError):
-        return []
-    return [str(a) for a in (listed.value if listed is not None and listed.value else [])]
+    return [str(a) for a in _bundle_param(rules, council, on, "case.areas")]
 
 
-def area_refused(area: str | None, council: str, on: date) -> str | None:
+def area_refused(area: str | None, council: str, on: date, rules: Any = None) -> str | None:
     """Why an area given at intake is not one of the council's, or None (no area is allowed:
     the case is reported under "not recorded")."""
     if area is None:
         return None
-    known = areas(council, on)
+    known = areas(council, on, rules)
     if not known:
         return f"area: council {council} keeps no list of areas, so leave the area out"
     if area not in known:
@@ -48,7 +45,8 @@ def area_refused(area: str | None, council: str, on: date) -> str | None:
     return None
 
 
-def unknown_unmet_provision(payload: dict[str, Any], council: str, on: date) -> tuple[str, str] | None:
+def unknown_unmet_provision(payload: dict[str, Any], council: str, on: date,
+                            rules: Any = None) -> tuple[str, str] | None:
     """(field, reason) for the first unmet need whose provision is neither on the rate card nor
     `other`; None when every one is. Only structured needs are checked (a plain note is refused
     by the workflow in words of its own)."""
@@ -60,7 +58,7 @@ def unknown_unmet_provision(payload: dict[str, Any], council: str, on: date) -> 
         provision = need.get("provision") if isinstance(need, dict) else None
         if not isinstance(provision, str) or provision == OTHER_PROVISION:
             continue
-        codes = rate_card_codes(council, on) if codes is None else codes
+        codes = rate_card_codes(council, on, rules) if codes is None else codes
         if provision not in codes:
             listed = ", ".join(codes) or "none"
             return (f"unmet_needs.{index}.provision", (

@@ -144,11 +144,11 @@ async def find_my_case(
     return redirect(f"/cases/{quote(reference)}")
 
 
-def _areas(council: str | None) -> list[tuple[str, str]]:
+def _areas(request: Request, council: str | None) -> list[tuple[str, str]]:
     """The council's localities for the intake form (council parameter case.areas)."""
     from carebudget.service.council_lists import areas
 
-    return [(a, a) for a in areas(council or "demo", date.today())]
+    return [(a, a) for a in areas(council or "demo", date.today(), _rules(request))]
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -159,7 +159,7 @@ def new_case(
     values = {"council": user.council or "demo"}
     return render(request, "case_new.html", user, title="Start a case", values=values,
                   workers=social_workers(request.app.state.store, user.council),
-                  areas=_areas(values.get("council") or user.council))
+                  areas=_areas(request, values.get("council") or user.council))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -180,7 +180,7 @@ async def start_case(
             values=values,
             errors=errors,
             workers=social_workers(request.app.state.store, user.council),
-                  areas=_areas(values.get("council") or user.council),
+                  areas=_areas(request, values.get("council") or user.council),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
@@ -200,7 +200,7 @@ async def start_case(
             values=values,
             errors={where: str(detail.get("message"))},
             workers=social_workers(request.app.state.store, user.council),
-                  areas=_areas(values.get("council") or user.council),
+                  areas=_areas(request, values.get("council") or user.council),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
