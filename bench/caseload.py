@@ -31,9 +31,26 @@ from sqlalchemy import text
 
 COUNCIL = "demo"
 SAMPLE = 96  # distinct generated cases the real decision core decides; each reused by many cases
-WANTS = ("Evening social group", "evening social group", "Transport to church", "Respite at weekends",
-         " respite at weekends", "Gardening help", "Swimming with a carer")
+# Unmet needs as the workflow records them (workflows.models.UnmetNeed dumped: outcome, provision
+# wanted from the rate card or other, units a week or null, words), and a plain note as plans
+# written before that hold. Seven, as before needs had structure, so the caseload's shape is unchanged.
+WANTS: tuple[dict[str, Any] | str, ...] = (
+    {"outcome": "relationships", "provision": "community_activity_session", "units": "2",
+     "words": "Evening social group"},
+    {"outcome": "relationships", "provision": "community_activity_session", "units": "1.5",
+     "words": "evening social group"},
+    {"outcome": "community_facilities", "provision": "other", "units": None, "words": "Transport to church"},
+    {"outcome": "home_safety", "provision": "respite_night", "units": "2", "words": "Respite at weekends"},
+    {"outcome": "home_safety", "provision": "respite_night", "units": None, "words": "respite at weekends"},
+    {"outcome": "habitable_home", "provision": "domestic_support_hour", "units": "1.25", "words": "Gardening help"},
+    " Swimming with a carer",
+)
 WORKERS = ("sw-amir", "sw-beth", "sw-cara", "sw-dan", None)
+# Their teams, as the council's administrator sets them (sw-dan is in none: "not recorded").
+TEAMS = {"sw-amir": "North team", "sw-beth": "North team", "sw-cara": "South team", "sw-dan": None}
+# The demo council's localities (rules/councils/demo/parameters/areas.yaml), and None: not recorded.
+# Drawn from the case number, not the seeded stream, so the rest of the caseload is as before.
+AREAS = ("Northgate", "Riverside", "Hillcrest", "Old Town", "Eastfield", None)
 FIRST_DAY = date(2025, 4, 6)  # the demo council's rates (ras.bands) are in force from 2025-04-01
 CHUNK = 2_000  # cases per insert batch: memory stays flat at any size
 CHECKPOINT_EVERY = 1_000
@@ -188,6 +205,7 @@ class _Case:
         self.sample = rng.choice(decider.samples)
         self.opened = today - timedelta(days=rng.randint(10, max(10, min(540, (today - FIRST_DAY).days))))
         self.worker = rng.choice(WORKERS)
+        self.area = AREAS[i % len(AREAS)]
         self.n = 0
         self.stage, self.due = "assessment", self.opened + timedelta(days=28)
         self.amounts: dict[str, str] = {}
@@ -216,6 +234,8 @@ class _Case:
             index.update(council=COUNCIL, opened=self.opened.isoformat())
             if self.worker:
                 index["assigned_to"] = self.worker
+            if self.area:
+                index["area"] = self.area
             personal = {"name": self.name, "date_of_birth": self.born.isoformat()}
         seq = self.chain.append(day, f"{key}:index", self.id, who[0], who[1],
                                 "case.opened" if opening else "case.updated", {"case": index}, personal)
@@ -385,6 +405,10 @@ def generate(store: Any, n: int, today: date, seed: int = 14) -> Decider:
     from carebudget.store.bundles import content_text
     from carebudget.store.models import CASES, CHECKPOINTS, DECISIONS, LEDGER, PERSONS
 
+    for worker, team in TEAMS.items():  # through the store, as the users page adds them
+        if store.get_user(worker) is None:
+            store.create_user(worker, worker, "social_worker", "bench: no password", actor="bench",
+                              council=COUNCIL, team=team)
     decider = Decider(seed)
     chain = Chain(store.keys)
     cases: list[dict[str, Any]] = []
@@ -403,7 +427,7 @@ def generate(store: Any, n: int, today: date, seed: int = 14) -> Decider:
             cases.append({"case_id": case.id, "council": COUNCIL, "stage": listed["stage"],
                           "opened": case.opened, "due": listed["due"] and date.fromisoformat(listed["due"]),
                           "amounts": json.dumps(listed["amounts"], sort_keys=True),
-                          "assigned_to": case.worker, "updated_at": datetime.fromisoformat(listed["updated_at"]),
+                          "assigned_to": case.worker, "area": case.area, "updated_at": datetime.fromisoformat(listed["updated_at"]),
                           "last_seq": listed["last_seq"]})
             people.append({"case_id": case.id, "name": case.name, "date_of_birth": case.born})
             if len(cases) >= CHUNK:

@@ -105,6 +105,7 @@ class CaseWorkflow:
                 person_user=start.person_user,
                 opened_by=start.opened_by,
                 assigned_to=start.assigned_to,
+                area=start.area,
                 opened_at=workflow.now(),
             )
         else:

@@ -32,4 +32,6 @@ def case_index(state: CaseState, opening: bool = False) -> dict[str, Any]:
         )
         if state.assigned_to:  # activity input only: older histories replay unchanged
             index["assigned_to"] = state.assigned_to
+        if state.area:
+            index["area"] = state.area
     return index

@@ -28,11 +28,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from carebudget.decisions.inputs import (
+    OTHER_PROVISION,
     AssessedNeed,
     Care,
     CostedProposal,
@@ -42,8 +51,11 @@ from carebudget.decisions.inputs import (
     PlanItem,
     PricedPlanItem,
     Proposal,
+    ProvisionId,
     Setting,
+    Units,
 )
+from carebudget.law import Outcome
 
 
 class Stage(str, Enum):
@@ -114,6 +126,8 @@ class CaseStart(Model):
     opened_by: str | None = Field(None, max_length=100)
     # The social worker the case is allocated to at intake; reallocation is a store event.
     assigned_to: str | None = Field(None, max_length=100)
+    # The locality, from the council's list (parameter case.areas); checked by the case service.
+    area: str | None = Field(None, min_length=1, max_length=60)
     case_id: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -159,11 +173,43 @@ class Plan(Model):
         return found
 
 
+class UnmetNeed(Model):
+    """A need the plan could not meet (s25(1)(e)-(f); s5 market shaping): the outcome, the
+    provision that was wanted (a code from the council's rate card, or `other`), units a week if
+    known, and the words. Counted, and costed at the council's rate where it is on the card."""
+
+    outcome: Outcome
+    provision: ProvisionId
+    units: Units | None = None
+    words: str = Field("", max_length=500)
+
+    @field_validator("words")
+    @classmethod
+    def _trimmed(cls, v: str) -> str:
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _other_is_described(self) -> UnmetNeed:
+        if self.provision == OTHER_PROVISION and not self.words:
+            raise ValueError("words: say what was wanted; the rate card does not list it (provision other)")
+        return self
+
+
+def _unmet_kind(value: Any) -> str:
+    return "note" if isinstance(value, str) else "need"
+
+
+# Plans written before unmet needs were structured hold plain notes: kept so those cases replay
+# (a new plan with one is refused: workflows/refusals.py). Errors name the field, not the union.
+UnmetNotes = list[Annotated[
+    Annotated[UnmetNeed, Tag("need")] | Annotated[str, Tag("note")], Discriminator(_unmet_kind)]]
+
+
 class PlanSubmission(Model):
     """A 12-month care and support plan (s25): items meeting named needs, and unmet needs."""
 
     plan: Plan
-    unmet_needs: list[str] = Field(default_factory=list)
+    unmet_needs: UnmetNotes = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _total_is_sum_of_items(self) -> PlanSubmission:
@@ -385,7 +431,7 @@ class Policy(Model):
 
 class DraftPlan(Model):
     plan: Plan
-    unmet_needs: list[str] = Field(default_factory=list)
+    unmet_needs: UnmetNotes = Field(default_factory=list)
     drafted_by: Actor
     version: int = 1
 
@@ -484,6 +530,7 @@ class CaseState(Model):
     person_user: str | None = None
     opened_by: str | None = None
     assigned_to: str | None = None  # at intake only; the case list holds the current worker
+    area: str | None = None  # the locality recorded at intake (None: not recorded)
     opened_at: datetime
     stage: Stage = Stage.intake
     due_at: datetime | None = None

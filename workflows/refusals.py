@@ -118,6 +118,11 @@ def _priced_plan(state: CaseState, payload: PlanSubmission) -> str | None:
                     f"plan.items: {outcome.value} is not an assessed need of this case; "
                     f"each item must meet a need from the assessment ({', '.join(assessed)})"
                 )
+    for index, need in enumerate(payload.unmet_needs):
+        if isinstance(need, str):
+            return (f"unmet_needs.{index}: give the outcome, the provision that was wanted (a code from the "
+                    "council's rate card, or other), the units a week if known, and the words; a plain note "
+                    f"({need[:60]!r}) is no longer accepted")
     return None
 
 

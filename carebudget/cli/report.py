@@ -41,7 +41,11 @@ def report(
 
     store = store_or_exit()
     try:
-        result = run(store.engine, kind, council, start, end, uplift=uplift, annual_budget=annual_budget)
+        from carebudget.policy.versions import registry_for
+        from carebudget.settings import get_settings
+
+        result = run(store.engine, kind, council, start, end, uplift=uplift, annual_budget=annual_budget,
+                     rules=registry_for(get_settings().rules_dir, store))
     except ReportError as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

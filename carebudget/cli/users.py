@@ -48,6 +48,7 @@ def add(
         None, "--council", help="The council whose cases and policy the user works on (e.g. demo); "
         "required for every role but national_admin, which works for England as a whole",
     ),
+    team: str = typer.Option(None, "--team", help="The team within the council (the fairness report compares teams)"),
     password: str = typer.Option(
         ...,
         "--password",
@@ -68,7 +69,7 @@ def add(
     try:
         user = UserIn.model_validate(
             {"username": username, "display_name": name or username, "role": role, "password": password,
-             "council": council}
+             "council": council, "team": team}
         )
     except ValidationError as exc:
         for field, message in errors_by_field(exc).items():
@@ -86,7 +87,7 @@ def add(
     try:
         created = _store().create_user(
             user.username, user.display_name, user.role, hash_password(user.password), actor=_operator(),
-            council=user.council,
+            council=user.council, team=user.team,
         )
     except StoreError as exc:
         console.print(f"[red]refused[/red]: {exc.message}")
@@ -98,10 +99,10 @@ def add(
 @users_app.command("list")
 def list_users() -> None:
     """Every user, role and whether they may sign in."""
-    table = Table("username", "name", "role", "council", "active")
+    table = Table("username", "name", "role", "council", "team", "active")
     for user in _store().list_users():
         table.add_row(user.username, user.display_name, user.role, user.council or "(national)",
-                      "yes" if user.active else "no")
+                      user.team or "", "yes" if user.active else "no")
     console.print(table)
 
 
@@ -116,6 +117,22 @@ def deactivate(username: str) -> None:
         console.print(f"[red]refused[/red]: {exc.message}")
         raise typer.Exit(2) from None
     console.print(f"deactivated {username}")
+
+
+@users_app.command("team")
+def set_team(
+    username: str,
+    team: str = typer.Argument(..., help='The team within the council; "" takes the user out of any team'),
+) -> None:
+    """Set a user's team (the fairness report compares teams)."""
+    from carebudget.store import StoreError
+
+    try:
+        changed = _store().update_user(username, team=team, actor=_operator())
+    except StoreError as exc:
+        console.print(f"[red]refused[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"{username} is now in {changed.team}" if changed.team else f"{username} is in no team now")
 
 
 def register(app: typer.Typer) -> None:

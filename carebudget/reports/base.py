@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,7 @@ class Scope:
     today: date
     uplift: Decimal = Decimal("0.03")
     annual_budget: Decimal | None = None
+    rules: Any = None  # the rules registry (its rate cards); None: the service's (get_registry())
 
     @property
     def at_from(self) -> str:
@@ -172,7 +173,7 @@ def ranks(values_sql: str) -> str:
 
 
 def run(engine: Engine, kind: str, council: str, start: Any = None, end: Any = None,
-        today: date | None = None, uplift: Any = None, annual_budget: Any = None) -> Report:
+        today: date | None = None, uplift: Any = None, annual_budget: Any = None, rules: Any = None) -> Report:
     if kind not in KINDS:
         raise ReportError(f"there is no report {kind!r}: the reports are {', '.join(KINDS)}")
     module = importlib.import_module(f"carebudget.reports.{_MODULES[kind]}")
@@ -180,7 +181,7 @@ def run(engine: Engine, kind: str, council: str, start: Any = None, end: Any = N
     with engine.connect() as conn:
         if dialect.postgres:  # the reports' window sorts fit in memory, not in temporary files
             conn.execute(text("SET LOCAL work_mem = '64MB'"))
-        s = scope(conn, council, start, end, today, uplift, annual_budget)
+        s = replace(scope(conn, council, start, end, today, uplift, annual_budget), rules=rules)
         report = Report(kind, KINDS[kind], council, s.start, s.end, s.today, bundles(conn, s))
         module.build(conn, dialect, s, report)
         conn.rollback()

@@ -38,6 +38,14 @@ def _steps() -> str:
     )
 
 
+# The need profile of a budget: the outcomes found by the case's last verified assessment before
+# it (report_need, migration 0013: one index seek per budget), shown zero-padded so groups sort.
+PROFILE = ("(SELECT r.outcomes FROM report_need r WHERE r.chain = :council AND r.case_id = w.case_id "
+           "AND r.seq < w.seq ORDER BY r.seq DESC LIMIT 1)")
+PROFILE_LABEL = ("CASE WHEN need_n IS NULL THEN 'not recorded' WHEN need_n < 10 THEN '0' || CAST(need_n AS VARCHAR(2)) "
+                 "ELSE CAST(need_n AS VARCHAR(2)) END")
+
+
 def _budgets(sql: Dialect) -> str:
     """Every budget put in place in the range, with the case's indicative range, who holds it,
     the plan it followed and whether it fell from the budget before."""
@@ -47,6 +55,8 @@ def _budgets(sql: Dialect) -> str:
     return (
         f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
         "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
+        "COALESCE(c.area, 'not recorded') AS area, COALESCE(u.team, 'not recorded') AS team, "
+        f"{PROFILE} AS need_n, "
         f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
         f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
         "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
@@ -55,7 +65,7 @@ def _budgets(sql: Dialect) -> str:
         f"CASE WHEN {fell} THEN 1 ELSE 0 END AS fell, "
         f"CASE WHEN {fell} AND w.last_reassessed > w.last_budget / {PACK} THEN 1 ELSE 0 END AS fell_reassessed, "
         "w.detail AS appeal_outcome FROM w JOIN case_list c ON c.case_id = w.case_id "
-        "LEFT JOIN case_person pp ON pp.case_id = w.case_id "
+        "LEFT JOIN case_person pp ON pp.case_id = w.case_id LEFT JOIN app_user u ON u.username = c.assigned_to "
         "WHERE w.action = 'budget.active' AND w.at >= :at_from)"
     )
 
@@ -65,8 +75,9 @@ POSITION = ("SUM(CASE WHEN lo IS NOT NULL AND pb < lo THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL AND pb > hi THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN lo IS NOT NULL THEN pb ELSE 0 END), SUM(lo + hi)")
 COLUMNS = ["budgets", "below range", "within range", "above range", "% of mid-point"]
-GROUPS = (("By social worker", "worker", "social worker"), ("By month of the year", "month", "month"),
-          ("By age band", "age_band", "age band"))
+GROUPS = (("By social worker", "worker", "social worker"), ("By team", "team", "team"), ("By area", "area", "area"),
+          ("By month of the year", "month", "month"), ("By age band", "age_band", "age band"),
+          ("By need profile", "need_profile", "outcomes assessed"))
 OUTCOMES = ("uphold", "part_uphold", "dismiss")
 SIGN_OFF = ("SUM(after_plan), SUM(changed), SUM(appeal_decided), SUM(fell), SUM(fell_reassessed), "
             + ", ".join(f"SUM(CASE WHEN appeal_outcome = '{o}' THEN 1 ELSE 0 END)" for o in OUTCOMES))
@@ -79,8 +90,9 @@ def _query(sql: Dialect) -> str:
         return ", ".join(["0"] * n)
 
     parts = [f"SELECT 'all' AS grp, '' AS label, COUNT(*), {POSITION}, {SIGN_OFF} FROM b"]
-    parts += [f"SELECT '{key}', {key}, COUNT(*), {POSITION}, {zeros(FIGURES - 5)} FROM b GROUP BY {key}"
-              for _, key, _ in GROUPS]
+    exprs = {"need_profile": PROFILE_LABEL}
+    parts += [f"SELECT '{key}', {exprs.get(key, key)}, COUNT(*), {POSITION}, {zeros(FIGURES - 5)} FROM b "
+              f"GROUP BY {exprs.get(key, key)}" for _, key, _ in GROUPS]
     counted = ", ".join(f"SUM(CASE WHEN action = '{a}' THEN 1 ELSE 0 END)" for a in ACTIONS[3:])
     listed = ", ".join(f"'{a}'" for a in ("plan.submitted", *ACTIONS[3:]))
     parts.append(f"SELECT 'steps', '', COUNT(DISTINCT CASE WHEN action = 'plan.submitted' THEN case_id END), "
@@ -98,6 +110,19 @@ def _row(label: str, n: Any, below: Any, within: Any, above: Any, pb: Any, both:
     return [label, int(n), int(below or 0), int(within or 0), int(above or 0), share]
 
 
+NOTES = {"need_profile": "The number of outcomes (SI 2015/313 reg 2(2)) the case's last verified assessment "
+                         "before the budget found the person unable to achieve, now or predicted: people with "
+                         "the same kinds of needs should get roughly the same resources."}
+
+
+def _label(key: str, value: str) -> str:
+    if key == "month":
+        return MONTHS[int(value) - 1]
+    if key == "need_profile" and value.isdigit():
+        return f"{int(value)} outcome{'s' if int(value) != 1 else ''}"
+    return value
+
+
 def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     p = s.params()
     rows = conn.execute(text(_query(sql)), p).all()
@@ -108,7 +133,7 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
     for title, key, label in GROUPS:
         out = sorted((str(r[1]), r) for r in rows if r[0] == key)
         report.sections.append(Section(title, [label, *COLUMNS], [
-            _row(MONTHS[int(k) - 1] if key == "month" else k, *r[2:8]) for k, r in out], chart=(0, 5)))
+            _row(_label(key, k), *r[2:8]) for k, r in out], chart=(0, 5), note=NOTES.get(key, "")))
     after_plan, changed, decided, fell, reassessed, upheld, part, dismissed = (int(v or 0) for v in whole[8:16])
     steps = next(r for r in rows if r[0] == "steps")
     plans, cps, refused, appeals = (int(v or 0) for v in steps[2:6])
@@ -133,8 +158,10 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
              f"(first {OUTLIERS_SHOWN})."))
     report.not_held += [
-        "By team: the store does not hold which team a social worker belongs to.",
-        "By need profile: needs are held inside each eligibility record, not as a grouping.",
+        "By team: the team of the social worker holding the case now (as the administrator set it), not "
+        "the team at the time of the budget; 'not recorded': no worker, or a worker without a team.",
+        "By need profile: the count of outcomes assessed, not which outcomes nor how severe; the units of "
+        "support assessed are not compared.",
         "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
         "the budget's record); budgets of cases started before issue 11 carry no outcome.",
         "The indicative range compared is the case's current one, which a reassessment may have changed.",

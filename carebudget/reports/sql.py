@@ -32,12 +32,6 @@ class Dialect:
             return f"({later} - {earlier})"
         return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
-    def unmet_needs(self, payload: str) -> str:
-        """A FROM item giving one row (`value`) per unmet-need note of a plan.submitted payload."""
-        if self.postgres:
-            return f"jsonb_array_elements_text(({payload})::jsonb -> 'unmet_needs') AS n(value)"
-        return f"json_each({payload}, '$.unmet_needs') AS n"
-
     def ymd(self, expr: str, is_date: bool) -> str:
         """A date (column or ISO text) as the integer YYYYMMDD: the difference of two, divided by
         10000, is a whole age in years on both databases."""

@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from carebudget.decisions.inputs import Setting
 from carebudget.service.codec import data_converter
+from carebudget.service.council_lists import area_refused, unknown_unmet_provision
 from carebudget.settings import Settings, get_settings
 from workflows.case import COUNCIL, STAGE, CaseWorkflow
 from workflows.models import (
@@ -87,16 +88,20 @@ def new_case_id() -> str:
 
 
 async def start_case(
-    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False
+    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False,
+    rules: Any = None,
 ) -> str:
     """Intake (s9): validate, then start the case's workflow; returns the case id. With
     `idempotent`, a case already started under the payload's id is that case (a retried start);
-    otherwise an id in use is refused."""
+    otherwise an id in use is refused. `rules`: the registry whose council lists (areas) are
+    checked, with the published policy versions (default: the shipped rule files)."""
     try:
         start = CaseStart.model_validate(payload)
     except ValidationError as exc:
         raise CaseInvalid(readable(exc), field=_first_field(exc)) from None
     _check_council(start.council)
+    if wrong_area := area_refused(start.area, start.council, date.today(), rules):
+        raise CaseInvalid(wrong_area, field="area")
     if start.person.setting is Setting.care_home and start.person.care_home_admission_date is None:
         # SI 2014/2672 Sch 2 para 2: a care-home charge cannot be decided without this day.
         raise CaseInvalid(
@@ -124,11 +129,12 @@ async def start_case(
 
 async def act(
     client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
-    request_id: str | None = None,
+    request_id: str | None = None, rules: Any = None,
 ) -> dict[str, Any]:
     """Take one human step; returns the case's whole state (as `describe`), or raises
-    CaseRefused / CaseInvalid. A caller that needs only where the case stands uses `take_step`."""
-    await _update(client, case_id, step, actor_id, role, payload, request_id)
+    CaseRefused / CaseInvalid. A caller that needs only where the case stands uses `take_step`.
+    `rules`: the registry whose rate card unmet needs are checked against (as `start_case`)."""
+    await _update(client, case_id, step, actor_id, role, payload, request_id, rules)
     # The step is taken: a slow read must not make it look failed (a retry would be refused).
     for attempt in (1, 2):
         try:
@@ -140,17 +146,17 @@ async def act(
 
 async def take_step(
     client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
-    request_id: str | None = None,
+    request_id: str | None = None, rules: Any = None,
 ) -> dict[str, Any]:
     """Take one human step; returns where the case stands (workflows.models.StepResult: case_id,
     stage, due_at, due_for, overdue, pending_step, needs_attention), or raises as `act` does."""
-    result = await _update(client, case_id, step, actor_id, role, payload, request_id)
+    result = await _update(client, case_id, step, actor_id, role, payload, request_id, rules)
     return result.model_dump(mode="json")
 
 
 async def _update(
     client: Client, case_id: str, step: str, actor_id: str, role: str, payload: dict[str, Any],
-    request_id: str | None,
+    request_id: str | None, rules: Any = None,
 ) -> StepResult:
     """The step as a Temporal update; its small result (the state is read by query if wanted)."""
     if step not in STEP_INPUTS:
@@ -162,6 +168,8 @@ async def _update(
         raise CaseInvalid(f"role {role!r} is not one of {roles}", case_id, "role") from None
     if not isinstance(payload, dict):
         raise CaseInvalid("the step's input must be a JSON object", case_id, "payload")
+    if step == "submit_plan":
+        await _check_unmet_provisions(client, case_id, payload, rules)
     request = StepInput(actor=actor, payload=payload, request_id=request_id or uuid.uuid4().hex)
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
@@ -233,7 +241,7 @@ def view(state: CaseState) -> dict[str, Any]:
     if state.draft is not None:
         data["plan"] = {
             **state.draft.plan.model_dump(mode="json"),
-            "unmet_needs": state.draft.unmet_needs,
+            "unmet_needs": [n if isinstance(n, str) else n.model_dump(mode="json") for n in state.draft.unmet_needs],
             "drafted_by": state.draft.drafted_by.model_dump(mode="json"),
             "version": state.draft.version,
         }
@@ -295,6 +303,18 @@ def _application_cause(exc: WorkflowUpdateFailedError) -> ApplicationError | Non
     while cause is not None and not isinstance(cause, ApplicationError):
         cause = cause.__cause__ or getattr(cause, "cause", None)
     return cause
+
+
+async def _check_unmet_provisions(client: Client, case_id: str, payload: dict[str, Any], rules: Any) -> None:
+    """An unmet need names a provision from the council's rate card in force today, or `other`:
+    the workflow cannot read the card, so it is checked here (the plan is otherwise unchanged)."""
+    needs = payload.get("unmet_needs")
+    if not isinstance(needs, list) or not any(isinstance(n, dict) for n in needs):
+        return
+    council = (await describe(client, case_id)).get("council") or ""
+    wrong = unknown_unmet_provision(payload, council, date.today(), rules)
+    if wrong is not None:
+        raise CaseInvalid(wrong[1], case_id, wrong[0])
 
 
 def _check_council(council: str) -> None:

@@ -120,7 +120,7 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
                 for o, u in units.items()
             ],
         },
-        "unmet_needs": ["A day centre nearer home"] if n % 3 == 0 else [],
+        "unmet_needs": [_day_centre(card)] if n % 3 == 0 else [],
     }
     verification["support"] = [
         {"outcome": o, "when": "current" if o in current else "predicted",
@@ -145,6 +145,14 @@ def make_case(n: int, council: str = "demo", path: Path | None = None, seed: int
         path=chosen,
         appeal_outcome=("uphold", "part_uphold", "dismiss")[n % 3],
     )
+
+
+def _day_centre(card: dict[str, Decimal]) -> dict[str, Any]:
+    """An unmet need (s25): a day centre nearer home, from the rate card where it lists one."""
+    if "day_opportunity_session" in card:
+        return {"outcome": "community_facilities", "provision": "day_opportunity_session", "units": "2",
+                "words": "A day centre nearer home"}
+    return {"outcome": "community_facilities", "provision": "other", "words": "A day centre nearer home"}
 
 
 def _rate_card(council: str) -> dict[str, Decimal]:

@@ -24,7 +24,7 @@ from carebudget.store.models import CASES, LEDGER, PERSONS
 from carebudget.store.roles import can_read_personal
 from carebudget.store.schemas import CaseFilters, CaseRow, CaseUpdate, Page
 
-LIST_FIELDS = ("council", "stage", "opened", "due", "amounts", "assigned_to")
+LIST_FIELDS = ("council", "stage", "opened", "due", "amounts", "assigned_to", "area")
 PERSON_FIELDS = ("name", "date_of_birth")
 MONEY = re.compile(r"^-?\d+(\.\d+)?$")
 LIST_ACTIONS = frozenset({"case.opened", "case.updated"})
@@ -178,7 +178,7 @@ def _row(m: Mapping[Any, Any], today: date, with_person: bool) -> CaseRow:
     return CaseRow(
         case_id=m["case_id"], council=m["council"], stage=m["stage"], opened=m["opened"], due=due,
         overdue=due is not None and due < today, amounts=json.loads(m["amounts"]),
-        assigned_to=m["assigned_to"], updated_at=aware(m["updated_at"]), last_seq=m["last_seq"],
+        assigned_to=m["assigned_to"], area=m["area"], updated_at=aware(m["updated_at"]), last_seq=m["last_seq"],
         name=m["name"] if with_person else None,
         date_of_birth=m["date_of_birth"] if with_person else None,
     )
@@ -282,7 +282,7 @@ def derived_row(listed: dict[str, Any]) -> dict[str, Any] | None:
         return None
     return {"council": listed["council"], "stage": listed["stage"], "opened": listed["opened"],
             "due": listed.get("due"), "amounts": listed.get("amounts") or {},
-            "assigned_to": listed.get("assigned_to")}
+            "assigned_to": listed.get("assigned_to"), "area": listed.get("area")}
 
 
 def reindex(engine: Engine, progress: ledger.Progress | None = None) -> int:
@@ -338,7 +338,7 @@ def _differs(m: Mapping[Any, Any], expected: dict[str, Any], personal: dict[str,
              at: str) -> str | None:
     actual = {"council": m["council"], "stage": m["stage"], "opened": m["opened"].isoformat(),
               "due": None if m["due"] is None else m["due"].isoformat(),
-              "amounts": json.loads(m["amounts"]), "assigned_to": m["assigned_to"]}
+              "amounts": json.loads(m["amounts"]), "assigned_to": m["assigned_to"], "area": m["area"]}
     for name, value in expected.items():
         if actual[name] != value:
             return f"{name} is {actual[name]!r} but the ledger says {value!r}"

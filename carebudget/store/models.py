@@ -51,6 +51,40 @@ class ReportStepRow(SQLModel, table=True):
     flag: int | None = None
 
 
+class ReportUnmetRow(SQLModel, table=True):
+    """One unmet need of a `plan.submitted` ledger row (issue 14), written by a database trigger
+    (migration 0012): outcome, provision wanted, units a week in hundredths, words. Plain notes
+    from before needs were structured have words only."""
+
+    __tablename__ = "report_unmet"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    n: int = Field(primary_key=True)
+    case_id: str = Field(max_length=100)
+    at: str = Field(max_length=32)
+    outcome: str | None = Field(default=None, max_length=60)
+    provision: str | None = Field(default=None, max_length=64)
+    units: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # hundredths
+    words: str | None = Field(default=None, max_length=500)
+
+
+class ReportNeedRow(SQLModel, table=True):
+    """The need profile of an `assessment.verified` ledger row (issue 14), written by a database
+    trigger (migration 0013): how many outcomes the verified assessment found the person unable to
+    achieve, now or predicted, each counted once."""
+
+    __tablename__ = "report_need"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    case_id: str = Field(primary_key=True, max_length=100)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: str = Field(max_length=32)
+    outcomes: int
+
+
 class LedgerHead(SQLModel, table=True):
     """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
     cut from the end needs a signature only the key holder can make."""
@@ -93,6 +127,7 @@ class CaseListRow(SQLModel, table=True):
     due: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     amounts: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     assigned_to: str | None = Field(default=None, max_length=200, index=True)
+    area: str | None = Field(default=None, max_length=60)  # the locality recorded at intake (migration 0010)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
@@ -151,6 +186,8 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=40)
     # The council whose cases and policy the user works on; None for a national role.
     council: str | None = Field(default=None, max_length=60, index=True)
+    # The team within the council (issue 14: fairness by team); set by the council's administrator.
+    team: str | None = Field(default=None, max_length=60)
     password_hash: str = Field(max_length=500)
     active: bool = True
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -85,6 +85,7 @@ class CaseUpdate(BaseModel):
     due: date | None = None
     amounts: dict[str, str] | None = None
     assigned_to: str | None = None
+    area: str | None = Field(None, max_length=60)
     name: str | None = None
     date_of_birth: date | None = None
 
@@ -100,6 +101,7 @@ class CaseRow(Public):
     overdue: bool
     amounts: dict[str, str]
     assigned_to: str | None
+    area: str | None = None  # the locality recorded at intake
     updated_at: datetime
     last_seq: int
     name: str | None = None
@@ -191,6 +193,7 @@ class UserPublic(Public):
     display_name: str
     role: str
     council: str | None = None  # None: a national role
+    team: str | None = None  # the team within the council, if the administrator has set one
     active: bool
     created_at: datetime
 

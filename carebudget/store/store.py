@@ -355,7 +355,7 @@ class Store:
     # --- users ------------------------------------------------------------------------------
     def create_user(
         self, username: str, display_name: str, role: str, password_hash: str, active: bool = True,
-        *, actor: str = "admin", council: Any = users.UNSET,
+        *, actor: str = "admin", council: Any = users.UNSET, team: str | None = None,
     ) -> UserPublic:
         """Add a user (DuplicateUser if the username is taken, InvalidInput for unknown role or a
         council that does not fit the role). Without `council`: the demo council, or none for a
@@ -364,7 +364,7 @@ class Store:
         Writes ledger event `user.created` by `actor` (never the password hash).
         """
         return users.create(self.engine, username, display_name, role, password_hash, active, actor,
-                            council)
+                            council, team)
 
     def get_user(self, username: str) -> UserRecord | None:
         return users.get(self.engine, username)
@@ -375,8 +375,9 @@ class Store:
     def update_user(
         self, username: str, *, display_name: str | None = None, role: str | None = None,
         password_hash: str | None = None, active: bool | None = None, actor: str = "admin",
-        council: str | None = None,
+        council: str | None = None, team: str | None = None,
     ) -> UserPublic:
-        """Change the given fields (UnknownUser if absent); ledger event `user.updated` by `actor`."""
+        """Change the given fields (UnknownUser if absent); ledger event `user.updated` by `actor`.
+        `team=""` clears the team."""
         return users.update(self.engine, username, actor, display_name=display_name, role=role,
-                            password_hash=password_hash, active=active, council=council)
+                            password_hash=password_hash, active=active, council=council, team=team)

@@ -18,6 +18,7 @@ from carebudget.store.schemas import UserPublic, UserRecord
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 COUNCIL = re.compile(r"^[a-z0-9_-]{1,40}$")
+TEAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'().,/-]{0,59}$")
 # The name the service writes its own ledger rows under (workflows.models.SYSTEM): no person may
 # sign in as it, or their steps would read as the service's.
 RESERVED = frozenset({"carebudget", "system"})
@@ -48,9 +49,24 @@ def _check_council(role: str, council: Any) -> str | None:
     return council
 
 
+def check_team(team: Any) -> str | None:
+    """A team name as the administrator typed it, trimmed; empty means no team."""
+    if team is None:
+        return None
+    if not isinstance(team, str):
+        raise InvalidInput(f"team must be text, not {type(team).__name__}", "team")
+    team = " ".join(team.split())
+    if not team:
+        return None
+    if not TEAM.match(team):
+        raise InvalidInput(f"team {team[:60]!r}: use 1-60 letters, digits, spaces and & ' ( ) . , / -, "
+                           "starting with a letter or digit", "team")
+    return team
+
+
 def _record(m: Mapping[Any, Any]) -> UserRecord:
     return UserRecord(username=m["username"], display_name=m["display_name"], role=m["role"],
-                      council=m["council"], active=bool(m["active"]),
+                      council=m["council"], team=m["team"], active=bool(m["active"]),
                       created_at=aware(m["created_at"]), password_hash=m["password_hash"])
 
 
@@ -60,7 +76,7 @@ def _audit(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(engine: Engine, username: str, display_name: str, role: str, password_hash: str,
-           active: bool, actor: str = "admin", council: Any = UNSET) -> UserPublic:
+           active: bool, actor: str = "admin", council: Any = UNSET, team: Any = None) -> UserPublic:
     """Add a user; `council` left out means the demo council (none for a national role)."""
     _check_username(username)
     if username.lower() in RESERVED:
@@ -70,12 +86,17 @@ def create(engine: Engine, username: str, display_name: str, role: str, password
     if council is UNSET:
         council = None if role in NATIONAL_ROLES else DEFAULT_COUNCIL
     council = _check_council(role, council)
+    team = check_team(team)
+    if team is not None and council is None:
+        raise InvalidInput(f"a {role} works for England as a whole, not in a council's team: give no team", "team")
     ledger.check_text(password_hash, "password_hash", 500)
     with write(engine, ledger.chain_lock(ledger.SERVICE)) as conn:
         if conn.execute(select(USERS.c.username).where(USERS.c.username == username)).first():
             raise DuplicateUser(f"username {username!r} is taken", "username")
         values = {"username": username, "display_name": display_name, "role": role,
                   "council": council, "password_hash": password_hash, "active": bool(active)}
+        if team is not None:  # written to the ledger only when set: users without teams read as before
+            values["team"] = team
         conn.execute(USERS.insert().values(created_at=utcnow(), **values))
         ledger.append(conn, f"user:{username}:created", None, actor, "admin", "user.created", _audit(values))
         return _record(conn.execute(select(USERS).where(USERS.c.username == username)).one()._mapping).public()
@@ -93,7 +114,10 @@ def list_all(engine: Engine) -> list[UserPublic]:
 
 
 def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) -> UserPublic:
+    """Change the given fields; None leaves a field as it is, except `team`, where "" clears it."""
     values = {k: v for k, v in changes.items() if v is not None}
+    if "team" in values:
+        values["team"] = check_team(values["team"])
     if "role" in values:
         _check_role(values["role"])
     if "display_name" in values:
@@ -114,6 +138,9 @@ def update(engine: Engine, username: str, actor: str = "admin", **changes: Any) 
             elif council is None:
                 council = DEFAULT_COUNCIL
             values["council"] = _check_council(role, council)
+        if values.get("team") is not None and values.get("council", found._mapping["council"]) is None:
+            raise InvalidInput(f"{username} works for England as a whole, not in a council's team: give no team",
+                               "team")
         if values:
             conn.execute(USERS.update().where(USERS.c.username == username).values(**values))
             ledger.append(conn, f"user:{username}:updated:{uuid.uuid4().hex}", None, actor, "admin",

@@ -100,6 +100,7 @@ class UserIn(Strict):
         None, pattern=r"^[a-z0-9_-]{1,40}$",
         description="The council the user works for (default: the administrator's own); none for national_admin",
     )
+    team: str | None = Field(None, max_length=60, description="The team within the council (fairness by team)")
 
     @field_validator("password")
     @classmethod
@@ -117,6 +118,7 @@ class UserChange(Strict):
         None, min_length=1, max_length=500, description="At least 12 characters, not a common password"
     )
     active: bool | None = None
+    team: str | None = Field(None, max_length=60, description='The team within the council; "" clears it')
 
     @field_validator("password")
     @classmethod
@@ -228,6 +230,7 @@ def create_user(
         hash_password(body.password),
         actor=user.username,
         council=council,
+        team=body.team,
     )
     return dict(created.model_dump(mode="json"))
 
@@ -251,6 +254,7 @@ def change_user(
         active=body.active,
         password_hash=hash_password(body.password) if body.password else None,
         actor=user.username,
+        team=body.team,
     )
     return dict(changed.model_dump(mode="json"))
 

@@ -139,9 +139,44 @@ def support_from_form(form: Any, needs: dict[str, str]) -> tuple[list[dict[str, 
     return support, errors
 
 
-def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[str], dict[str, str]]:
+UNMET_ROWS = 2  # empty unmet-need rows on a new plan ("Add another unmet need" adds one)
+
+
+def unmet_from_form(form: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Unmet needs (s25; s5 market shaping) from numbered rows: the outcome, the provision that
+    was wanted from the rate card (or other), units a week if known, and the words. A cleared row
+    is ignored; the provision code is checked against the card by the case service."""
+    needs, errors = [], {}
+    try:
+        rows = max(0, min(int(form.get("unmet_rows") or UNMET_ROWS), 200))
+    except ValueError:
+        rows = UNMET_ROWS
+    for i in range(rows):
+        key = f"unmet-{i}"
+        fields = {k: (form.get(f"{key}-{k}") or "").strip() for k in ("outcome", "provision", "units", "words")}
+        if not any(fields.values()):
+            continue
+        if fields["outcome"] not in OUTCOME_LABELS:
+            errors[f"{key}-outcome"] = "Choose the outcome the unmet need is about"
+        if not fields["provision"]:
+            errors[f"{key}-provision"] = "Choose what was wanted from the rate card, or other"
+        elif fields["provision"] == OTHER_PROVISION and not fields["words"]:
+            errors[f"{key}-words"] = "Say what was wanted: the rate card does not list it"
+        need: dict[str, Any] = {"outcome": fields["outcome"], "provision": fields["provision"],
+                                "words": fields["words"][:500]}
+        if fields["units"]:
+            units = _units(fields["units"])
+            if units is None or units > 1000:
+                errors[f"{key}-units"] = "Enter the units a week, like 2 or 3.5, or leave it empty"
+            else:
+                need["units"] = str(units)
+        needs.append(need)
+    return needs, errors
+
+
+def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, str]]:
     """Priced plan items (the need met, a rate-card provision, units, unit cost) from numbered
-    rows, any number of them, and the unmet-need notes."""
+    rows, any number of them, and the unmet needs (`unmet_from_form`)."""
     items, errors = [], {}
     try:
         rows = max(1, min(int(form.get("rows") or PLAN_ROWS), 200))
@@ -169,7 +204,8 @@ def plan_from_form(form: Any) -> tuple[dict[str, Any] | None, list[str], dict[st
         items.append(item)
     if not items and not errors:
         errors["item-0-outcome"] = "Add at least one item that meets a need"
-    unmet = [line.strip() for line in (form.get("unmet_needs") or "").splitlines() if line.strip()]
+    unmet, unmet_errors = unmet_from_form(form)
+    errors.update(unmet_errors)
     if errors:
         return None, unmet, errors
     total = sum((pennies(Decimal(i["units"]) * Decimal(i["unit_cost"])) for i in items), Decimal(0))

@@ -224,7 +224,7 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         return str(
             await service.start_case(
                 client, payload, task_queue=request.app.state.settings.task_queue,
-                idempotent=key is not None,
+                idempotent=key is not None, rules=rules_in_force(request),
             )
         )
     except Exception as exc:
@@ -290,6 +290,14 @@ def _worker(request: Request, worker: str, user: CurrentUser) -> str:
                                   "message": str(exc)}) from None
 
 
+def rules_in_force(request: Request) -> Any:
+    """The rules in force for this service: shipped files with the published policy versions
+    (as the worker decides with), for the council lists a step is checked against."""
+    from carebudget.policy.versions import registry_for
+
+    return registry_for(request.app.state.settings.rules_dir, request.app.state.store)
+
+
 async def act(
     request: Request, case_id: str, step: str, payload: dict[str, Any], user: CurrentUser,
     whole_state: bool = True,
@@ -303,7 +311,8 @@ async def act(
         await describe(request, case_id, user)
     try:
         take = service.act if whole_state else service.take_step
-        state = dict(await take(client, case_id, step, user.username, user.role, payload))
+        state = dict(await take(client, case_id, step, user.username, user.role, payload,
+                                rules=rules_in_force(request)))
     except Exception as exc:
         mapped = _refusal(exc)
         if mapped is None:

@@ -99,6 +99,8 @@ def parse_start(
         },
         "person_user": person_user,
     }
+    if area := _text(form, "area"):
+        payload["area"] = area
     if user.role != "person":
         payload["assigned_to"] = _text(form, "assigned_to") or user.username
     return payload, errors

@@ -3,20 +3,26 @@ returns for each case: its decision records, its ledger rows and its case-list r
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
+import shutil
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bench.caseload import generate
 from carebudget.reports import ReportError, run
 from carebudget.reports.cld import ROWS_SHOWN as CLD_ROWS_SHOWN
 from carebudget.reports.export import stream_csv
+from carebudget.rulebook.registry import Registry
+from carebudget.settings import REPO_ROOT
 
 TODAY = date(2026, 9, 30)
 START, END = date(2025, 10, 1), date(2026, 9, 30)  # the rules bundle changes on 2026-04-06
@@ -28,13 +34,45 @@ def caseload(store: Any) -> dict[str, Any]:
     generate(store, N, TODAY)
     events: dict[str, list[Any]] = defaultdict(list)
     for action in ("plan.submitted", "budget.active", "review.completed", "assessment.verified",
-                   "counter_proposal.made", "appeal.made"):
+                   "counter_proposal.made", "appeal.made", "case.opened", "user.created", "user.updated"):
         for e in store.ledger_events(action):
             events[action].append(e)
     rows, _ = store.list_cases({"council": "demo"}, {"number": 1, "size": 500}, role="compliance")
     cases = {r.case_id: r for r in rows}
     decisions = {cid: [d.record for d in store.case_decisions(cid, role="compliance")] for cid in cases}
     return {"events": events, "cases": cases, "decisions": decisions, "store": store}
+
+
+def areas(load: dict[str, Any]) -> dict[str, str]:
+    """Each case's area as its case.opened ledger row recorded it at intake."""
+    return {e.case_id: e.payload["case"].get("area") or "not recorded" for e in load["events"]["case.opened"]
+            if "case" in e.payload}
+
+
+def teams(load: dict[str, Any]) -> dict[str, str]:
+    """Each user's team now, from the users' ledger rows (created, then each change in order)."""
+    found: dict[str, str] = {}
+    rows = sorted(load["events"]["user.created"] + load["events"]["user.updated"], key=lambda e: e.seq)
+    for e in rows:
+        if "team" in e.payload:
+            found[e.payload["username"]] = e.payload["team"] or "not recorded"
+    return found
+
+
+def need_profiles(load: dict[str, Any]) -> Any:
+    """(case, budget row) -> "N outcomes": the outcomes the case's last verified assessment before
+    the budget found unable to be achieved, now or predicted, counted once each."""
+    verified = sorted(load["events"]["assessment.verified"], key=lambda e: e.seq)
+
+    def profile(case_id: str, seq: int) -> str:
+        before = [e for e in verified if e.case_id == case_id and e.seq < seq]
+        if not before:
+            return "not recorded"
+        p = before[-1].payload
+        found = {o for part in ("needs", "predicted_needs") for o, ways in ((p.get(part) or {}).get("outcomes") or {}).items()
+                 if ways}
+        return f"{len(found)} outcome{'s' if len(found) != 1 else ''}"
+    return profile
 
 
 def in_range(at: Any) -> bool:
@@ -53,19 +91,97 @@ def indicative(load: dict[str, Any], case_id: str) -> tuple[int, int] | None:
     return None
 
 
-def test_unmet_need_counts_each_case_latest_plan_notes_by_what_was_wanted(caseload: dict[str, Any]) -> None:
+def card_rates(on: date) -> dict[str, Decimal]:
+    """The demo council's rate card in force on a day, read from its rule file here."""
+    raw = yaml.safe_load((REPO_ROOT / "rules/councils/demo/parameters/rates.yaml").read_text())
+    versions = sorted(raw["rates.card"]["values"].items())
+    card = [v["value"] for since, v in versions if since <= on][-1]
+    return {p["id"]: Decimal(str(p["rate"])) for p in card}
+
+
+def need_cost(at: Any, need: Any) -> int | None:
+    """A need's weekly cost in pence: units x the rate on the plan's date, or None if not costed."""
+    if isinstance(need, str) or need.get("units") is None:
+        return None
+    rate = card_rates(at.date()).get(need["provision"])
+    return None if rate is None else pence(str((Decimal(need["units"]) * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)))
+
+
+def test_unmet_need_counts_and_costs_each_case_latest_plan_needs_by_outcome_provision_words_and_month(
+        caseload: dict[str, Any]) -> None:
     latest: dict[str, Any] = {}
     for e in caseload["events"]["plan.submitted"]:
         if in_range(e.at) and (e.case_id not in latest or e.seq > latest[e.case_id].seq):
             latest[e.case_id] = e
-    wanted: Counter[str] = Counter(n.strip().lower() for e in latest.values() for n in e.payload["unmet_needs"])
+    needs = [(e, n) for e in latest.values() for n in e.payload["unmet_needs"]]
+    assert any(isinstance(n, str) for _, n in needs) and any(isinstance(n, dict) for _, n in needs)
+
+    def tally(key: Any) -> dict[Any, tuple[int, int, int]]:
+        count: Counter[Any] = Counter()
+        cases: dict[Any, set[str]] = defaultdict(set)
+        cost: Counter[Any] = Counter()
+        for e, n in needs:
+            k = key(e, n)
+            count[k] += 1
+            cases[k].add(e.case_id)
+            cost[k] += need_cost(e.at, n) or 0
+        return {k: (count[k], len(cases[k]), cost[k]) for k in count}
+
     report = run(caseload["store"].engine, "unmet-need", "demo", START, END, today=TODAY)
-    got = {row[0]: row[1] for row in report.section("By what was wanted").rows}
-    assert got == dict(wanted) and sum(wanted.values()) > 0
-    assert report.section("Plans and unmet need").rows[0] == [
-        len(latest), sum(1 for e in latest.values() if e.payload["unmet_needs"]), sum(wanted.values())]
-    by_month = Counter(e.at.strftime("%Y-%m") for e in latest.values() for _ in e.payload["unmet_needs"])
-    assert {r[0]: r[1] for r in report.section("Over time").rows} == dict(by_month)
+    costs = [c for e, n in needs if (c := need_cost(e.at, n)) is not None]
+    assert costs and report.section("Plans and unmet need").rows[0] == [
+        len(latest), sum(1 for e in latest.values() if e.payload["unmet_needs"]), len(needs), len(costs),
+        Decimal(sum(costs)) / 100, Decimal(sum(costs) * 52) / 100]
+    outcome = tally(lambda e, n: "not recorded" if isinstance(n, str) else n["outcome"])
+    assert {r[0]: (r[1], r[2], Decimal(pence(str(r[4])))) for r in report.section("By outcome").rows} == {
+        k: (n, c, Decimal(p)) for k, (n, c, p) in outcome.items()}
+    provision = tally(lambda e, n: "not recorded" if isinstance(n, str) else n["provision"])
+    got = {r[0]: (r[2], r[3], pence(str(r[6]))) for r in report.section("By provision wanted").rows}
+    assert got == provision and "other" in got and got["other"][2] == 0
+    wanted = tally(lambda e, n: ("not recorded", n.strip().lower()) if isinstance(n, str)
+                   else (n["provision"], n["words"].strip().lower()))
+    assert {(r[0], r[1]): (r[2], r[3]) for r in report.section("By what was wanted").rows} == {
+        k: v[:2] for k, v in wanted.items()}
+    month = tally(lambda e, n: e.at.strftime("%Y-%m"))
+    assert {r[0]: (r[1], r[2], pence(str(r[3]))) for r in report.section("Over time").rows} == month
+    where = areas(caseload)
+    by_area = tally(lambda e, n: where[e.case_id])
+    assert {r[0]: (r[1], r[2], pence(str(r[4]))) for r in report.section("By area").rows} == by_area
+    assert "not recorded" in by_area and len(by_area) > 3
+
+
+def test_unmet_need_is_costed_at_the_rate_in_force_on_each_plans_date(
+        caseload: dict[str, Any], tmp_path: Path) -> None:
+    """A new card from 2026-04-01 doubles the rate of respite: plans before are costed at the old rate."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO_ROOT / "rules", rules)
+    card = rules / "councils/demo/parameters/rates.yaml"
+    raw = yaml.safe_load(card.read_text())
+    first = next(iter(raw["rates.card"]["values"].values()))
+    later = copy.deepcopy(first)
+    later["source"] = "A test's second card"
+    for p in later["value"]:
+        if p["id"] == "respite_night":
+            p["rate"] = 290.0
+    raw["rates.card"]["values"][date(2026, 4, 1)] = later
+    card.write_text(yaml.safe_dump(raw, sort_keys=False))
+    report = run(caseload["store"].engine, "unmet-need", "demo", START, END, today=TODAY,
+                 rules=Registry(rules))
+    expected = 0
+    latest: dict[str, Any] = {}
+    for e in caseload["events"]["plan.submitted"]:
+        if in_range(e.at) and (e.case_id not in latest or e.seq > latest[e.case_id].seq):
+            latest[e.case_id] = e
+    after = before = 0
+    for e in latest.values():
+        for n in e.payload["unmet_needs"]:
+            if isinstance(n, dict) and n["provision"] == "respite_night" and n["units"] is not None:
+                doubled = e.at.date() >= date(2026, 4, 1)
+                expected += pence(str(Decimal(n["units"]) * Decimal("145.00") * (2 if doubled else 1)))
+                after, before = after + doubled, before + (not doubled)
+    assert after and before
+    row = next(r for r in report.section("By provision wanted").rows if r[0] == "respite_night")
+    assert pence(str(row[6])) == expected
 
 
 def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: dict[str, Any]) -> None:
@@ -92,6 +208,9 @@ def test_finance_sums_budgets_in_force_and_the_pipeline_at_mid_point(caseload: d
 
 def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict[str, Any]) -> None:
     by_worker: dict[str, Counter[str]] = defaultdict(Counter)
+    by_area: dict[str, Counter[str]] = defaultdict(Counter)
+    by_team: dict[str, Counter[str]] = defaultdict(Counter)
+    where, team = areas(caseload), teams(caseload)
     changed = budgets_after_plan = 0
     plans = caseload["events"]["plan.submitted"]
     for e in caseload["events"]["budget.active"]:
@@ -102,12 +221,29 @@ def test_fairness_places_each_budget_against_the_indicative_range(caseload: dict
         cost = pence(e.payload["weekly_cost"])
         place = "below" if cost < low else "above" if cost > high else "within"
         by_worker[case.assigned_to or "(not assigned)"][place] += 1
+        by_area[where[e.case_id]][place] += 1
+        by_team[team.get(case.assigned_to or "", "not recorded")][place] += 1
         plan = max((p for p in plans if p.case_id == e.case_id and p.seq < e.seq), key=lambda p: p.seq)
         budgets_after_plan += 1
         changed += pence(plan.payload["plan"]["weekly_total"]) != cost
     report = run(caseload["store"].engine, "fairness", "demo", START, END, today=TODAY)
     got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By social worker").rows}
     assert got == {w: (c["below"], c["within"], c["above"]) for w, c in by_worker.items()}
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By area").rows}
+    assert got == {a: (c["below"], c["within"], c["above"]) for a, c in by_area.items()} and len(got) > 3
+    profile = need_profiles(caseload)
+    by_need: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in caseload["events"]["budget.active"]:
+        if in_range(e.at):
+            low, high = indicative(caseload, e.case_id) or (0, 0)
+            cost = pence(e.payload["weekly_cost"])
+            place = "below" if cost < low else "above" if cost > high else "within"
+            by_need[profile(e.case_id, e.seq)][place] += 1
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By need profile").rows}
+    assert got == {k: (c["below"], c["within"], c["above"]) for k, c in by_need.items()} and len(got) > 1
+    got = {r[0]: (r[2], r[3], r[4]) for r in report.section("By team").rows}
+    assert got == {t: (c["below"], c["within"], c["above"]) for t, c in by_team.items()}
+    assert set(got) == {"North team", "South team", "not recorded"}
     sign_off = dict(report.section("Sign-off, counter-proposals and appeals").rows)
     assert sign_off["budgets set after a plan"] == budgets_after_plan
     assert sign_off["of which differ from the plan's total"] == changed > 0

@@ -313,3 +313,30 @@ def test_a_compliance_officer_of_another_council_finds_no_trail_or_decision_of_d
     ours = client.get("/api/ledger/verify", headers=bearer(tokens["compliance"])).json()
     assert theirs["ok"] and ours["ok"] and theirs["head_hash"] != ours["head_hash"]
     assert theirs["rows"] < ours["rows"]
+
+
+def test_an_admin_puts_a_social_worker_in_a_team_changes_it_and_takes_them_out(
+    app: Any, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """Fairness by team (issue 14): the council administrator sets each worker's team."""
+    store, admin = app.state.store, bearer(tokens["admin"])
+    added = client.post("/api/users", headers=admin, json={
+        "username": "sw-teamed", "display_name": "T", "role": "social_worker",
+        "password": "long enough password", "team": "  North   team "})
+    assert added.status_code == 201, added.text
+    assert added.json()["team"] == "North team" == store.get_user("sw-teamed").team
+    for bad, words in (("<script>", "team '<script>': use 1-60 letters"), ("x" * 61, "team")):
+        refused = client.patch("/api/users/sw-teamed", headers=admin, json={"team": bad})
+        assert refused.status_code in (400, 422) and words in refused.text, refused.text
+    assert store.get_user("sw-teamed").team == "North team"
+    moved = client.patch("/api/users/sw-teamed", headers=admin, json={"team": "South team"})
+    assert moved.status_code == 200 and moved.json()["team"] == "South team"
+    untouched = client.patch("/api/users/sw-teamed", headers=admin, json={"active": True})
+    assert untouched.json()["team"] == "South team"  # a change that leaves the team out keeps it
+    cleared = client.patch("/api/users/sw-teamed", headers=admin, json={"team": ""})
+    assert cleared.json()["team"] is None and store.get_user("sw-teamed").team is None
+    national = client.post("/api/users", headers=admin, json={
+        "username": "nat-teamed", "display_name": "N", "role": "national_admin",
+        "password": "long enough password", "team": "North team"})
+    assert national.status_code in (400, 422) and "give no team" in national.text
+    assert store.get_user("nat-teamed") is None

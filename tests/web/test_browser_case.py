@@ -103,13 +103,18 @@ def test_a_case_walks_from_self_assessment_through_counter_proposal_and_appeal_t
                 worker.locator("#" + field_id(f"item-{i}-provision")).select_option(provision)
                 worker.locator("#" + field_id(f"item-{i}-units")).fill(units)
                 worker.locator("#" + field_id(f"item-{i}-unit_cost")).fill(cost)
-            worker.get_by_label("Unmet needs (one per line)").fill("A day centre nearer home")
+            # What the person wanted that the plan does not give: chosen from the rate card.
+            worker.locator("#" + field_id("unmet-0-outcome")).select_option("community_facilities")
+            worker.locator("#" + field_id("unmet-0-provision")).select_option("day_opportunity_session")
+            worker.locator("#" + field_id("unmet-0-units")).fill("2")
+            worker.locator("#" + field_id("unmet-0-words")).fill("A day centre nearer home")
             shot(worker, "social-worker-plan")
             worker.get_by_role("button", name="Send the plan for sign-off").click()
 
             approver = sign_in(browser, base, "demo-approver")
             open_case(approver, base, case_id, "Sign-off (s24-26)")
             assert "252.35" in approver.content()
+            assert "day opportunity session, 2 a week (A day centre nearer home)" in approver.content()
 
             def justify(amount: str, lines: list[tuple[str, str, str, str, str]]) -> None:
                 approver.get_by_label("Proposed weekly amount (£)").fill(amount)

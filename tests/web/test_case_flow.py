@@ -49,7 +49,8 @@ PLAN = {
             {"outcomes": ["home_safety"], "provision": "telecare_week", "units": "1", "unit_cost": "5.75"},
         ],
     },
-    "unmet_needs": ["A day centre nearer home"],
+    "unmet_needs": [{"outcome": "community_facilities", "provision": "day_opportunity_session", "units": "2",
+                     "words": "A day centre nearer home"}],
 }
 COUNTER = {
     "proposal": {
@@ -588,3 +589,100 @@ async def test_a_retried_start_with_the_same_idempotency_key_is_the_same_case(li
         assert theirs.status_code == 201 and theirs.json()["case_id"] != first.json()["case_id"]
         bad = await client.post("/api/cases", json=START, headers={**sw, "Idempotency-Key": "no spaces allowed"})
         assert (bad.status_code, bad.json()["field"]) == (422, "Idempotency-Key")
+
+
+async def test_unmet_needs_are_chosen_from_the_rate_card_and_anything_else_is_refused_in_plain_words(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        case_id, who = await _case_at_sign_off(client)
+        await client.post(f"/api/cases/{case_id}/steps/request_changes",
+                          json={"reasons": "Record the unmet needs properly"}, headers=who["approver"])
+        need = {"outcome": "home_safety", "provision": "respite_night", "units": "2", "words": "Respite at weekends"}
+        for wrong, words in (
+            ({**need, "provision": "helicopter_hour"}, "'helicopter_hour' is not on demo's rate card"),
+            ({**need, "outcome": "gardening"}, "unmet_needs.0"),
+            ({**need, "units": "-1"}, "greater than 0"),
+            ({**need, "provision": "other", "words": " "}, "say what was wanted"),
+            ("A day centre nearer home", "a plain note"),
+        ):
+            refused = await client.post(f"/api/cases/{case_id}/steps/submit_plan",
+                                        json={**PLAN, "unmet_needs": [wrong]}, headers=who["social-worker"])
+            assert refused.status_code in (409, 422) and words in refused.text, (wrong, refused.text)
+        case = (await client.get(f"/api/cases/{case_id}", headers=who["social-worker"])).json()
+        assert case["stage"] == "support_planning" and case["plan"]["version"] == 1
+        wanted = [need, {"outcome": "community_facilities", "provision": "other", "units": None,
+                         "words": "Transport to church"}]
+        sent = await client.post(f"/api/cases/{case_id}/steps/submit_plan",
+                                 json={**PLAN, "unmet_needs": wanted}, headers=who["social-worker"])
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["plan"]["unmet_needs"] == wanted
+    store = live["app"].state.store
+    submitted = [e for e in store.case_trail(case_id, role="compliance") if e.action == "plan.submitted"]
+    assert submitted[-1].payload["unmet_needs"] == wanted
+    from sqlalchemy import text
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT outcome, provision, units, words FROM report_unmet "
+                                 "WHERE case_id = :c AND seq = :s ORDER BY n"),
+                            {"c": case_id, "s": submitted[-1].seq}).all()
+    assert [tuple(r) for r in rows] == [("home_safety", "respite_night", 200, "Respite at weekends"),
+                                        ("community_facilities", "other", None, "Transport to church")]
+
+
+async def test_the_plan_form_records_unmet_needs_from_the_rate_card_and_refuses_a_code_not_on_it(
+    live: dict[str, Any],
+) -> None:
+    async with api(live["app"]) as client:
+        case_id, who = await _case_at_sign_off(client)
+        await client.post(f"/api/cases/{case_id}/steps/request_changes",
+                          json={"reasons": "Add the unmet needs"}, headers=who["approver"])
+    items = {"rows": "3", "unmet_rows": "2"}
+    for i, item in enumerate(PLAN["plan"]["items"]):  # type: ignore[index]
+        items.update({f"item-{i}-outcome": item["outcomes"][0], f"item-{i}-provision": item["provision"],
+                      f"item-{i}-units": item["units"], f"item-{i}-unit_cost": item["unit_cost"]})
+    need = {"unmet-0-outcome": "home_safety", "unmet-0-units": "2", "unmet-0-words": "Respite at weekends"}
+    async with page_session(live["app"], "demo-social-worker") as client:
+        page = (await client.get(f"/cases/{case_id}")).text
+        assert 'name="unmet-0-provision"' in page and 'name="unmet-1-outcome"' in page
+        more = await client.post(f"/cases/{case_id}/steps/submit_plan", data={**items, "add_unmet": "1"})
+        assert 'name="unmet-2-words"' in more.text
+        forged = await client.post(f"/cases/{case_id}/steps/submit_plan",
+                                   data={**items, **need, "unmet-0-provision": "helicopter_hour"})
+        assert forged.status_code == 400 and "is not on demo&#39;s rate card" in forged.text
+        sent = await client.post(f"/cases/{case_id}/steps/submit_plan",
+                                 data={**items, **need, "unmet-0-provision": "respite_night"})
+        assert sent.status_code == 303, sent.text
+        shown = (await client.get(f"/cases/{case_id}")).text
+    assert "Unmet needs (for commissioning)" in shown and "respite night, 2 a week (Respite at weekends)" in shown
+
+
+async def test_the_area_given_at_intake_is_one_of_the_councils_and_is_kept_on_the_case_list(
+    live: dict[str, Any],
+) -> None:
+    store = live["app"].state.store
+    async with api(live["app"]) as client:
+        sw = await token(client, "demo-social-worker")
+        before = (await client.get("/api/cases", headers=sw)).json()["total"]
+        for wrong, words in (("Atlantis", "'Atlantis' is not one of demo's areas; choose one of Northgate"),
+                             ("", "area"), ("x" * 61, "area")):
+            refused = await client.post("/api/cases", json={**START, "area": wrong}, headers=sw)
+            assert refused.status_code == 422 and words in refused.json()["message"], refused.text
+        assert (await client.get("/api/cases", headers=sw)).json()["total"] == before
+        opened = await client.post("/api/cases", json={**START, "area": "Riverside"}, headers=sw)
+        assert opened.status_code == 201, opened.text
+        case_id = opened.json()["case_id"]
+        assert (await on_case_list(store, case_id)).area == "Riverside"
+        plain = (await client.post("/api/cases", json=START, headers=sw)).json()["case_id"]
+        assert (await on_case_list(store, plain)).area is None  # reported as "not recorded"
+    opening = next(e for e in store.case_trail(case_id, role="compliance") if e.action == "case.opened"
+                   and "case" in e.payload)
+    assert opening.payload["case"]["area"] == "Riverside"
+    assert store.verify_chain(council="demo").ok
+    async with page_session(live["app"], "demo-social-worker") as client:
+        form = (await client.get("/cases/new")).text
+        assert 'name="area"' in form and ">Old Town<" in form
+        refused = await client.post("/cases/new", data={
+            "council": "demo", "name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+            "has_capacity": "yes", "asks_council_to_arrange": "yes", "area": "Atlantis"})
+        assert refused.status_code == 400 and 'id="f-area-error"' in refused.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from starlette.datastructures import FormData
 
 from carebudget.settings import REPO_ROOT
@@ -79,7 +80,12 @@ def test_plan_rows_become_priced_items_tied_to_needs_with_a_total_and_unmet_need
                 ("item-1-provision", "home_care_hour"),
                 ("item-1-units", "3.5"),
                 ("item-1-unit_cost", "27.40"),
-                ("unmet_needs", "Swimming club with a hoist\n\n"),
+                ("unmet-0-outcome", "community_facilities"),
+                ("unmet-0-provision", "other"),
+                ("unmet-0-words", "  Swimming club with a hoist "),
+                ("unmet-1-outcome", "relationships"),
+                ("unmet-1-provision", "community_activity_session"),
+                ("unmet-1-units", "2"),
             ]
         )
     )
@@ -89,7 +95,28 @@ def test_plan_rows_become_priced_items_tied_to_needs_with_a_total_and_unmet_need
         (["nutrition"], "meals_delivered", "7", "6.20"),
         (["personal_hygiene"], "home_care_hour", "3.5", "27.40"),
     ]
-    assert unmet == ["Swimming club with a hoist"]
+    assert unmet == [
+        {"outcome": "community_facilities", "provision": "other", "words": "Swimming club with a hoist"},
+        {"outcome": "relationships", "provision": "community_activity_session", "units": "2", "words": ""},
+    ]
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), [
+    ([("unmet-0-provision", "respite_night")], "unmet-0-outcome", "Choose the outcome"),
+    ([("unmet-0-outcome", "eating"), ("unmet-0-provision", "respite_night")], "unmet-0-outcome", "Choose the outcome"),
+    ([("unmet-0-outcome", "nutrition"), ("unmet-0-words", "Meals")], "unmet-0-provision", "from the rate card"),
+    ([("unmet-0-outcome", "nutrition"), ("unmet-0-provision", "other")], "unmet-0-words", "Say what was wanted"),
+    ([("unmet-0-outcome", "nutrition"), ("unmet-0-provision", "meals_delivered"), ("unmet-0-units", "lots")],
+     "unmet-0-units", "units a week"),
+    ([("unmet-0-outcome", "nutrition"), ("unmet-0-provision", "meals_delivered"), ("unmet-0-units", "-2")],
+     "unmet-0-units", "units a week"),
+])
+def test_an_unmet_need_without_an_outcome_a_choice_or_sensible_units_is_refused_beside_the_field(
+        fields: list[tuple[str, str]], field: str, words: str) -> None:
+    item = [("item-0-outcome", "nutrition"), ("item-0-provision", "meals_delivered"), ("item-0-units", "7"),
+            ("item-0-unit_cost", "6.20")]
+    plan, _, errors = plan_from_form(form([*item, *fields]))
+    assert plan is None and words in errors[field]
 
 
 def test_any_number_of_plan_rows_are_read() -> None:

@@ -256,3 +256,24 @@ def test_an_admin_adds_a_user_to_a_council_and_a_national_officer_to_none(
                                                  "role": "operations", "password": strong, "council": "bravo"})
     assert elsewhere.status_code == 400 and "You administer council demo" in elsewhere.text
     assert store.get_user("ops-elsewhere") is None
+
+
+def test_an_admin_sets_a_users_team_on_the_users_page_and_a_bad_name_is_refused_beside_it(
+    app: Any, browsers: dict[str, TestClient],
+) -> None:
+    admin, store = browsers["admin"], app.state.store
+    strong = "a-long-unusual-password-77"
+    added = admin.post("/admin/users", data={"username": "sw-page-team", "display_name": "S", "role": "social_worker",
+                                             "password": strong, "team": "Riverside team"}, follow_redirects=False)
+    assert added.status_code == 303 and store.get_user("sw-page-team").team == "Riverside team"
+    page = admin.get("/admin/users").text
+    assert 'action="/admin/users/sw-page-team/team"' in page and 'value="Riverside team"' in page
+    moved = admin.post("/admin/users/sw-page-team/team", data={"team": "Hillcrest team"}, follow_redirects=False)
+    assert moved.status_code == 303 and store.get_user("sw-page-team").team == "Hillcrest team"
+    refused = admin.post("/admin/users/sw-page-team/team", data={"team": "{{ nope }}"})
+    assert refused.status_code == 400 and "use 1-60 letters" in refused.text
+    assert store.get_user("sw-page-team").team == "Hillcrest team"
+    cleared = admin.post("/admin/users/sw-page-team/team", data={"team": ""}, follow_redirects=False)
+    assert cleared.status_code == 303 and store.get_user("sw-page-team").team is None
+    missing = admin.post("/admin/users/nobody-here/team", data={"team": "X"})
+    assert missing.status_code == 404

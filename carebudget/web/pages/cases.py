@@ -33,7 +33,7 @@ WORKERS = ("social_worker", "approver", "appeals_officer")
 CASE_PAGE = ("person", "social_worker", "approver", "appeals_officer")
 START_FIELDS = ("council", "name", "date_of_birth", "setting", "care_home_admission_date",
                 "has_capacity", "has_authorised_person", "asks_council_to_arrange", "person_user",
-                "assigned_to")
+                "assigned_to", "area")
 CaseId = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
@@ -144,13 +144,22 @@ async def find_my_case(
     return redirect(f"/cases/{quote(reference)}")
 
 
+def _areas(request: Request, council: str | None) -> list[tuple[str, str]]:
+    """The council's localities for the intake form (council parameter case.areas)."""
+    from carebudget.service.council_lists import areas
+
+    return [(a, a) for a in areas(council or "demo", date.today(), _rules(request))]
+
+
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case(
     request: Request,
     user: Annotated[CurrentUser, Depends(require_roles("social_worker", "person", page=True))],
 ) -> Response:
-    return render(request, "case_new.html", user, title="Start a case", values={"council": user.council or "demo"},
-                  workers=social_workers(request.app.state.store, user.council))
+    values = {"council": user.council or "demo"}
+    return render(request, "case_new.html", user, title="Start a case", values=values,
+                  workers=social_workers(request.app.state.store, user.council),
+                  areas=_areas(request, values.get("council") or user.council))
 
 
 @router.post("/cases/new", response_class=HTMLResponse)
@@ -171,6 +180,7 @@ async def start_case(
             values=values,
             errors=errors,
             workers=social_workers(request.app.state.store, user.council),
+                  areas=_areas(request, values.get("council") or user.council),
         )
     try:
         case_id = await case_access.start_case(request, payload, user)
@@ -190,6 +200,7 @@ async def start_case(
             values=values,
             errors={where: str(detail.get("message"))},
             workers=social_workers(request.app.state.store, user.council),
+                  areas=_areas(request, values.get("council") or user.council),
         )
     if user.role == "person":
         request.session["my_case"] = case_id
@@ -241,6 +252,8 @@ async def _case_page(
         temporal_url=temporal_link(request.app.state.settings, case_id),
         plan_rows=range(max(case_forms.PLAN_ROWS, len((case.get("plan") or {}).get("items") or []) + 2,
                             _int(extra.get("values", {}).get("rows")))),
+        unmet_rows=range(max(case_forms.UNMET_ROWS, len(case.get("unmet_needs") or []) + 1,
+                             _int(extra.get("values", {}).get("unmet_rows")))),
         card=card,
         provisions=case_forms.provision_choices(card),
         justification_lines=range(case_forms.JUSTIFICATION_LINES),
@@ -369,6 +382,9 @@ async def take_step(
     state = await case_access.describe(request, case_id, user)
     if step == "submit_plan" and "add_row" in form:  # any number of plan items
         values["rows"] = str(_int(values.get("rows")) + 1)
+        return await _case_page(request, case_id, user, values=values, open_step=step)
+    if step == "submit_plan" and "add_unmet" in form:  # any number of unmet needs
+        values["unmet_rows"] = str(_int(values.get("unmet_rows")) + 1)
         return await _case_page(request, case_id, user, values=values, open_step=step)
     if step == "counter_propose":
         check, errors = counter_check(request, state, form)

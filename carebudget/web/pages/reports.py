@@ -11,6 +11,7 @@ from carebudget.reports import KINDS, ReportError, run
 from carebudget.reports.base import councils
 from carebudget.reports.export import stream_csv
 from carebudget.web.auth import CurrentUser, require_roles
+from carebudget.web.cases import rules_in_force
 from carebudget.web.pages.common import render, render_error
 from carebudget.web.report_chart import bars
 
@@ -45,7 +46,8 @@ def report_page(
                                           "check the council code")
     try:
         report = run(request.app.state.store.engine, kind, council, q.get("from") or None, q.get("to") or None,
-                     uplift=q.get("uplift") or None, annual_budget=q.get("budget") or None)
+                     uplift=q.get("uplift") or None, annual_budget=q.get("budget") or None,
+                     rules=rules_in_force(request))
     except ReportError as exc:
         return render_error(request, 400, str(exc))
     if q.get("format") == "csv":
