@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from carebudget.decisions import charging, counter_proposal, eligibility, indicative_budget
 from carebudget.decisions.evaluate import Evaluation, StageEvaluator, run_stage
 from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_facts
-from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
+from carebudget.decisions.inputs import (
+    KINDS,
+    REQUIRED_PARTS,
+    CaseFacts,
+    CounterProposalFacts,
+    case_facts_json,
+)
 from carebudget.decisions.sufficiency import Sufficiency, UnknownProvision, assess_sufficiency
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
 from carebudget.rulebook.parameters import UNCONFIRMED_GRADES, MissingParameter
@@ -173,7 +179,8 @@ def decide_with_bundle(
         "council": bundle.council,
         "date": on.isoformat(),
         "rules": bundle.summary(),
-        "input": facts.model_dump(mode="json", exclude_none=True),
+        "input": (case_facts_json(facts) if isinstance(facts, CaseFacts)
+                  else facts.model_dump(mode="json", exclude_none=True)),
     }
     ev = Evaluation()
     explanation: list[str] = []
