@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,11 +25,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _distinct_ways(ways: list[Way]) -> list[Way]:
-    # By `_value_`, the str itself: hashing an Enum member is a Python call (Enum.__hash__).
-    if len({way._value_ for way in ways}) != len(ways):
-        raise ValueError("each way of being unable may be listed once per outcome")
-    return ways
+_VALUE = attrgetter("_value_")
+
+
+def _distinct_ways(outcomes: dict[Any, list[Way]]) -> None:
+    # Compared by `_value_`, the str itself, read in C: hashing an Enum member is a Python call
+    # (Enum.__hash__), and this runs for every outcome of every case.
+    for ways in outcomes.values():
+        if len(ways) > 1 and len(set(map(_VALUE, ways))) != len(ways):
+            raise ValueError("each way of being unable may be listed once per outcome")
 
 
 class Person(Strict):
@@ -55,8 +60,7 @@ class Needs(Strict):
     @field_validator("outcomes")
     @classmethod
     def _ways_distinct(cls, v: dict[Outcome, list[Way]]) -> dict[Outcome, list[Way]]:
-        for ways in v.values():
-            _distinct_ways(ways)
+        _distinct_ways(v)
         return v
 
 
@@ -69,8 +73,7 @@ class Carer(Strict):
     @field_validator("outcomes")
     @classmethod
     def _ways_distinct(cls, v: dict[CarerOutcome, list[Way]]) -> dict[CarerOutcome, list[Way]]:
-        for ways in v.values():
-            _distinct_ways(ways)
+        _distinct_ways(v)
         return v
 
 
