@@ -123,8 +123,22 @@ def jsonable(value: Any) -> Any:
     """Money as strings with two places, dates as ISO strings, the rest as it is."""
     kind = type(value)
     if kind is dict:
-        # Most values are already JSON: taken as they are without a call each.
-        return {k: v if type(v) in _AS_IS else jsonable(v) for k, v in value.items()}
+        # Most values are already JSON, and most lists and dicts hold only such values: each is
+        # taken or copied without a call into this function (the type checks run in C).
+        out = {}
+        for k, v in value.items():
+            kind = type(v)
+            if kind in _AS_IS:
+                out[k] = v
+            elif kind is Decimal:
+                out[k] = f"{v:.2f}"
+            elif kind is list and _AS_IS.issuperset(map(type, v)):
+                out[k] = v[:]
+            elif kind is dict and _AS_IS.issuperset(map(type, v.values())):
+                out[k] = v.copy()
+            else:
+                out[k] = jsonable(v)
+        return out
     if kind is Decimal:
         return f"{value:.2f}"
     if kind is list or kind is tuple:
