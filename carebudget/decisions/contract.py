@@ -149,23 +149,33 @@ def jsonable(value: Any) -> Any:
 
 
 def _parameter_notes(bundle: Bundle, names: list[str]) -> list[str]:
-    """A figure not read from the regulations themselves says so, and where to check it."""
+    """A figure not read from the regulations themselves says so, and where to check it (each
+    parameter's note written once per bundle)."""
     notes = []
     for name in names:
-        detail = bundle.parameters.get(name)
-        if detail is None or detail.grade not in UNCONFIRMED_GRADES:
-            continue
-        figure = f"The figure for {name} (£{Decimal(str(detail.value)):,.2f}, in force from {detail.since})"
-        source = detail.source or "a secondary source"
-        if detail.grade == "D":
-            notes.append(f"{figure} is derived, not yet read from the regulations (source grade D): "
-                         f"{detail.derivation}. Check it against {source}.")
-        elif detail.grade == "council":
-            notes.append(f"{figure} is the council's own: {source}.")
-        else:
-            notes.append(f"{figure} is taken from {source} (source grade {detail.grade}), "
-                         "not from the regulations themselves.")
+        note = bundle.notes.get(name, _UNWRITTEN)
+        if note is _UNWRITTEN:
+            note = bundle.notes[name] = _parameter_note(bundle, name)
+        if note is not None:
+            notes.append(note)
     return notes
+
+
+_UNWRITTEN = object()
+
+
+def _parameter_note(bundle: Bundle, name: str) -> str | None:
+    detail = bundle.parameters.get(name)
+    if detail is None or detail.grade not in UNCONFIRMED_GRADES:
+        return None
+    figure = f"The figure for {name} (£{Decimal(str(detail.value)):,.2f}, in force from {detail.since})"
+    source = detail.source or "a secondary source"
+    if detail.grade == "D":
+        return (f"{figure} is derived, not yet read from the regulations (source grade D): "
+                f"{detail.derivation}. Check it against {source}.")
+    if detail.grade == "council":
+        return f"{figure} is the council's own: {source}."
+    return f"{figure} is taken from {source} (source grade {detail.grade}), not from the regulations themselves."
 
 
 def _prevention_policy(bundle: Bundle) -> str:
