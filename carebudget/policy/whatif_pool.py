@@ -142,7 +142,7 @@ def decide_in_pool(
 
 # --- the batch path: full decisions of any kind, records back as one JSON text per batch --------
 
-RECORDS_BATCH = 1_000  # cases per task: the records of one batch come back as one string
+RECORDS_BATCH = 1_000  # cases per task: the records of one batch come back as one JSON text
 
 
 def _decide_records(library: tuple[str, bytes], council: str, kind: str, cases: list[dict[str, Any]],
