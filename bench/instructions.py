@@ -46,10 +46,30 @@ for case in cases[100:100 + n]:
 """
 
 
+# The batch path's worker: a batch of cases as it arrives (pickled), decided, its records written
+# as one JSON text (carebudget.policy.whatif_pool._decide_records).
+BATCH_SCRIPT = """
+import pickle, sys
+from datetime import date
+from bench.cases import generate_cases
+from carebudget.policy.whatif_pool import _decide_records, _packed
+from carebudget.rulebook.library import load_library
+from carebudget.settings import REPO_ROOT
+n, total = int(sys.argv[2]), int(sys.argv[3])
+on = date(2025, 6, 1)
+packed = _packed(load_library(REPO_ROOT / "rules"))
+cases = generate_cases(100 + total)
+_decide_records(packed, "demo", "assessment", pickle.loads(pickle.dumps(cases[:100])), on)
+if n:
+    _decide_records(packed, "demo", "assessment", pickle.loads(pickle.dumps(cases[100:100 + n])), on)
+"""
+
+
 def _instructions(engine: str, n: int, total: int, workdir: str) -> int:
     out = os.path.join(workdir, f"cg.{engine}.{n}")
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPO_ROOT)}
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", SCRIPT,
+    script = BATCH_SCRIPT if engine == "batch" else SCRIPT
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", script,
                     engine, str(n), str(total)], check=True, cwd=REPO_ROOT, env=env, capture_output=True, timeout=1800)
     with open(out) as handle:
         summary = re.search(r"^summary:\s*(\d+)", handle.read(), re.MULTILINE)
@@ -60,7 +80,9 @@ def _instructions(engine: str, n: int, total: int, workdir: str) -> int:
 
 def per_assessment(engine: str = "durable_rules", n: int = 200) -> int | None:
     """Instructions for one full `assessment` decision (engine: durable_rules, legacy, or
-    compiled_python: the decision core with next to nothing spent on conditions)."""
+    compiled_python: the decision core with next to nothing spent on conditions; or batch: one
+    case in the batch path's worker, through durable_rules, with its share of unpickling the
+    batch and of writing the batch's records as JSON)."""
     if shutil.which("valgrind") is None:
         return None
     with tempfile.TemporaryDirectory() as workdir, ThreadPoolExecutor(2) as pool:

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from carebudget.decisions import charging, counter_proposal, eligibility, indicative_budget
 from carebudget.decisions.evaluate import Evaluation, StageEvaluator, run_stage
 from carebudget.decisions.facts import age_on, assess_facts, counter_proposal_facts
-from carebudget.decisions.inputs import KINDS, REQUIRED_PARTS, CaseFacts, CounterProposalFacts
+from carebudget.decisions.inputs import (
+    KINDS,
+    REQUIRED_PARTS,
+    CaseFacts,
+    CounterProposalFacts,
+    case_facts_json,
+)
 from carebudget.decisions.sufficiency import Sufficiency, UnknownProvision, assess_sufficiency
 from carebudget.rulebook.bundle import Bundle, bundle_from_content
 from carebudget.rulebook.parameters import UNCONFIRMED_GRADES, MissingParameter
@@ -117,8 +123,22 @@ def jsonable(value: Any) -> Any:
     """Money as strings with two places, dates as ISO strings, the rest as it is."""
     kind = type(value)
     if kind is dict:
-        # Most values are already JSON: taken as they are without a call each.
-        return {k: v if type(v) in _AS_IS else jsonable(v) for k, v in value.items()}
+        # Most values are already JSON, and most lists and dicts hold only such values: each is
+        # taken or copied without a call into this function (the type checks run in C).
+        out = {}
+        for k, v in value.items():
+            kind = type(v)
+            if kind in _AS_IS:
+                out[k] = v
+            elif kind is Decimal:
+                out[k] = f"{v:.2f}"
+            elif kind is list and _AS_IS.issuperset(map(type, v)):
+                out[k] = v[:]
+            elif kind is dict and _AS_IS.issuperset(map(type, v.values())):
+                out[k] = v.copy()
+            else:
+                out[k] = jsonable(v)
+        return out
     if kind is Decimal:
         return f"{value:.2f}"
     if kind is list or kind is tuple:
@@ -129,23 +149,33 @@ def jsonable(value: Any) -> Any:
 
 
 def _parameter_notes(bundle: Bundle, names: list[str]) -> list[str]:
-    """A figure not read from the regulations themselves says so, and where to check it."""
+    """A figure not read from the regulations themselves says so, and where to check it (each
+    parameter's note written once per bundle)."""
     notes = []
     for name in names:
-        detail = bundle.parameters.get(name)
-        if detail is None or detail.grade not in UNCONFIRMED_GRADES:
-            continue
-        figure = f"The figure for {name} (£{Decimal(str(detail.value)):,.2f}, in force from {detail.since})"
-        source = detail.source or "a secondary source"
-        if detail.grade == "D":
-            notes.append(f"{figure} is derived, not yet read from the regulations (source grade D): "
-                         f"{detail.derivation}. Check it against {source}.")
-        elif detail.grade == "council":
-            notes.append(f"{figure} is the council's own: {source}.")
-        else:
-            notes.append(f"{figure} is taken from {source} (source grade {detail.grade}), "
-                         "not from the regulations themselves.")
+        note = bundle.notes.get(name, _UNWRITTEN)
+        if note is _UNWRITTEN:
+            note = bundle.notes[name] = _parameter_note(bundle, name)
+        if note is not None:
+            notes.append(note)
     return notes
+
+
+_UNWRITTEN = object()
+
+
+def _parameter_note(bundle: Bundle, name: str) -> str | None:
+    detail = bundle.parameters.get(name)
+    if detail is None or detail.grade not in UNCONFIRMED_GRADES:
+        return None
+    figure = f"The figure for {name} (£{Decimal(str(detail.value)):,.2f}, in force from {detail.since})"
+    source = detail.source or "a secondary source"
+    if detail.grade == "D":
+        return (f"{figure} is derived, not yet read from the regulations (source grade D): "
+                f"{detail.derivation}. Check it against {source}.")
+    if detail.grade == "council":
+        return f"{figure} is the council's own: {source}."
+    return f"{figure} is taken from {source} (source grade {detail.grade}), not from the regulations themselves."
 
 
 def _prevention_policy(bundle: Bundle) -> str:
@@ -173,7 +203,8 @@ def decide_with_bundle(
         "council": bundle.council,
         "date": on.isoformat(),
         "rules": bundle.summary(),
-        "input": facts.model_dump(mode="json", exclude_none=True),
+        "input": (case_facts_json(facts) if isinstance(facts, CaseFacts)
+                  else facts.model_dump(mode="json", exclude_none=True)),
     }
     ev = Evaluation()
     explanation: list[str] = []

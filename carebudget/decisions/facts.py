@@ -76,39 +76,59 @@ def money(value: Decimal) -> float:
     return float(value)
 
 
+# The facts of a case that gives nothing (no person, needs, carer, finances or care cost), every
+# name in the order the facts have always had; a case's facts start from a copy (one C-level copy
+# of a dict the right size, where building it up resized the dict several times).
+_NOTHING: dict[str, Any] = {
+    "age_years": 0, "setting": "home", "has_capacity": True, "has_authorised_person": False,
+    "asks_council_to_arrange": True, "weeks_since_admission": -1.0,
+    **_NEEDS_TEMPLATE,
+    "carer_given": False,
+    "carer_needs_arise_from_providing_necessary_care": False,
+    "carer_health_at_risk": False,
+    "carer_wellbeing_impact_significant": False,
+    "carer_unable_outcome_count": 0,
+    "carer_outcomes_only_takes_longer_count": 0,
+    **{name: False for _, name in _CARER_NAMES},
+    "finances_given": False, "capital": 0.0, "main_home_value": 0.0, "weekly_income": 0.0, "weekly_cost": 0.0,
+}
+
+
 def assess_facts(case: CaseFacts, on: date) -> dict[str, Any]:
+    facts = _NOTHING.copy()
     person = case.person
-    facts: dict[str, Any] = {
-        "age_years": age_on(person.date_of_birth, on) if person else 0,
-        "setting": person.setting._value_ if person else "home",
-        "has_capacity": person.has_capacity if person else True,
-        "has_authorised_person": person.has_authorised_person if person else False,
-        "asks_council_to_arrange": person.asks_council_to_arrange if person else True,
-        "weeks_since_admission": weeks_since_admission(case, on),
-    }
-    facts.update(_NEEDS_TEMPLATE)
+    if person is not None:
+        born = person.date_of_birth
+        facts["age_years"] = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        facts["setting"] = person.setting._value_
+        facts["has_capacity"] = person.has_capacity
+        facts["has_authorised_person"] = person.has_authorised_person
+        facts["asks_council_to_arrange"] = person.asks_council_to_arrange
+        facts["weeks_since_admission"] = weeks_since_admission(case, on)
     _needs("", case.needs, facts)
     _needs("predicted_", case.predicted_needs, facts)
     carer = case.carer
-    carer_outcomes, only_longer = carer_unable_outcomes(case)
-    facts.update({
-        "carer_given": carer is not None,
-        "carer_needs_arise_from_providing_necessary_care": bool(carer and carer.needs_arise_from_providing_necessary_care),
-        "carer_health_at_risk": bool(carer and carer.health_at_risk),
-        "carer_wellbeing_impact_significant": bool(carer and carer.wellbeing_impact._value_ == "significant"),
-        "carer_unable_outcome_count": len(carer_outcomes),
-        "carer_outcomes_only_takes_longer_count": len(only_longer),
-    })
-    for outcome, name in _CARER_NAMES:
-        facts[name] = outcome in carer_outcomes
-    finances, care = case.finances, case.care
-    facts.update({
-        "finances_given": finances is not None,
-        "capital": money(finances.capital) if finances else 0.0,
-        "main_home_value": money(finances.main_home_value) if finances else 0.0,
-        "weekly_income": money(finances.weekly_income) if finances else 0.0,
-        "weekly_cost": money(care.weekly_cost) if care else 0.0,
-    })
+    if carer is not None:
+        carer_outcomes, only_longer = carer_unable_outcomes(case)
+        facts["carer_given"] = True
+        facts["carer_needs_arise_from_providing_necessary_care"] = bool(carer.needs_arise_from_providing_necessary_care)
+        facts["carer_health_at_risk"] = bool(carer.health_at_risk)
+        facts["carer_wellbeing_impact_significant"] = carer.wellbeing_impact._value_ == "significant"
+        facts["carer_unable_outcome_count"] = len(carer_outcomes)
+        facts["carer_outcomes_only_takes_longer_count"] = len(only_longer)
+        for outcome, name in _CARER_NAMES:
+            facts[name] = outcome in carer_outcomes
+    # Money as the engine compares it (`money`): float pounds, exact to the penny for the
+    # comparisons rules make.
+    finances = case.finances
+    if finances is not None:
+        facts["finances_given"] = True
+        facts["capital"] = float(finances.capital)
+        facts["main_home_value"] = float(finances.main_home_value)
+        facts["weekly_income"] = float(finances.weekly_income)
+    care = case.care
+    if care is not None:
+        facts["weekly_cost"] = float(care.weekly_cost)
     return facts
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Literal
+from operator import attrgetter
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,10 +25,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _distinct_ways(ways: list[Way]) -> list[Way]:
-    if len(set(ways)) != len(ways):
-        raise ValueError("each way of being unable may be listed once per outcome")
-    return ways
+_VALUE = attrgetter("_value_")
+
+
+def _distinct_ways(outcomes: dict[Any, list[Way]]) -> None:
+    # Compared by `_value_`, the str itself, read in C: hashing an Enum member is a Python call
+    # (Enum.__hash__), and this runs for every outcome of every case.
+    for ways in outcomes.values():
+        if len(ways) > 1 and len(set(map(_VALUE, ways))) != len(ways):
+            raise ValueError("each way of being unable may be listed once per outcome")
 
 
 class Person(Strict):
@@ -54,8 +60,7 @@ class Needs(Strict):
     @field_validator("outcomes")
     @classmethod
     def _ways_distinct(cls, v: dict[Outcome, list[Way]]) -> dict[Outcome, list[Way]]:
-        for ways in v.values():
-            _distinct_ways(ways)
+        _distinct_ways(v)
         return v
 
 
@@ -68,8 +73,7 @@ class Carer(Strict):
     @field_validator("outcomes")
     @classmethod
     def _ways_distinct(cls, v: dict[CarerOutcome, list[Way]]) -> dict[CarerOutcome, list[Way]]:
-        for ways in v.values():
-            _distinct_ways(ways)
+        _distinct_ways(v)
         return v
 
 
@@ -219,6 +223,82 @@ class CounterProposalFacts(Strict):
         if twice:
             raise ValueError(f"each outcome is listed once; listed twice: {', '.join(twice)}")
         return v
+
+
+# --- the input as a decision record holds it --------------------------------------------------
+# What `model_dump(mode="json", exclude_none=True)` gives for CaseFacts, written out: fields in
+# declaration order, None left out, money with two places, enums and dates as strings. pydantic's
+# serializer called back into Python for every Money field and enum value (about 114K
+# instructions a decision); these build the same dicts directly.
+# tests/decisions/test_record_input.py holds the two equal, and fails when a field is added here
+# without being added below.
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _person_json(p: Person) -> dict[str, Any]:
+    out: dict[str, Any] = {"date_of_birth": p.date_of_birth.isoformat(), "setting": p.setting._value_}
+    if p.care_home_admission_date is not None:
+        out["care_home_admission_date"] = p.care_home_admission_date.isoformat()
+    out["has_capacity"] = p.has_capacity
+    out["has_authorised_person"] = p.has_authorised_person
+    out["asks_council_to_arrange"] = p.asks_council_to_arrange
+    return out
+
+
+def _outcomes_json(outcomes: dict[Any, list[Way]]) -> dict[str, list[str]]:
+    return {outcome._value_: [way._value_ for way in ways] for outcome, ways in outcomes.items()}
+
+
+def _needs_json(n: Needs) -> dict[str, Any]:
+    return {"arise_from_impairment_or_illness": n.arise_from_impairment_or_illness,
+            "wellbeing_impact": n.wellbeing_impact._value_, "outcomes": _outcomes_json(n.outcomes)}
+
+
+def _carer_json(c: Carer) -> dict[str, Any]:
+    return {"needs_arise_from_providing_necessary_care": c.needs_arise_from_providing_necessary_care,
+            "health_at_risk": c.health_at_risk, "wellbeing_impact": c.wellbeing_impact._value_,
+            "outcomes": _outcomes_json(c.outcomes)}
+
+
+def _finances_json(f: Finances) -> dict[str, Any]:
+    return {"capital": _money(f.capital), "weekly_income": _money(f.weekly_income),
+            "housing_costs": _money(f.housing_costs),
+            "disability_related_expenditure": _money(f.disability_related_expenditure),
+            "premiums": [p._value_ for p in f.premiums], "main_home_value": _money(f.main_home_value)}
+
+
+def case_facts_json(facts: CaseFacts) -> dict[str, Any]:
+    """The validated input as the record keeps it (`model_dump(mode="json", exclude_none=True)`)."""
+    out: dict[str, Any] = {}
+    if facts.person is not None:
+        out["person"] = _person_json(facts.person)
+    if facts.needs is not None:
+        out["needs"] = _needs_json(facts.needs)
+    if facts.predicted_needs is not None:
+        out["predicted_needs"] = _needs_json(facts.predicted_needs)
+    if facts.carer is not None:
+        out["carer"] = _carer_json(facts.carer)
+    if facts.finances is not None:
+        out["finances"] = _finances_json(facts.finances)
+    if facts.care is not None:
+        out["care"] = {"weekly_cost": _money(facts.care.weekly_cost)}
+    return out
+
+
+# The fields each writer above knows, for the test that catches a field added to a model only.
+CASE_FACTS_JSON_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    CaseFacts: ("person", "needs", "predicted_needs", "carer", "finances", "care"),
+    Person: ("date_of_birth", "setting", "care_home_admission_date", "has_capacity", "has_authorised_person",
+             "asks_council_to_arrange"),
+    Needs: ("arise_from_impairment_or_illness", "wellbeing_impact", "outcomes"),
+    Carer: ("needs_arise_from_providing_necessary_care", "health_at_risk", "wellbeing_impact", "outcomes"),
+    Finances: ("capital", "weekly_income", "housing_costs", "disability_related_expenditure", "premiums",
+               "main_home_value"),
+    Care: ("weekly_cost",),
+}
 
 
 def pennies(value: Decimal) -> Decimal:

@@ -40,6 +40,9 @@ class Bundle:
     _param_fields: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False)
     _summary: dict[str, Any] | None = field(default=None, init=False, repr=False)
     _amounts: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False)
+    # Texts the decision core writes once per bundle (a parameter's note on where its figure
+    # comes from, by parameter name; None when it needs none).
+    notes: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.content = {

@@ -31,6 +31,19 @@ def test_an_unknown_outcome_is_refused_naming_it() -> None:
     assert refused.value.field.startswith("needs.outcomes")
 
 
+@pytest.mark.parametrize("part", ["needs", "predicted_needs", "carer"])
+def test_a_way_of_being_unable_listed_twice_for_one_outcome_is_refused_naming_the_outcomes(part: str) -> None:
+    case = {"person": PERSON, "needs": NEEDS, "predicted_needs": NEEDS,
+            "carer": {"health_at_risk": True, "wellbeing_impact": "significant"}}
+    case[part] = {**case[part], "outcomes": {"nutrition": ["needs_assistance"],
+                                             "relationships": ["needs_assistance", "endangers_health_safety",
+                                                               "needs_assistance"]}}
+    with pytest.raises(DecisionError) as refused:
+        decide("eligibility", "demo", ON, case)
+    assert refused.value.field == f"{part}.outcomes"
+    assert "each way of being unable may be listed once per outcome" in refused.value.message
+
+
 def test_a_kind_without_its_parts_names_the_missing_part() -> None:
     with pytest.raises(DecisionError) as refused:
         decide("charge", "demo", ON, {"person": PERSON})
