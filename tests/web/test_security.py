@@ -177,7 +177,10 @@ def test_a_failed_sign_in_takes_as_long_whether_or_not_the_user_exists(secured: 
     finally:
         secured.state.throttle = SignInThrottle()
     ratio = statistics.median(unknown) / statistics.median(known)
-    assert 0.8 <= ratio <= 1.2, (ratio, statistics.median(known), statistics.median(unknown))
+    # The leak this guards against is an unknown name answered without hashing a password: a
+    # ratio near 0 (microseconds against the hash's tens of milliseconds). The bounds leave room
+    # for other work on a shared machine (1.28 was seen under a parallel suite), not for a leak.
+    assert 0.5 <= ratio <= 2.0, (ratio, statistics.median(known), statistics.median(unknown))
 
 
 def test_a_flood_of_wrong_sign_ins_is_turned_away_and_the_service_stays_responsive(secured: Any) -> None:
