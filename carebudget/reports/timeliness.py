@@ -21,14 +21,13 @@ ACTIONS = sorted({a for _, x, y in STEPS for a in (x, y) if a != "opened"})
 
 
 def _firsts(sql: Dialect) -> str:
-    """One row per case opened in the range: its opening day and the first day of each step.
-    Each step's day is one primary-key seek of report_step per case (a case-list row is one case,
-    so no grouping and no sort: 0.65 s -> 0.56 s at 100,000 cases on SQLite)."""
+    """One row per case opened in the range: its opening day and the first day of each step."""
     cols = ", ".join(
-        f"(SELECT MIN({sql.day('l.at')}) FROM report_step l WHERE l.chain = :council AND l.action = '{a}' "
-        f"AND l.case_id = c.case_id) AS \"{a}\"" for a in ACTIONS)
+        f"MIN(CASE WHEN l.action = '{a}' THEN {sql.day('l.at')} END) AS \"{a}\"" for a in ACTIONS)
+    listed = ", ".join(f"'{a}'" for a in ACTIONS)
     return (f"SELECT c.case_id, c.opened AS opened, {cols} FROM case_list c "
-            "WHERE c.council = :council AND c.opened BETWEEN :start AND :end")
+            f"LEFT JOIN report_step l ON l.chain = :council AND l.action IN ({listed}) AND l.case_id = c.case_id "
+            "WHERE c.council = :council AND c.opened BETWEEN :start AND :end GROUP BY c.case_id, c.opened")
 
 
 def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
