@@ -83,7 +83,7 @@ def build_worker(
     savings = SavingsPolicies(registry)  # issue 15: savings, a saver's review, reablement costs
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
     letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
-    records.letters, records.registry = letters, registry  # a step's letters go with its record
+    records.letters = letters  # a step's letters go with its record, on the worker's rules
     return Worker(
         client,
         task_queue=task_queue,

@@ -95,8 +95,11 @@ class Records:
     def __init__(self, store: Store | None = None, letters: Letters | None = None) -> None:
         self._store = store
         self.letters = letters  # for a step's letters (CaseRecord.letters)
-        # The worker's rules, which made the decisions being recorded (the settings' when None).
-        self.registry: Registry | None = letters.registry if letters is not None else None
+
+    @property
+    def registry(self) -> Registry | None:
+        """The worker's rules, which made the decisions being recorded (the settings' when None)."""
+        return self.letters.registry if self.letters is not None else None
 
     @property
     def store(self) -> Store:

@@ -135,7 +135,7 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
-def deliver_soon(store: Any, settings: Settings, case_id: str | None = None) -> None:
+def deliver_soon(store: Any, settings: Settings) -> None:
     """Send in the background: the step that queued the notices does not wait for the mail server.
     One sender thread per store, woken by each call: calls that come while it is sending are one
     more pass over the outbox, not a thread and a claiming write transaction each."""

@@ -106,10 +106,9 @@ def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: byt
             return _meta(found._mapping)
         digest = sha256(html)
         pdf_digest = "" if pdf is None else sha256(pdf)
-        issued = {"kind": kind, "letter_key": key, "sha256": digest, "pdf_sha256": pdf_digest,
+        issued = {"kind": kind, "letter_key": key, "sha256": digest,
+                  **({"pdf_sha256": pdf_digest} if pdf is not None else {}),
                   "template": template, "template_sha256": template_sha256, "bundle": bundle}
-        if pdf is None:
-            del issued["pdf_sha256"]
         entry = ledger.append(conn, f"letter:{key}", case_id, ACTOR, SYSTEM_ROLE, ISSUED, issued, chain=chain)
         conn.execute(LETTERS.insert().values(
             letter_key=key, case_id=case_id, council=council, kind=kind, created_at=entry.at,
@@ -141,24 +140,21 @@ def get(engine: Engine, case_id: str, letter_id: int) -> Letter:
     return Letter(**_meta(m).model_dump(), html=m["html"], pdf=bytes(m["pdf"]))
 
 
-def attach_pdf(engine: Engine, case_id: str, letter_id: int, pdf: bytes) -> Letter:
-    """Keep the PDF printed from a letter's stored HTML, with its `letter.pdf` ledger row, unless
+def attach_pdf(engine: Engine, letter: Letter, pdf: bytes) -> Letter:
+    """Keep the PDF printed from `letter`'s stored HTML, with its `letter.pdf` ledger row, unless
     another request kept one first (then that one is returned and nothing is written)."""
     if not pdf.startswith(b"%PDF"):
         raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
-    letter = get(engine, case_id, letter_id)
-    if letter.pdf:
-        return letter
     with write(engine, ledger.chain_lock(letter.ledger_chain)) as conn:
-        kept = conn.execute(select(LETTERS.c.pdf).where(LETTERS.c.id == letter_id)).scalar_one()
+        kept = conn.execute(select(LETTERS.c.pdf).where(LETTERS.c.id == letter.id)).scalar_one()
         if kept:
             return letter.model_copy(update={"pdf": bytes(kept)})
         digest = sha256(pdf)
-        ledger.append(conn, f"letter-pdf:{letter.letter_key}", case_id, ACTOR, SYSTEM_ROLE, PDF_PRINTED, {
-            "kind": letter.kind, "letter_key": letter.letter_key, "letter_id": letter_id,
+        ledger.append(conn, f"letter-pdf:{letter.letter_key}", letter.case_id, ACTOR, SYSTEM_ROLE, PDF_PRINTED, {
+            "kind": letter.kind, "letter_key": letter.letter_key, "letter_id": letter.id,
             "sha256": letter.sha256, "pdf_sha256": digest,
         }, chain=letter.ledger_chain)
-        conn.execute(update(LETTERS).where(LETTERS.c.id == letter_id).values(pdf=pdf, pdf_sha256=digest))
+        conn.execute(update(LETTERS).where(LETTERS.c.id == letter.id).values(pdf=pdf, pdf_sha256=digest))
     return letter.model_copy(update={"pdf": pdf, "pdf_sha256": digest})
 
 

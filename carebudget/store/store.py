@@ -313,7 +313,7 @@ class Store:
         letter = letters.get(self.engine, case_id, letter_id)
         if letter.pdf:
             return letter
-        return letters.attach_pdf(self.engine, case_id, letter_id, print_pdf(letter.html))
+        return letters.attach_pdf(self.engine, letter, print_pdf(letter.html))
 
     def queue_notices(self, notices: list[dict[str, Any]]) -> None:
         """Put notices in the outbox; a key already there is left as it is."""
