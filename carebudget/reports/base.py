@@ -163,12 +163,18 @@ def bundles(conn: Connection, s: Scope) -> list[dict[str, str]]:
 
 def ranks(values_sql: str) -> str:
     """Count, median and 90th percentile (nearest rank) of `d` per `grp`, in SQL on both databases:
-    the values never leave the database."""
+    the values never leave the database.
+
+    The values are counted per distinct `d` first (durations in days: a few hundred per group), and
+    the rank is found on the running count: the value at rank r is the least `d` whose running
+    count reaches r. The same figures as numbering every value in order, without sorting them all
+    (at 100,000 cases: 383,000 values, 1.06 s of window sort on SQLite; 0.28 s this way)."""
     return (
-        f"WITH v AS ({values_sql}), r AS (SELECT grp, d, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY d) AS rn, "
-        "COUNT(*) OVER (PARTITION BY grp) AS n FROM v) "
-        "SELECT grp, MAX(n), MAX(CASE WHEN rn = (n + 1) / 2 THEN d END), "
-        "MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN d END) FROM r GROUP BY grp"
+        f"WITH v AS ({values_sql}), h AS (SELECT grp, d, COUNT(*) AS k FROM v GROUP BY grp, d), "
+        "c AS (SELECT grp, d, SUM(k) OVER (PARTITION BY grp ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum, "
+        "SUM(k) OVER (PARTITION BY grp) AS n FROM h) "
+        "SELECT grp, MAX(n), MIN(CASE WHEN cum >= (n + 1) / 2 THEN d END), "
+        "MIN(CASE WHEN cum >= (9 * n + 9) / 10 THEN d END) FROM c GROUP BY grp"
     )
 
 

@@ -18,68 +18,28 @@ OUTLIERS_SHOWN = 25
 
 ACTIONS = ("plan.submitted", "budget.active", "review.completed", "counter_proposal.made",
            "counter_proposal.refused", "appeal.made")
-# A (seq, pence) pair packed in one integer, seq * PACK + pence, so one MAX over a window finds the
-# latest plan or budget before a row and its amount together (pence < PACK: 100 million pounds;
-# seq < 9.2e8 rows per council keeps it in 64 bits).
-PACK = 10_000_000_000
 
-
-def _steps(sql: Dialect) -> str:
-    """One pass over report_step (migration 0009) in each case's order: for each row, the plan and
-    the budget before it (packed) and the last review that reassessed need, by one window; on
-    PostgreSQL also the last need profile (report_need rows in the same window)."""
-    # Byte order for the case ids on PostgreSQL: the partition only groups a case's rows, and a
-    # locale's collation made the window's sort of 365,000 rows most of the report's time.
-    case = 'case_id COLLATE "C"' if sql.postgres else "case_id"
-    prior = f"(PARTITION BY {case} ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    steps = ("SELECT case_id, seq, at, action, role, amount, detail, flag FROM report_step "
-             "WHERE chain = :council AND action IN ('plan.submitted', 'budget.active', 'review.completed') "
-             "AND at < :at_to")
-    needs = ("UNION ALL SELECT case_id, seq, at, 'need', NULL, outcomes, NULL, NULL FROM report_need "
-             "WHERE chain = :council AND at < :at_to") if sql.postgres else ""
-    return (
-        "w AS (SELECT case_id, seq, at, action, role, amount, detail, "
-        f"MAX(CASE WHEN action = 'plan.submitted' THEN seq * {PACK} + amount END) OVER {prior} AS last_plan, "
-        f"MAX(CASE WHEN action = 'budget.active' THEN seq * {PACK} + amount END) OVER {prior} AS last_budget, "
-        f"MAX(CASE WHEN action = 'review.completed' AND flag = 1 THEN seq END) OVER {prior} AS last_reassessed, "
-        f"MAX(CASE WHEN action = 'need' THEN seq * {PACK} + amount END) OVER {prior} AS last_need "
-        f"FROM ({steps} {needs}) s)"
-    )
-
-
-# The need profile of a budget: the outcomes found by the case's last verified assessment before
-# it (report_need, migration 0013, read in the same window pass as the plans and budgets: a seek
-# per budget cost PostgreSQL 0.8 -> 1.9 s at 100,000 cases), shown zero-padded so groups sort.
-PROFILE = f"(w.last_need % {PACK})"
-# SQLite seeks each budget's last assessment instead: its window sort over the extra rows cost more
-# (1.1 -> 1.4 s at 100,000 cases) than 100,000 seeks in its B-tree.
-PROFILE_SEEK = ("(SELECT r.outcomes FROM report_need r WHERE r.chain = :council AND r.case_id = w.case_id "
-                "AND r.seq < w.seq ORDER BY r.seq DESC LIMIT 1)")
 PROFILE_LABEL = ("CASE WHEN need_n IS NULL THEN 'not recorded' WHEN need_n < 10 THEN '0' || CAST(need_n AS VARCHAR(2)) "
                  "ELSE CAST(need_n AS VARCHAR(2)) END")
 
 
-def _budgets(sql: Dialect) -> str:
-    """Every budget put in place in the range, with the case's indicative range, who holds it,
-    the plan it followed and whether it fell from the budget before."""
-    low, high = sql.pence(sql.j("c.amounts", "indicative_low")), sql.pence(sql.j("c.amounts", "indicative_high"))
-    age = f"({sql.ymd('w.at', False)} - {sql.ymd('pp.date_of_birth', True)}) / 10000"
-    fell = f"w.last_budget IS NOT NULL AND w.amount < w.last_budget % {PACK}"
+def _budgets() -> str:
+    """Every budget put in place in the range (report_budget, migration 0014): each with the plan
+    and budget before it, the reassessment between, and the case's indicative range, worker,
+    team, area, age band and need profile as they were when it was set."""
+    fell = "budget_before IS NOT NULL AND amount < budget_before"
     return (
-        f"b AS MATERIALIZED (SELECT w.case_id, w.seq, w.at, w.amount AS pb, {low} AS lo, {high} AS hi, "
-        "COALESCE(c.assigned_to, '(not assigned)') AS worker, substr(w.at, 6, 2) AS month, "
-        "COALESCE(c.area, 'not recorded') AS area, COALESCE(u.team, 'not recorded') AS team, "
-        f"{PROFILE if sql.postgres else PROFILE_SEEK} AS need_n, "
-        f"CASE WHEN pp.date_of_birth IS NULL THEN 'unknown' WHEN {age} < 65 THEN '18-64' "
-        f"WHEN {age} < 75 THEN '65-74' WHEN {age} < 85 THEN '75-84' ELSE '85+' END AS age_band, "
-        "CASE WHEN w.last_plan IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
-        f"CASE WHEN w.last_plan IS NOT NULL AND w.amount <> w.last_plan % {PACK} THEN 1 ELSE 0 END AS changed, "
-        "CASE WHEN w.role = 'appeals_officer' THEN 1 ELSE 0 END AS appeal_decided, "
+        "b AS MATERIALIZED (SELECT case_id, seq, at, amount AS pb, low AS lo, high AS hi, "
+        "COALESCE(worker, '(not assigned)') AS worker, substr(at, 6, 2) AS month, "
+        "COALESCE(area, 'not recorded') AS area, COALESCE(team, 'not recorded') AS team, "
+        "outcomes AS need_n, COALESCE(age_band, 'unknown') AS age_band, "
+        "CASE WHEN plan_before IS NOT NULL THEN 1 ELSE 0 END AS after_plan, "
+        "CASE WHEN plan_before IS NOT NULL AND amount <> plan_before THEN 1 ELSE 0 END AS changed, "
+        "CASE WHEN role = 'appeals_officer' THEN 1 ELSE 0 END AS appeal_decided, "
         f"CASE WHEN {fell} THEN 1 ELSE 0 END AS fell, "
-        f"CASE WHEN {fell} AND w.last_reassessed > w.last_budget / {PACK} THEN 1 ELSE 0 END AS fell_reassessed, "
-        "w.detail AS appeal_outcome FROM w JOIN case_list c ON c.case_id = w.case_id "
-        "LEFT JOIN case_person pp ON pp.case_id = w.case_id LEFT JOIN app_user u ON u.username = c.assigned_to "
-        "WHERE w.action = 'budget.active' AND w.at >= :at_from)"
+        f"CASE WHEN {fell} AND reassessed = 1 THEN 1 ELSE 0 END AS fell_reassessed, "
+        "detail AS appeal_outcome FROM report_budget "
+        "WHERE chain = :council AND at >= :at_from AND at < :at_to)"
     )
 
 
@@ -114,7 +74,7 @@ def _query(sql: Dialect) -> str:
     outlying = f"lo IS NOT NULL AND (pb * 100 > hi * {OUTLIER_ABOVE} OR pb * 100 < lo * {OUTLIER_BELOW})"
     parts.append(f"SELECT * FROM (SELECT 'outlier', case_id, seq, {sql.ymd('at', False)}, pb, lo, hi, "
                  f"{zeros(FIGURES - 4)} FROM b WHERE {outlying} ORDER BY case_id, seq LIMIT {OUTLIERS_SHOWN}) o")
-    return f"WITH {_steps(sql)}, {_budgets(sql)} " + " UNION ALL ".join(parts)
+    return f"WITH {_budgets()} " + " UNION ALL ".join(parts)
 
 
 def _row(label: str, n: Any, below: Any, within: Any, above: Any, pb: Any, both: Any) -> list[Any]:
@@ -171,11 +131,13 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
              f"(first {OUTLIERS_SHOWN})."))
     report.not_held += [
-        "By team: the team of the social worker holding the case now (as the administrator set it), not "
-        "the team at the time of the budget; 'not recorded': no worker, or a worker without a team.",
+        "By social worker, team, area and age band: as they were when the budget was set (the worker "
+        "holding the case, the team the administrator had given them); budgets recorded before this "
+        "was kept (migration 0014) carry the case's worker and team as they were at the upgrade. "
+        "'not recorded': no worker, or a worker without a team.",
         "By need profile: the count of outcomes assessed, not which outcomes nor how severe; the units of "
         "support assessed are not compared.",
         "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
         "the budget's record); budgets of cases started before issue 11 carry no outcome.",
-        "The indicative range compared is the case's current one, which a reassessment may have changed.",
+        "The indicative range compared is the one in force when the budget was set.",
     ]

@@ -21,7 +21,17 @@ ACTIONS = sorted({a for _, x, y in STEPS for a in (x, y) if a != "opened"})
 
 
 def _firsts(sql: Dialect) -> str:
-    """One row per case opened in the range: its opening day and the first day of each step."""
+    """One row per case opened in the range: its opening day and the first day of each step.
+
+    SQLite seeks each case's first row of each step (report_step is ordered by chain, action,
+    case, seq: one seek each; 0.56 -> 0.35 s at 100,000 cases); PostgreSQL joins and groups, as
+    its seeks cost more (0.53 -> 1.43 s)."""
+    if not sql.postgres:
+        cols = ", ".join(
+            f"(SELECT {sql.day('l.at')} FROM report_step l WHERE l.chain = :council AND l.action = '{a}' "
+            f"AND l.case_id = c.case_id ORDER BY l.seq LIMIT 1) AS \"{a}\"" for a in ACTIONS)
+        return (f"SELECT c.case_id, c.opened AS opened, {cols} FROM case_list c "
+                "WHERE c.council = :council AND c.opened BETWEEN :start AND :end")
     cols = ", ".join(
         f"MIN(CASE WHEN l.action = '{a}' THEN {sql.day('l.at')} END) AS \"{a}\"" for a in ACTIONS)
     listed = ", ".join(f"'{a}'" for a in ACTIONS)

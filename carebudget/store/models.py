@@ -85,6 +85,35 @@ class ReportNeedRow(SQLModel, table=True):
     outcomes: int
 
 
+class ReportBudgetRow(SQLModel, table=True):
+    """A `budget.active` row of `report_step` with what the fairness report compares it with and
+    groups it by, as things stood when it was set (issue 14), written by a trigger on `report_step`
+    (migration 0014): the last plan's and the last budget's amounts, whether a review reassessed
+    need between the two budgets, the need profile of the last verified assessment, the indicative
+    range, the social worker, their team, the area and the person's age band."""
+
+    __tablename__ = "report_budget"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    chain: str = Field(primary_key=True, max_length=60)
+    at: str = Field(primary_key=True, max_length=32)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    case_id: str = Field(max_length=100)
+    role: str = Field(max_length=40)
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    detail: str | None = Field(default=None, max_length=40)
+    plan_before: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    budget_before: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    reassessed: int
+    outcomes: int | None = None
+    low: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    high: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # pence
+    worker: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=60)
+    area: str | None = Field(default=None, max_length=60)
+    age_band: str | None = Field(default=None, max_length=8)
+
+
 class LedgerHead(SQLModel, table=True):
     """The last row of each chain, HMAC-signed with the ledger key: moving it back to hide rows
     cut from the end needs a signature only the key holder can make."""

@@ -16,4 +16,4 @@ def test_migrations_match_the_models_and_migrating_again_changes_nothing(store: 
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
     assert diff == []
-    assert version == "0013"
+    assert version == "0014"
