@@ -117,11 +117,14 @@ TRUST = (
 def _trust(conn: Connection, sql: Dialect, s: Scope) -> Section:
     rows: list[list[object]] = []
     for name, action, field in TRUST:
-        amount = sql.pence(sql.j("payload", field))
-        banked_only = f" AND {amount} > 0" if action == "review.completed" else ""  # reviews that banked
-        k, total = conn.execute(text(
-            f"SELECT COUNT(*), SUM({amount}) FROM ledger WHERE chain = :council AND action = :action "
-            f"AND at >= :at_from AND at < :at_to{banked_only}"), {**s.params(), "action": action}).one()
+        if action == "review.completed":  # reviews that banked: report_step's charge is the amount banked
+            query = ("SELECT COUNT(*), SUM(charge) FROM report_step WHERE chain = :council AND action = :action "
+                     "AND at >= :at_from AND at < :at_to AND charge > 0")
+        else:  # rarer actions, read from their payloads
+            amount = sql.pence(sql.j("payload", field))
+            query = (f"SELECT COUNT(*), SUM({amount}) FROM ledger WHERE chain = :council AND action = :action "
+                     "AND at >= :at_from AND at < :at_to")
+        k, total = conn.execute(text(query), {**s.params(), "action": action}).one()
         rows.append([name, int(k), money(total)])
     return Section(
         "Savings, reablement and pools in the range", ["measure", "count", "amount"], rows,
