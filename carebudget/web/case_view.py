@@ -115,6 +115,7 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "overdue": bool(_get(state, "overdue")),
         "needs_attention": str(_get(state, "needs_attention") or ""),
         "person": _get(state, "person") or {},
+        "area": _get(state, "area"),
         "self_needs": needs_rows(_get(state, "self_assessment.needs")),
         "self_predicted": needs_rows(_get(state, "self_assessment.predicted_needs")),
         "needs": needs_rows(_get(state, "assessment.needs")),

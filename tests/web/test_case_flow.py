@@ -682,6 +682,8 @@ async def test_the_area_given_at_intake_is_one_of_the_councils_and_is_kept_on_th
     async with page_session(live["app"], "demo-social-worker") as client:
         form = (await client.get("/cases/new")).text
         assert 'name="area"' in form and ">Old Town<" in form
+        assert "<dt>Area</dt><dd>Riverside</dd>" in (await client.get(f"/cases/{case_id}")).text
+        assert "<dt>Area</dt><dd>Not recorded</dd>" in (await client.get(f"/cases/{plain}")).text
         refused = await client.post("/cases/new", data={
             "council": "demo", "name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
             "has_capacity": "yes", "asks_council_to_arrange": "yes", "area": "Atlantis"})
