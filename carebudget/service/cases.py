@@ -87,14 +87,10 @@ def new_case_id() -> str:
     return f"C-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:8]}"
 
 
-async def start_case(
-    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False,
-    rules: Any = None,
-) -> str:
-    """Intake (s9): validate, then start the case's workflow; returns the case id. With
-    `idempotent`, a case already started under the payload's id is that case (a retried start);
-    otherwise an id in use is refused. `rules`: the registry whose council lists (areas) are
-    checked, with the published policy versions (default: the shipped rule files)."""
+def checked_start(payload: dict[str, Any], rules: Any = None) -> CaseStart:
+    """The intake payload as a CaseStart, or CaseInvalid naming what is wrong: checked before
+    anything is started, and before Temporal is reached (bad input is bad input whether or not
+    the workflow service is up)."""
     try:
         start = CaseStart.model_validate(payload)
     except ValidationError as exc:
@@ -109,6 +105,18 @@ async def start_case(
             "permanently; the 12-week property disregard counts from it",
             field="person.care_home_admission_date",
         )
+    return start
+
+
+async def start_case(
+    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False,
+    rules: Any = None,
+) -> str:
+    """Intake (s9): validate, then start the case's workflow; returns the case id. With
+    `idempotent`, a case already started under the payload's id is that case (a retried start);
+    otherwise an id in use is refused. `rules`: the registry whose council lists (areas) are
+    checked, with the published policy versions (default: the shipped rule files)."""
+    start = checked_start(payload, rules)
     case_id = start.case_id or new_case_id()
     try:
         await client.start_workflow(

@@ -219,12 +219,14 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         # the key, so no one can reach another's case by choosing a key.
         digest = hashlib.sha256(f"{user.username}\n{key}".encode()).hexdigest()
         payload["case_id"] = f"C-{digest[:16]}"
-    client = await request.app.state.temporal.client()
     try:
+        rules = rules_in_force(request)
+        service.checked_start(payload, rules)  # bad input is refused even while Temporal is down
+        client = await request.app.state.temporal.client()
         return str(
             await service.start_case(
                 client, payload, task_queue=request.app.state.settings.task_queue,
-                idempotent=key is not None, rules=rules_in_force(request),
+                idempotent=key is not None, rules=rules,
             )
         )
     except Exception as exc:

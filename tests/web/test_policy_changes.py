@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from carebudget.store.roles import ROLES
 from carebudget.web.app import create_app
 from carebudget.web.demo_users import DEMO_PASSWORD, demo_username
-from tests.web.conftest import ASSESSMENT_FACTS, bearer, make_settings
+from tests.web.conftest import ASSESSMENT_FACTS, bearer, make_settings, sign_in
 from tests.web.policy_files import broken_bands, raised_bands
 
 
@@ -245,3 +245,31 @@ def test_a_policy_officer_of_another_council_neither_sees_nor_changes_demos_poli
     # The demo council's own officer still has it, untouched.
     own = client.get(f"/api/policy/changes/{change['id']}", headers=bearer(tokens["demo-policy-admin"]))
     assert own.status_code == 200 and own.json()["status"] == change["status"]
+
+
+def test_a_council_changes_its_areas_through_the_policy_flow_and_intake_offers_them(policy_app: Any) -> None:
+    """The localities a case is recorded in are the council's policy like its rates: a new dated
+    list goes through the same two officers, and intake offers it from the day it is in force."""
+    client, settings, tokens = policy_app
+    worker = TestClient(client.app)
+    sign_in(worker, "demo-social-worker")
+    listed = (Path(settings.rules_dir) / "councils/demo/parameters/areas.yaml").read_text()
+    content = listed + (f"    {date.today()}:\n      source: Demo BC locality review (fictional)\n"
+                        "      grade: council\n"
+                        "      value: [Northgate, Riverside, Hillcrest, Old Town, Eastfield, Westbrook]\n")
+    change = client.post("/api/policy/changes", headers=bearer(tokens["demo-policy-admin"]), json={
+        "council": "demo", "path": "parameters/areas.yaml", "note": "Westbrook becomes a locality",
+        "content": content}).json()
+    assert change["status"] == "draft" and change["problems"] == [], change
+    assert [p["parameter"] for p in change["diff"]["parameters"]] == ["case.areas"]
+    refused = client.post("/api/cases", headers=bearer(tokens["demo-social-worker"]), json={
+        "council": "demo", "person": {"name": "Ada Lovelace", "date_of_birth": "1950-03-01", "setting": "home",
+                                      "has_capacity": True, "asks_council_to_arrange": True},
+        "area": "Westbrook"})
+    assert refused.status_code == 422 and "'Westbrook' is not one of demo's areas" in refused.json()["message"]
+    assert ">Westbrook<" not in worker.get("/cases/new").text  # not in force until published
+
+    published = client.post(f"/api/policy/changes/{change['id']}/publish", headers=bearer(tokens["demo-policy-admin-2"]))
+    assert published.status_code == 200, published.text
+    form = worker.get("/cases/new").text
+    assert ">Westbrook<" in form and ">Old Town<" in form
