@@ -62,6 +62,7 @@ class Section:
     rows: list[list[Any]]
     chart: tuple[int, int] | None = None  # (label column, value column) to draw as bars
     note: str = ""
+    case_column: int | None = None  # a column of case references: the page links each to its case
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]

@@ -129,15 +129,14 @@ def build(conn: Connection, sql: Dialect, s: Scope, report: Report) -> None:
         [[c, f"{day // 10000}-{day // 100 % 100:02d}-{day % 100:02d}", money(pb), money(lo), money(hi)]
          for c, _, day, pb, lo, hi in outliers],
         note=f"Budgets above {OUTLIER_ABOVE}% of the indicative high or below {OUTLIER_BELOW}% of the low "
-             f"(first {OUTLIERS_SHOWN})."))
+             f"(first {OUTLIERS_SHOWN}).", case_column=0))
     report.not_held += [
-        "By social worker, team, area and age band: as they were when the budget was set (the worker "
-        "holding the case, the team the administrator had given them); budgets recorded before this "
-        "was kept (migration 0014) carry the case's worker and team as they were at the upgrade. "
-        "'not recorded': no worker, or a worker without a team.",
+        "By social worker and team: the worker holding the case when the budget was set, and the team "
+        "the administrator had given them then; for budgets set before the service kept this (its "
+        "upgrade of December 2026), the case's worker and team at the upgrade. 'not recorded': no "
+        "worker, or a worker without a team.",
         "By need profile: the count of outcomes assessed, not which outcomes nor how severe; the units of "
         "support assessed are not compared.",
         "Appeal outcomes are counted from the budgets appeals officers put in place (the outcome rides on "
         "the budget's record); budgets of cases started before issue 11 carry no outcome.",
-        "The indicative range compared is the one in force when the budget was set.",
     ]

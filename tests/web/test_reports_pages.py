@@ -49,6 +49,26 @@ def test_the_figures_on_the_page_are_the_reports(app: Any) -> None:
         assert f"<td>{row[2]}</td>" in page.text
 
 
+@pytest.mark.parametrize(("username", "pages"), [("demo-operations", "/operations/cases/"),
+                                                  ("demo-compliance", "/compliance/cases/"),
+                                                  ("demo-policy-admin", None)])
+def test_outliers_named_for_review_open_their_case(app: Any, username: str, pages: str | None) -> None:
+    """A case named for review is a link to the case for the roles that can open it; a policy
+    officer (no case pages) sees the reference only."""
+    reader = signed_in(app, username)
+    page = reader.get("/reports/fairness?council=demo").text
+    outliers = run(app.state.store.engine, "fairness", "demo").section("Outliers named for review").rows
+    assert outliers
+    for case_id, *_ in outliers:
+        if pages is None:
+            assert f"<td>{case_id}</td>" in page and f"cases/{case_id}\"" not in page
+        else:
+            assert f'<a href="{pages}{case_id}">{case_id}</a>' in page
+    if pages is not None:
+        opened = reader.get(f"{pages}{outliers[0][0]}")
+        assert opened.status_code == 200 and outliers[0][0] in opened.text
+
+
 def test_csv_download_names_the_council_and_range(app: Any) -> None:
     got = signed_in(app, "demo-compliance").get("/reports/cld?council=demo&from=2025-01-01&to=2025-12-31&format=csv")
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")

@@ -18,6 +18,8 @@ from carebudget.web.report_chart import bars
 router = APIRouter(include_in_schema=False)
 READERS = ("operations", "compliance", "policy_admin")
 reader = require_roles(*READERS, page=True)
+# Where a reader opens a case a report names (policy officers have no case pages).
+CASE_PAGES = {"operations": "/operations/cases/", "compliance": "/compliance/cases/"}
 
 
 def own_councils(request: Request, user: Annotated[CurrentUser, Depends(reader)]) -> list[str]:
@@ -58,4 +60,4 @@ def report_page(
               for i, s in enumerate(report.sections) if s.chart and s.rows}
     return render(request, "report.html", user, title=f"{report.title}: {council}", report=report,
                   charts=charts, kinds=KINDS, councils=known, uplift=q.get("uplift") or "",
-                  budget=q.get("budget") or "")
+                  budget=q.get("budget") or "", case_pages=CASE_PAGES.get(user.role))
