@@ -12,7 +12,9 @@ Goals (issue 12): case_10 p95 < 150 ms and <= 3x trivial p95; case_50 p95 <= 5x 
 5,000 open cases < 1 GB of worker memory. Ends with one JSON line:
 {"update_ms": {"trivial": {"p50", "p95"}, "case_1": ..., "case_10": ..., "case_50": ...},
  "lifecycles_per_s": {"case_1", "case_10", "case_50"}, ...}.
-CAREBUDGET_BENCH_QUICK=1 uses small sizes (and says "quick": true).
+CAREBUDGET_BENCH_QUICK=1 uses small sizes (and says "quick": true). CAREBUDGET_BENCH_STORE=postgresql
+runs the store on a fresh PostgreSQL database (CAREBUDGET_BENCH_POSTGRES_URL, default the local
+server's `test` database as admin), dropped at the end; the default is SQLite, as `make run` has it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ TRIVIAL_IN_FLIGHT = 10
 TRIVIAL_WORKFLOWS = 20 if QUICK else 40
 STEPS_PER_LIFECYCLE = 4  # self_assess, verify_assessment, submit_plan, approve (the approve path)
 OPEN_CASES = 200 if QUICK else 5000
+STORE = os.environ.get("CAREBUDGET_BENCH_STORE", "sqlite")
+PG_ADMIN = os.environ.get("CAREBUDGET_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
 STEP_LATENCIES: dict[str, dict[str, list[float]]] = {}  # run -> step -> seconds (warm-up included)
 
@@ -205,7 +209,7 @@ async def _main() -> dict[str, Any]:
     from workflows.case import COUNCIL, DUE_AT, OVERDUE, STAGE
 
     data = Path(tempfile.mkdtemp(prefix="bench-workflows-"))
-    store_url = f"sqlite:///{data / 'carebudget.db'}"
+    store_url = f"sqlite:///{data / 'carebudget.db'}" if STORE == "sqlite" else _postgres_database()
     store = Store(store_url)
     store.migrate()
     from carebudget.service import examples
@@ -271,8 +275,40 @@ async def _main() -> dict[str, Any]:
         "step_ms": {run: {step: _percentiles(times) for step, times in steps.items()}
                     for run, steps in STEP_LATENCIES.items()},
         "load_average": round(os.getloadavg()[0], 1),
+        "store": STORE,
         "quick": QUICK,
     }
+
+
+def _postgres_database() -> str:
+    """A new database on the PostgreSQL server for this run (dropped by main() when it ends)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if STORE != "postgresql":
+        raise SystemExit(f"CAREBUDGET_BENCH_STORE: {STORE!r} is not a store; use sqlite or postgresql")
+    name = f"carebudget_bench_wf_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    _CREATED.append(name)
+    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+_CREATED: list[str] = []
+
+
+def _drop_created() -> None:
+    from sqlalchemy import create_engine, text
+
+    if not _CREATED:
+        return
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _CREATED:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _cpu_per(before: tuple[float, float], updates: int) -> dict[str, float]:
@@ -294,7 +330,10 @@ def _executor():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    figures = asyncio.run(_main())
+    try:
+        figures = asyncio.run(_main())
+    finally:
+        _drop_created()
     print("workflow_lifecycle (embedded dev server, in-process worker, 2 cores shared); goals: "
           "case_10 p95 < 150 ms and <= 3x trivial, case_50 <= 5x trivial, 5,000 open cases < 1 GB")
     print(json.dumps(figures), flush=True)
