@@ -84,12 +84,13 @@ def build_worker(
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
     letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
     records.letters = letters  # a step's letters go with its record, on the worker's rules
+    decisions = Decisions(registry)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, RecordRefusalWorkflow, PoolWorkflow],
-        activities=[Decisions(registry).decide, Policies(registry).council_policy, bank_underspend,
-                    records.record_step, records.record_refusal,
+        activities=[decisions.decide, decisions.decide_in_turn, Policies(registry).council_policy,
+                    bank_underspend, records.record_step, records.record_refusal,
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
                     pools.record_pool_event, letters.issue_letter, letters.issue_notice],

@@ -112,7 +112,8 @@ class Records:
     @activity.defn
     def record_step(self, record: CaseRecord) -> RecordResult:
         """The case-list row, the decision records and the ledger event of one step, in one
-        transaction: a retry after a crash finds them all or writes them all. Then the step's
+        transaction: a retry after a crash finds them all or writes them all (the `earlier`
+        records of the same step first, each the same way, keyed on its own). Then the step's
         letters, if it has any, each in its own transaction keyed like the record: a retry issues
         the ones not yet issued. A letter that cannot be produced leaves the step recorded and is
         named in the result, with the reason."""
@@ -127,14 +128,15 @@ class Records:
 
         store = self.store
         try:
-            roles = actor_roles(record)
-            for decision in record.decisions.values():
-                _keep_bundle(store, decision, self.registry)
-            store.record_step(
-                record.event_key, record.case_id, record.actor.id, record.actor.role.value,
-                record.action, record.payload, record.personal, index=record.index,
-                decisions=record.decisions, actor_roles=roles,
-            )
+            for each in (*record.earlier, record):
+                roles = actor_roles(each)
+                for decision in each.decisions.values():
+                    _keep_bundle(store, decision, self.registry)
+                store.record_step(
+                    each.event_key, each.case_id, each.actor.id, each.actor.role.value,
+                    each.action, each.payload, each.personal, index=each.index,
+                    decisions=each.decisions, actor_roles=roles,
+                )
         except ActorRefused as exc:
             activity.logger.warning("step refused: %s", exc)
             raise _permanent(exc) from None
