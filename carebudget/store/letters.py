@@ -107,6 +107,8 @@ class Draft:
             raise InvalidInput("a letter needs its HTML", "html")
         if self.pdf is not None and not self.pdf.startswith(b"%PDF"):
             raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
+        for notice in self.notices:
+            check_notice(notice)
 
     @property
     def ledger_key(self) -> str:
@@ -150,8 +152,7 @@ def issue_in(conn: Connection, chain: str, council: str, case_id: str, draft: Dr
     entry = ledger.append(conn, draft.ledger_key, case_id, ACTOR, SYSTEM_ROLE, ISSUED, draft.issued(),
                           chain=chain)
     conn.execute(LETTERS.insert().values(**draft.row(case_id, council, chain, entry)))
-    for notice in draft.notices:
-        queue_in(conn, notice, entry.at)
+    queue_all_in(conn, draft.notices, entry.at)
     row = conn.execute(select(*META).where(LETTERS.c.letter_key == draft.key)).one()
     return _meta(row._mapping)
 
@@ -171,9 +172,7 @@ def insert_new(conn: Connection, issued: Sequence[tuple[Draft, dict[str, Any]]])
     if not issued:
         return
     conn.execute(LETTERS.insert(), [row for _, row in issued])
-    for draft, row in issued:
-        for notice in draft.notices:
-            queue_in(conn, notice, row["created_at"])
+    queue_all_in(conn, [n for draft, _ in issued for n in draft.notices], issued[0][1]["created_at"])
 
 
 def for_case(engine: Engine, case_id: str) -> list[LetterMeta]:
@@ -218,23 +217,36 @@ def attach_pdf(engine: Engine, letter: Letter, pdf: bytes) -> Letter:
 NOTICE_FIELDS = ("notice_key", "case_id", "kind", "recipient", "address", "subject", "body")
 
 
-def queue_in(conn: Any, notice: Mapping[str, Any], at: datetime) -> None:
-    """Add a notice inside the caller's transaction; a key already queued is left as it is."""
+def check_notice(notice: Mapping[str, Any]) -> None:
     missing = [f for f in NOTICE_FIELDS if f != "case_id" and not notice.get(f)]
     if missing:
         raise InvalidInput(f"a notice needs {', '.join(missing)}", missing[0])
-    if conn.execute(select(NOTICES.c.id).where(NOTICES.c.notice_key == notice["notice_key"])).first():
+
+
+def queue_all_in(conn: Any, notices: Sequence[Mapping[str, Any]], at: datetime) -> None:
+    """Add notices inside the caller's transaction (keys looked up together, the new ones inserted
+    together); a key already queued is left as it is, and so is a key's second notice."""
+    for notice in notices:
+        check_notice(notice)
+    if not notices:
         return
-    conn.execute(NOTICES.insert().values(**{f: notice.get(f) for f in NOTICE_FIELDS},
-                                         send_after=notice.get("send_after"),
-                                         only_at_stage=notice.get("only_at_stage"),
-                                         created_at=at, attempts=0, last_error=""))
+    keys = [n["notice_key"] for n in notices]
+    queued = set(conn.execute(select(NOTICES.c.notice_key).where(NOTICES.c.notice_key.in_(keys))).scalars())
+    rows = []
+    for notice in notices:
+        if notice["notice_key"] in queued:
+            continue
+        queued.add(notice["notice_key"])
+        rows.append({**{f: notice.get(f) for f in NOTICE_FIELDS}, "send_after": notice.get("send_after"),
+                     "only_at_stage": notice.get("only_at_stage"), "created_at": at, "attempts": 0,
+                     "last_error": ""})
+    if rows:
+        conn.execute(NOTICES.insert(), rows)
 
 
 def queue(engine: Engine, notices: Sequence[Mapping[str, Any]]) -> None:
     with write(engine, "notices") as conn:
-        for notice in notices:
-            queue_in(conn, notice, utcnow())
+        queue_all_in(conn, notices, utcnow())
 
 
 def _when(value: datetime | None) -> datetime | None:
