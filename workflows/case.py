@@ -232,9 +232,11 @@ class CaseWorkflow:
     async def _verify(self, actor: Actor, assessment: Verification) -> None:
         self.state.assessment, self.state.assessed_by = assessment, actor
         self._event("assessment.verified", actor, assessment.notes or "Assessment verified")
-        self._enter(Stage.eligibility, None, "")
-        facts = self._facts()
+        # Since STEP_ROUNDS the search attributes are set once, to the stage the step ends in:
+        # not for each stage passed through, and not at all when a decision fails the step.
         together = workflow.patched(STEP_ROUNDS)
+        self._enter(Stage.eligibility, None, "", search=not together)
+        facts = self._facts()
         if together:  # one round: charge and indicative budget only when the needs will be met
             decided = await self._decide_in_turn(("eligibility", "charge", "indicative-budget"), facts)
             eligibility = decided["eligibility"]
@@ -247,7 +249,7 @@ class CaseWorkflow:
             self._enter(Stage.closed, None, "")
             await self._record("eligibility.not_eligible", actor, {}, ["eligibility"], letters=("eligibility",))
             return
-        self._enter(Stage.financial_assessment, None, "")
+        self._enter(Stage.financial_assessment, None, "", search=not together)
         if together:
             charge, budget = decided["charge"], decided["indicative-budget"]
         else:
@@ -255,7 +257,7 @@ class CaseWorkflow:
                 self._decide("charge", facts), self._decide("indicative-budget", facts)
             )
         self._event("charge.decided", SYSTEM, _summary(charge))
-        self._enter(Stage.indicative_budget, None, "")
+        self._enter(Stage.indicative_budget, None, "", search=not together)
         self._event("indicative_budget.decided", SYSTEM, _summary(budget))
         self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
         await self._record(
@@ -774,10 +776,11 @@ class CaseWorkflow:
             )
         )
 
-    def _enter(self, stage: Stage, due: datetime | None, due_for: str) -> None:
+    def _enter(self, stage: Stage, due: datetime | None, due_for: str, search: bool = True) -> None:
         self.state.stage, self.state.due_at, self.state.due_for = stage, due, due_for
         self.state.overdue = False
-        self._upsert_search_attributes()
+        if search:
+            self._upsert_search_attributes()
 
     def _upsert_search_attributes(self) -> None:
         due = self.state.due_at

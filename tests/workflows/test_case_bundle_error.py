@@ -26,7 +26,7 @@ from carebudget.rulebook.registry import Registry
 from carebudget.service import cases, examples
 from carebudget.settings import REPO_ROOT
 from carebudget.store import Store
-from workflows.case import CaseWorkflow
+from workflows.case import STAGE, CaseWorkflow
 from workflows.refusal_record import RecordRefusalWorkflow
 
 SW = examples.SOCIAL_WORKER
@@ -78,6 +78,9 @@ async def test_a_decision_the_rules_cannot_make_leaves_the_case_needing_attentio
         state = await cases.describe(client, case_id)
         assert state["stage"] == "assessment" and state["pending_step"] is None
         assert "could not make the indicative-budget decision" in state["needs_attention"]
+        # Operations' search finds it where it is, not at a stage the failed step passed through.
+        found = await client.get_workflow_handle(case_id).describe()
+        assert found.typed_search_attributes.get(STAGE) == "assessment"
 
     # A policy officer corrects the rules: the same step now goes through.
     async with worker_under(env, task_queue, REPO_ROOT / "rules", store):
