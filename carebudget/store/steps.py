@@ -11,7 +11,7 @@ so the record shows both the voided attempt and the one that counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -60,6 +60,7 @@ def record(
     payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
     index: Any = None, made: Mapping[str, Mapping[str, Any]] | None = None,
     actor_roles: Collection[str] | None = None, letters: Sequence[letter_rows.Draft] = (),
+    stored_bundles: Container[str] = (),
 ) -> LedgerEntry:
     """Write the step (list row `index`, decisions `made` by kind, the event, then the `letters`
     its decisions produce, each issued once per its key) in one transaction.
@@ -77,7 +78,7 @@ def record(
         if found is None:
             raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
         chain, listed, person = found, {}, {}
-    prepared = [decisions.Prepared(engine, f"{event_key}:{kind}", kind, rec)
+    prepared = [decisions.Prepared(engine, f"{event_key}:{kind}", kind, rec, stored=stored_bundles)
                 for kind, rec in sorted((made or {}).items())]
     try:
         with write(engine, ledger.chain_lock(chain)) as conn:

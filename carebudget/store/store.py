@@ -190,7 +190,7 @@ class Store:
         DuplicateEvent. A step voided by `void_steps` is written under the next free key.
         """
         return steps.record(self.engine, event_key, case_id, actor, role, action, payload, personal,
-                            index, decisions, actor_roles, letters)
+                            index, decisions, actor_roles, letters, self._bundles_kept)
 
     def void_steps(self, case_id: str, event_keys: list[str], reason: str) -> list[str]:
         """Mark steps the case's workflow lost as void (`case.step_voided`); the keys newly voided."""

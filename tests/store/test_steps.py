@@ -132,6 +132,26 @@ def test_a_verification_step_with_three_decisions_is_one_write_transaction_of_fe
     assert (again.seq, again.hash) == (first.seq, first.hash) and store.ledger_count() == rows
 
 
+def test_a_bundle_kept_by_this_store_is_not_looked_up_again_for_each_decision_of_a_step(
+    store: Store,
+) -> None:
+    _open(store)
+    made = {kind: decide(kind, "demo", ON, FACTS) for kind in ("eligibility", "charge", "indicative-budget")}
+    bundle = get_registry().bundle("demo", ON)
+    store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    looked_up: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "rule_bundle" in statement:
+            looked_up.append(statement)
+
+    _verified(store, decisions=made)
+    assert looked_up == []
+    assert [d.kind for d in store.case_decisions("C-1")] == ["charge", "eligibility", "indicative-budget"]
+    assert store.verify_chain().ok
+
+
 def _letters(n: int = 3) -> list[Draft]:
     kinds = ("eligibility", "financial_assessment", "indicative_budget")[:n]
     return [Draft(f"C-1:7:letter.{kind}", kind, f"<p>{kind}</p>", f"england/letters/{kind}.html.j2",
