@@ -1,11 +1,12 @@
 """Care Act 2014 s13(2), s13(5), s24(2), s26, s27: the letter each decision produces, and notices.
 
 A step's letters are rendered by its record's activity (record_step) and stored in the record's
-transaction; cases whose history predates that call `issue_letter` after the record. A letter is
-rendered from the council's templates as HTML (its PDF is printed when first asked for), then
-stored with its sha256 on the ledger and the notices it causes, keyed by the case's event key: a
-retried activity or a replayed worker finds the letter already issued and writes nothing again. Notices are then sent in the background; any left
-unsent (mail server down, a crash) are sent by the worker's relay.
+transaction; cases whose history predates `letters-with-record` call `issue_letter` after the
+record. A letter is rendered from the council's templates as HTML (its PDF is printed when first
+asked for), then stored with its sha256 on the ledger and the notices it causes, keyed by the
+case's event key: a retried activity or a replayed worker finds the letter already issued and
+writes nothing again. Notices are then sent in the background; any left unsent (mail server
+down, a crash) are sent by the worker's relay.
 """
 
 from __future__ import annotations
