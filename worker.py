@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from types import CodeType
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowInstance, WorkflowInstanceDetails
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.decisions import Decisions
@@ -50,9 +52,49 @@ PASSTHROUGH_MODULES = (
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     keep_workflow_bytecode()
-    return SandboxedWorkflowRunner(
+    return LeanSandboxRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
     )
+
+
+@dataclass(frozen=True)
+class LeanSandboxRunner(SandboxedWorkflowRunner):
+    """The SDK's sandbox, unchanged for workflow code, without two costs of its own plumbing
+    (docs/performance.md, "Steps under load"): the SDK compiles the same few lines of source each
+    time it enters a sandbox (every activation), and enters it once more for every payload it
+    converts, to ask the workflow which serialization context applies: a lookup of the SDK's own
+    state (workflow id, the pending command) that imports nothing and calls no workflow code.
+    Here those lines are compiled once, and the lookup is asked directly. On an SDK whose
+    sandbox is not built this way, the instance is left as the SDK made it."""
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        instance = super().create_instance(det)
+        lean(instance)
+        return instance
+
+
+_COMPILED: dict[str, CodeType] = {}
+
+
+def lean(instance: WorkflowInstance) -> bool:
+    """Make a sandboxed instance lean (see LeanSandboxRunner); False if it cannot be."""
+    stock_run_code = getattr(type(instance), "_run_code", None)
+    sandboxed = getattr(instance, "globals_and_locals", {}).get("__temporal_in_sandbox")
+    inner = getattr(sandboxed, "instance", None)
+    lookups = ("get_serialization_context", "get_external_store_context")
+    if stock_run_code is None or inner is None or not all(hasattr(inner, n) for n in lookups):
+        return False
+
+    def run_code(code: str | CodeType, **extra_globals: Any) -> None:
+        if isinstance(code, str):
+            code = _COMPILED.get(code) or _COMPILED.setdefault(
+                code, compile(code, "<temporal sandbox>", "exec"))
+        stock_run_code(instance, code, **extra_globals)
+
+    instance._run_code = run_code  # type: ignore[attr-defined]
+    for name in lookups:
+        setattr(instance, name, getattr(inner, name))
+    return True
 
 
 
@@ -84,12 +126,13 @@ def build_worker(
     pools = PoolActivities(registry, records.store)  # issue 15: community pools
     letters = Letters(registry, records.store, settings)  # issue 13: each decision's letter, and notices
     records.letters = letters  # a step's letters go with its record, on the worker's rules
+    decisions = Decisions(registry)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[CaseWorkflow, RecordRefusalWorkflow, PoolWorkflow],
-        activities=[Decisions(registry).decide, Policies(registry).council_policy, bank_underspend,
-                    records.record_step, records.record_refusal,
+        activities=[decisions.decide, decisions.decide_in_turn, Policies(registry).council_policy,
+                    bank_underspend, records.record_step, records.record_refusal,
                     savings.savings_use, savings.review_depth, savings.reablement_cost,
                     pools.pool_terms, pools.check_member_share, pools.pool_reward,
                     pools.record_pool_event, letters.issue_letter, letters.issue_notice],

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from workflows.models import DecisionRequest
+from workflows.models import DecisionBatch, DecisionRecords, DecisionRequest, needs_met
 
 if TYPE_CHECKING:
     from carebudget.rulebook import Registry
@@ -31,6 +31,20 @@ class Decisions:
     @activity.defn(name="decide")
     def decide(self, request: DecisionRequest) -> dict[str, Any]:
         return decide_under(self.registry, request)
+
+    @activity.defn(name="decide_in_turn")
+    def decide_in_turn(self, batch: DecisionBatch) -> DecisionRecords:
+        """A step's decisions in one local activity (a verification: eligibility, then charge
+        and indicative budget when the needs will be met): one round instead of two. A decision
+        that fails fails the batch, as it failed the step when each was an activity of its own."""
+        records: list[dict[str, Any]] = []
+        for request in batch.requests:
+            record = decide_under(self.registry, request)
+            records.append(record)
+            if (batch.stop_unless_needs_met and request.kind == "eligibility"
+                    and not needs_met(record["eligibility"])):
+                break
+        return DecisionRecords(records=records)
 
 
 def decide_under(registry: Registry, request: DecisionRequest) -> dict[str, Any]:

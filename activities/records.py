@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from activities.letters import Letters
     from carebudget.rulebook import Registry
     from carebudget.store import Store
+    from carebudget.store.letters import Draft as LetterDraft
 
 
 def _permanent(exc: Exception) -> ApplicationError:
@@ -112,10 +113,11 @@ class Records:
     @activity.defn
     def record_step(self, record: CaseRecord) -> RecordResult:
         """The case-list row, the decision records and the ledger event of one step, in one
-        transaction: a retry after a crash finds them all or writes them all. Then the step's
-        letters, if it has any, each in its own transaction keyed like the record: a retry issues
-        the ones not yet issued. A letter that cannot be produced leaves the step recorded and is
-        named in the result, with the reason."""
+        transaction: a retry after a crash finds them all or writes them all (the `earlier`
+        records of the same step first, each the same way, keyed on its own). The step's letters,
+        if it has any, are rendered first and stored in the record's transaction, each keyed like
+        the record: a retry finds them issued. A letter that cannot be produced leaves the step
+        recorded and is named in the result, with the reason."""
         from carebudget.store import (
             ActorRefused,
             BundleMismatch,
@@ -126,15 +128,18 @@ class Records:
         )
 
         store = self.store
+        drafts, failed = self._draft_letters(record)
         try:
-            roles = actor_roles(record)
-            for decision in record.decisions.values():
-                _keep_bundle(store, decision, self.registry)
-            store.record_step(
-                record.event_key, record.case_id, record.actor.id, record.actor.role.value,
-                record.action, record.payload, record.personal, index=record.index,
-                decisions=record.decisions, actor_roles=roles,
-            )
+            for each in (*record.earlier, record):
+                roles = actor_roles(each)
+                for decision in each.decisions.values():
+                    _keep_bundle(store, decision, self.registry)
+                store.record_step(
+                    each.event_key, each.case_id, each.actor.id, each.actor.role.value,
+                    each.action, each.payload, each.personal, index=each.index,
+                    decisions=each.decisions, actor_roles=roles,
+                    letters=drafts if each is record else (),
+                )
         except ActorRefused as exc:
             activity.logger.warning("step refused: %s", exc)
             raise _permanent(exc) from None
@@ -143,23 +148,27 @@ class Records:
             raise _permanent(exc) from None
         except (InvalidInput, UnknownCase, BundleMismatch, UnknownBundle) as exc:
             raise _permanent(exc) from None
-        return RecordResult(letters_failed=self._issue_letters(record))
+        if self.letters is not None:
+            self.letters.notices_queued(*drafts)
+        return RecordResult(letters_failed=failed)
 
-    def _issue_letters(self, record: CaseRecord) -> dict[str, str]:
+    def _draft_letters(self, record: CaseRecord) -> tuple[list[LetterDraft], dict[str, str]]:
+        """The step's letters rendered, to be stored with its record; those that cannot be
+        produced are left out, with the reason (kind -> reason), and the step stands."""
         batch = record.letters
         if batch is None:
-            return {}
+            return [], {}
         if self.letters is None:  # a worker built without letters: the step stands, the timeline says why
-            return dict.fromkeys(batch.kinds, "this worker was started without the letter activities")
-        failed: dict[str, str] = {}
+            return [], dict.fromkeys(batch.kinds, "this worker was started without the letter activities")
+        drafts, failed = [], {}
         for kind in batch.kinds:
             try:
-                self.letters.issue(f"{batch.key_prefix}letter.{kind}", record.case_id, kind, batch.on, batch.case)
+                drafts.append(self.letters.draft(f"{batch.key_prefix}letter.{kind}", kind, batch.on, batch.case))
             except ApplicationError as exc:
                 if exc.type != LETTER_ERROR:
                     raise
                 failed[kind] = exc.message
-        return failed
+        return drafts, failed
 
     @activity.defn
     def record_refusal(self, record: CaseRecord) -> None:

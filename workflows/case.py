@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
         ChangeRequest,
         CounterProposal,
         CounterProposalState,
+        DecisionBatch,
+        DecisionRecords,
         DecisionRequest,
         DraftPlan,
         LetterIssued,
@@ -69,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
         TimelineEvent,
         Verification,
+        needs_met,
     )
     from workflows.refusals import parse_payload, readable, why_refused
     from workflows.savings import saving_reviews
@@ -86,6 +89,9 @@ STEP_EVENTS = "step-events"  # workflow.patched id: approval, acceptance, appeal
 SAVER_REVIEWS = "saver-reviews"  # workflow.patched id: a review asks the policy for a saver's lighter review
 LETTERS = "letters"  # workflow.patched id: each decision's letter and the notices (issue 13)
 LETTERS_WITH_RECORD = "letters-with-record"  # workflow.patched id: a step's letters in its record's activity
+# workflow.patched id: a verification's decisions in one local activity, and a sign-off's own event
+# written with the budget it leads to (two rounds of local activities per step, not three)
+STEP_ROUNDS = "step-rounds"
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -112,6 +118,7 @@ class CaseWorkflow:
             raise ApplicationError("a case starts from intake or carried state", type="CaseInvalid")
         self._annual_review = False
         self._attention = ""  # a RuleBundleError met by the step now running
+        self._held: list[CaseRecord] = []  # records the step writes with its next (STEP_ROUNDS)
 
     # --- the process -----------------------------------------------------------------------
 
@@ -225,22 +232,32 @@ class CaseWorkflow:
     async def _verify(self, actor: Actor, assessment: Verification) -> None:
         self.state.assessment, self.state.assessed_by = assessment, actor
         self._event("assessment.verified", actor, assessment.notes or "Assessment verified")
-        self._enter(Stage.eligibility, None, "")
+        # Since STEP_ROUNDS the search attributes are set once, to the stage the step ends in:
+        # not for each stage passed through, and not at all when a decision fails the step.
+        together = workflow.patched(STEP_ROUNDS)
+        self._enter(Stage.eligibility, None, "", search=not together)
         facts = self._facts()
-        eligibility = await self._decide("eligibility", facts)
+        if together:  # one round: charge and indicative budget only when the needs will be met
+            decided = await self._decide_in_turn(("eligibility", "charge", "indicative-budget"), facts)
+            eligibility = decided["eligibility"]
+        else:
+            eligibility = await self._decide("eligibility", facts)
         self._event("eligibility.decided", SYSTEM, _summary(eligibility))
-        if not _needs_met(eligibility["eligibility"]):
+        if not needs_met(eligibility["eligibility"]):
             # s13(5): written advice and information, and the case closes.
             self.state.advice = list(eligibility.get("explanation", []))
             self._enter(Stage.closed, None, "")
             await self._record("eligibility.not_eligible", actor, {}, ["eligibility"], letters=("eligibility",))
             return
-        self._enter(Stage.financial_assessment, None, "")
-        charge, budget = await asyncio.gather(
-            self._decide("charge", facts), self._decide("indicative-budget", facts)
-        )
+        self._enter(Stage.financial_assessment, None, "", search=not together)
+        if together:
+            charge, budget = decided["charge"], decided["indicative-budget"]
+        else:
+            charge, budget = await asyncio.gather(
+                self._decide("charge", facts), self._decide("indicative-budget", facts)
+            )
         self._event("charge.decided", SYSTEM, _summary(charge))
-        self._enter(Stage.indicative_budget, None, "")
+        self._enter(Stage.indicative_budget, None, "", search=not together)
         self._event("indicative_budget.decided", SYSTEM, _summary(budget))
         self._enter(Stage.support_planning, self._days(self.policy.support_plan_due_days), "plan")
         await self._record(
@@ -645,7 +662,11 @@ class CaseWorkflow:
         self.state.pending_step = step
         try:
             await body(request.actor, payload)
+            if self._held:  # not expected: every held record goes with the step's next record
+                last = self._held.pop()
+                await _run_activity("record_step", self._with_held(last), None, RECORD_TIMEOUT)
         except BaseException:
+            self._held = []
             self.state = before
             self.state.needs_attention = self._attention or before.needs_attention
             raise
@@ -717,6 +738,27 @@ class CaseWorkflow:
         self.state.needs_attention = self._attention = ""
         return record
 
+    async def _decide_in_turn(
+        self, kinds: tuple[str, ...], payload: dict[str, Any]
+    ) -> dict[str, dict[str, Any]]:
+        """`kinds` decided in turn by one local activity, stopping after an eligibility decision
+        whose needs will not be met; the records by kind, kept as `_decide` keeps each."""
+        batch = DecisionBatch(
+            requests=[DecisionRequest(kind=kind, council=self.state.council, on=self._today(),
+                                      payload=payload) for kind in kinds],
+            stop_unless_needs_met=True,
+        )
+        try:
+            result: DecisionRecords = await self._activity("decide_in_turn", batch, DecisionRecords)
+        except ApplicationError as exc:
+            if exc.type == RULE_BUNDLE_ERROR:
+                self._attention = str(exc)
+            raise
+        decided = dict(zip(kinds, result.records, strict=False))
+        self.state.decisions.update(decided)
+        self.state.needs_attention = self._attention = ""
+        return decided
+
     async def _activity(self, name: str, arg: BaseModel, result_type: type[Any]) -> Any:
         try:
             return await _run_activity(name, arg, result_type, DECISION_TIMEOUT)
@@ -734,10 +776,11 @@ class CaseWorkflow:
             )
         )
 
-    def _enter(self, stage: Stage, due: datetime | None, due_for: str) -> None:
+    def _enter(self, stage: Stage, due: datetime | None, due_for: str, search: bool = True) -> None:
         self.state.stage, self.state.due_at, self.state.due_for = stage, due, due_for
         self.state.overdue = False
-        self._upsert_search_attributes()
+        if search:
+            self._upsert_search_attributes()
 
     def _upsert_search_attributes(self) -> None:
         due = self.state.due_at
@@ -789,9 +832,14 @@ class CaseWorkflow:
 
     async def _record_decision_step(self, action: str, actor: Actor, payload: dict[str, Any]) -> None:
         """A sign-off decision's own ledger event (who, why, how much); cases started before
-        issue 11 recorded only the budget it led to."""
+        issue 11 recorded only the budget it led to. Since STEP_ROUNDS it is written by the same
+        activity as that budget's record, after the charge decision: one round fewer, and no
+        sign-off on the ledger for a step that failed."""
         if workflow.patched(STEP_EVENTS):
-            await self._record(action, actor, payload)
+            if workflow.patched(STEP_ROUNDS):
+                self._held.append(self._case_record(action, actor, payload, None, False, ""))
+            else:
+                await self._record(action, actor, payload)
 
     async def _record(
         self, action: str, actor: Actor, payload: dict[str, Any],
@@ -814,7 +862,7 @@ class CaseWorkflow:
         letters: tuple[str, ...],
     ) -> None:
         state = self.state
-        record = self._case_record(action, actor, payload, decision_kinds, False, "")
+        record = self._with_held(self._case_record(action, actor, payload, decision_kinds, False, ""))
         # The letters' keys are those _letters gives: the event number after the record.
         record.letters = StepLetters(
             kinds=list(letters), key_prefix=f"{state.case_id}:{len(state.timeline)}:",
@@ -829,7 +877,7 @@ class CaseWorkflow:
         self, action: str, actor: Actor, payload: dict[str, Any],
         decision_kinds: list[str] | None = None, opening: bool = False, key: str = "",
     ) -> None:
-        record = self._case_record(action, actor, payload, decision_kinds, opening, key)
+        record = self._with_held(self._case_record(action, actor, payload, decision_kinds, opening, key))
         await _run_activity("record_step", record, None, RECORD_TIMEOUT)
 
     def _case_record(
@@ -847,6 +895,11 @@ class CaseWorkflow:
         )
         return record
 
+    def _with_held(self, record: CaseRecord) -> CaseRecord:
+        """`record` with the step's held records, to be written first by the same activity."""
+        record.earlier, self._held = self._held, []
+        return record
+
 
 async def _run_activity(
     name: str, arg: BaseModel, result_type: type[Any] | None, timeout: timedelta
@@ -862,12 +915,6 @@ async def _run_activity(
     return await workflow.execute_activity(
         name, arg, result_type=result_type, start_to_close_timeout=timeout, retry_policy=RETRY
     )
-
-
-def _needs_met(eligibility: dict[str, Any]) -> bool:
-    """The council will meet needs: eligible (s13, s18) or under its prevention policy (s19(1), s2).
-    Records made before `needs_met` existed carry only `eligible`, which then decided alone."""
-    return bool(eligibility.get("needs_met", eligibility["eligible"]))
 
 
 def _summary(record: dict[str, Any]) -> str:

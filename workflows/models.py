@@ -611,6 +611,27 @@ class DecisionRequest(Model):
     payload: dict[str, Any]
 
 
+class DecisionBatch(Model):
+    """Several decisions of one step, made in turn by one local activity (one round instead of
+    one per decision). With `stop_unless_needs_met`, an eligibility decision whose needs will not
+    be met ends the batch: s13(5), the decisions after it are not made."""
+
+    requests: list[DecisionRequest] = Field(min_length=1)
+    stop_unless_needs_met: bool = False
+
+
+class DecisionRecords(Model):
+    """The records of a DecisionBatch, in the order asked for (fewer when the batch stopped)."""
+
+    records: list[dict[str, Any]]
+
+
+def needs_met(eligibility: dict[str, Any]) -> bool:
+    """The council will meet needs: eligible (s13, s18) or under its prevention policy (s19(1), s2).
+    Records made before `needs_met` existed carry only `eligible`, which then decided alone."""
+    return bool(eligibility.get("needs_met", eligibility["eligible"]))
+
+
 class PolicyRequest(Model):
     council: str
     on: date
@@ -688,6 +709,9 @@ class CaseRecord(Model):
     index: dict[str, Any] | None = None  # case-list fields (store CaseUpdate)
     personal: dict[str, Any] | None = None
     letters: StepLetters | None = None  # the step's letters, issued by the same activity
+    # Records of the same step written first, by the same activity (a sign-off's own event before
+    # the budget it leads to): one round, and none written if the step's decision fails.
+    earlier: list[CaseRecord] = Field(default_factory=list)
 
 
 class LetterRequest(Model):

@@ -319,10 +319,22 @@ async def _check_unmet_provisions(client: Client, case_id: str, payload: dict[st
     needs = payload.get("unmet_needs")
     if not isinstance(needs, list) or not any(isinstance(n, dict) for n in needs):
         return
-    council = (await describe(client, case_id)).get("council") or ""
+    council = await _council_of(client, case_id)
     wrong = unknown_unmet_provision(payload, council, date.today(), rules)
     if wrong is not None:
         raise CaseInvalid(wrong[1], case_id, wrong[0])
+
+
+async def _council_of(client: Client, case_id: str) -> str:
+    """The case's council, from its search attributes (the server answers: no query wakes the
+    workflow to send its whole state); from the state only for a case that has none yet."""
+    try:
+        found = (await client.get_workflow_handle(workflow_id(case_id)).describe()).typed_search_attributes
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(f"No case {case_id} found", case_id) from None
+        raise CaseBusy(f"Case {case_id} could not be read just now; try again shortly", case_id) from None
+    return found.get(COUNCIL) or (await describe(client, case_id)).get("council") or ""
 
 
 def _check_council(council: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 from datetime import date
 from typing import Any
 
@@ -73,12 +73,15 @@ class Prepared:
     """A decision record checked, and its bundle's content read, before any write lock."""
 
     def __init__(self, engine: Engine, decision_key: str, kind: str, record: Any,
-                 bundle_content: Any = None) -> None:
+                 bundle_content: Any = None, stored: Container[str] = ()) -> None:
+        """`stored`: hashes of bundles known to be stored already (bundles are never removed),
+        whose content is then not looked up again."""
         ledger.check_text(decision_key, "decision_key", 200)
         self.key, self.kind = decision_key, kind
         self.text, self.council, self.on, self.bundle_hash = _check_record(kind, record)
         self.record_sha = hashlib.sha256(self.text.encode()).hexdigest()
-        self.content = _bundle_text(engine, self.bundle_hash, self.council, self.on, bundle_content)
+        self.content = (None if self.bundle_hash in stored else
+                        _bundle_text(engine, self.bundle_hash, self.council, self.on, bundle_content))
         self.effective = (record.get("rules") or {}).get("effective_from") or self.on.isoformat()
 
 

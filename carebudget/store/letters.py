@@ -14,17 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from carebudget.store import ledger
 from carebudget.store.db import aware, read, utcnow, write
 from carebudget.store.errors import InvalidInput, StoreError, UnknownCase
 from carebudget.store.models import CASES, LEDGER, LETTERS, NOTICES
 from carebudget.store.roles import SYSTEM_ROLE
-from carebudget.store.schemas import Public
+from carebudget.store.schemas import LedgerEntry, Public
 
 ISSUED = "letter.issued"
 PDF_PRINTED = "letter.pdf"
@@ -85,39 +86,93 @@ def _meta(m: Mapping[Any, Any]) -> LetterMeta:
     return LetterMeta(**{c.name: m[c.name] for c in META} | {"created_at": aware(m["created_at"])})
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A letter rendered and ready to be stored, with the notices it causes; its PDF is printed
+    when first asked for. Issued on its own (`issue`) or with its step's record (steps.record)."""
+
+    key: str
+    kind: str
+    html: str
+    template: str
+    template_sha256: str
+    bundle: str
+    notices: Sequence[Mapping[str, Any]] = field(default=())
+    pdf: bytes | None = None
+
+    def check(self) -> None:
+        ledger.check_text(self.key, "letter_key", 200)
+        ledger.check_text(self.kind, "kind", 40)
+        if not self.html.strip():
+            raise InvalidInput("a letter needs its HTML", "html")
+        if self.pdf is not None and not self.pdf.startswith(b"%PDF"):
+            raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
+        for notice in self.notices:
+            check_notice(notice)
+
+    @property
+    def ledger_key(self) -> str:
+        return f"letter:{self.key}"
+
+    def issued(self) -> dict[str, str]:
+        """The `letter.issued` ledger row's payload: what the letter's content hashes to."""
+        digest, pdf = sha256(self.html), self.pdf
+        return {"kind": self.kind, "letter_key": self.key, "sha256": digest,
+                **({"pdf_sha256": sha256(pdf)} if pdf is not None else {}),
+                "template": self.template, "template_sha256": self.template_sha256, "bundle": self.bundle}
+
+    def row(self, case_id: str, council: str, chain: str, entry: LedgerEntry) -> dict[str, Any]:
+        return {"letter_key": self.key, "case_id": case_id, "council": council, "kind": self.kind,
+                "created_at": entry.at, "html": self.html, "pdf": self.pdf or b"",
+                "sha256": entry.payload["sha256"], "pdf_sha256": entry.payload.get("pdf_sha256", ""),
+                "template": self.template, "template_sha256": self.template_sha256,
+                "bundle": self.bundle, "ledger_chain": chain, "ledger_seq": entry.seq}
+
+
 def issue(engine: Engine, key: str, case_id: str, kind: str, html: str, pdf: bytes | None, template: str,
           template_sha256: str, bundle: str, notices: Sequence[Mapping[str, Any]] = ()) -> LetterMeta:
     """Store a letter and its ledger row and queue its notices, or return the letter already
     issued under `key` (nothing else written). `pdf` None: printed when first asked for."""
-    ledger.check_text(key, "letter_key", 200)
-    ledger.check_text(kind, "kind", 40)
-    if not html.strip():
-        raise InvalidInput("a letter needs its HTML", "html")
-    if pdf is not None and not pdf.startswith(b"%PDF"):
-        raise InvalidInput("a letter's PDF must be a PDF document (it does not start with %PDF)", "pdf")
+    draft = Draft(key, kind, html, template, template_sha256, bundle, notices, pdf)
+    draft.check()
     with read(engine) as conn:
         council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
     if council is None:
         raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
     chain = ledger.chain_for_council(council)
     with write(engine, ledger.chain_lock(chain)) as conn:
-        found = conn.execute(select(*META).where(LETTERS.c.letter_key == key)).first()
-        if found is not None:
-            return _meta(found._mapping)
-        digest = sha256(html)
-        pdf_digest = "" if pdf is None else sha256(pdf)
-        issued = {"kind": kind, "letter_key": key, "sha256": digest,
-                  **({"pdf_sha256": pdf_digest} if pdf is not None else {}),
-                  "template": template, "template_sha256": template_sha256, "bundle": bundle}
-        entry = ledger.append(conn, f"letter:{key}", case_id, ACTOR, SYSTEM_ROLE, ISSUED, issued, chain=chain)
-        conn.execute(LETTERS.insert().values(
-            letter_key=key, case_id=case_id, council=council, kind=kind, created_at=entry.at,
-            html=html, pdf=pdf or b"", sha256=digest, pdf_sha256=pdf_digest, template=template,
-            template_sha256=template_sha256, bundle=bundle, ledger_chain=chain, ledger_seq=entry.seq))
-        for notice in notices:
-            queue_in(conn, notice, entry.at)
-        row = conn.execute(select(*META).where(LETTERS.c.letter_key == key)).one()
-        return _meta(row._mapping)
+        return issue_in(conn, chain, council, case_id, draft)
+
+
+def issue_in(conn: Connection, chain: str, council: str, case_id: str, draft: Draft) -> LetterMeta:
+    """`issue` inside the caller's write transaction on the case's chain."""
+    found = conn.execute(select(*META).where(LETTERS.c.letter_key == draft.key)).first()
+    if found is not None:
+        return _meta(found._mapping)
+    entry = ledger.append(conn, draft.ledger_key, case_id, ACTOR, SYSTEM_ROLE, ISSUED, draft.issued(),
+                          chain=chain)
+    conn.execute(LETTERS.insert().values(**draft.row(case_id, council, chain, entry)))
+    queue_all_in(conn, draft.notices, entry.at)
+    row = conn.execute(select(*META).where(LETTERS.c.letter_key == draft.key)).one()
+    return _meta(row._mapping)
+
+
+def issue_new(batch: ledger.Batch, council: str, case_id: str,
+              drafts: Sequence[Draft]) -> list[tuple[Draft, dict[str, Any]]]:
+    """Letters none of whose keys is used: their ledger rows appended to `batch` (their step's
+    rows); their own rows to be inserted by `insert_new` once the batch is flushed."""
+    issued = []
+    for draft in drafts:
+        entry = batch.add(draft.ledger_key, case_id, ACTOR, SYSTEM_ROLE, ISSUED, draft.issued())
+        issued.append((draft, draft.row(case_id, council, batch.chain, entry)))
+    return issued
+
+
+def insert_new(conn: Connection, issued: Sequence[tuple[Draft, dict[str, Any]]]) -> None:
+    if not issued:
+        return
+    conn.execute(LETTERS.insert(), [row for _, row in issued])
+    queue_all_in(conn, [n for draft, _ in issued for n in draft.notices], issued[0][1]["created_at"])
 
 
 def for_case(engine: Engine, case_id: str) -> list[LetterMeta]:
@@ -162,23 +217,36 @@ def attach_pdf(engine: Engine, letter: Letter, pdf: bytes) -> Letter:
 NOTICE_FIELDS = ("notice_key", "case_id", "kind", "recipient", "address", "subject", "body")
 
 
-def queue_in(conn: Any, notice: Mapping[str, Any], at: datetime) -> None:
-    """Add a notice inside the caller's transaction; a key already queued is left as it is."""
+def check_notice(notice: Mapping[str, Any]) -> None:
     missing = [f for f in NOTICE_FIELDS if f != "case_id" and not notice.get(f)]
     if missing:
         raise InvalidInput(f"a notice needs {', '.join(missing)}", missing[0])
-    if conn.execute(select(NOTICES.c.id).where(NOTICES.c.notice_key == notice["notice_key"])).first():
+
+
+def queue_all_in(conn: Any, notices: Sequence[Mapping[str, Any]], at: datetime) -> None:
+    """Add notices inside the caller's transaction (keys looked up together, the new ones inserted
+    together); a key already queued is left as it is, and so is a key's second notice."""
+    for notice in notices:
+        check_notice(notice)
+    if not notices:
         return
-    conn.execute(NOTICES.insert().values(**{f: notice.get(f) for f in NOTICE_FIELDS},
-                                         send_after=notice.get("send_after"),
-                                         only_at_stage=notice.get("only_at_stage"),
-                                         created_at=at, attempts=0, last_error=""))
+    keys = [n["notice_key"] for n in notices]
+    queued = set(conn.execute(select(NOTICES.c.notice_key).where(NOTICES.c.notice_key.in_(keys))).scalars())
+    rows = []
+    for notice in notices:
+        if notice["notice_key"] in queued:
+            continue
+        queued.add(notice["notice_key"])
+        rows.append({**{f: notice.get(f) for f in NOTICE_FIELDS}, "send_after": notice.get("send_after"),
+                     "only_at_stage": notice.get("only_at_stage"), "created_at": at, "attempts": 0,
+                     "last_error": ""})
+    if rows:
+        conn.execute(NOTICES.insert(), rows)
 
 
 def queue(engine: Engine, notices: Sequence[Mapping[str, Any]]) -> None:
     with write(engine, "notices") as conn:
-        for notice in notices:
-            queue_in(conn, notice, utcnow())
+        queue_all_in(conn, notices, utcnow())
 
 
 def _when(value: datetime | None) -> datetime | None:

@@ -11,15 +11,16 @@ so the record shows both the voided attempt and the one that counts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
 from carebudget.store import cases, decisions, ledger, users
+from carebudget.store import letters as letter_rows
 from carebudget.store.db import canonical_json, read, write
 from carebudget.store.errors import DuplicateEvent, UnknownCase
-from carebudget.store.models import LEDGER
+from carebudget.store.models import CASES, LEDGER
 from carebudget.store.roles import SYSTEM_ROLE
 from carebudget.store.schemas import LedgerEntry
 
@@ -58,13 +59,17 @@ def record(
     engine: Engine, event_key: str, case_id: str, actor: str, role: str, action: str,
     payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None,
     index: Any = None, made: Mapping[str, Mapping[str, Any]] | None = None,
-    actor_roles: Collection[str] | None = None,
+    actor_roles: Collection[str] | None = None, letters: Sequence[letter_rows.Draft] = (),
+    stored_bundles: Container[str] = (),
 ) -> LedgerEntry:
-    """Write the step (list row `index`, decisions `made` by kind, the event) in one transaction.
+    """Write the step (list row `index`, decisions `made` by kind, the event, then the `letters`
+    its decisions produce, each issued once per its key) in one transaction.
 
     With `actor_roles`, the actor must be an active user in one of those roles and of the case's
     council (its chain), or nothing is written (ActorRefused)."""
     ledger.check_text(event_key, "event_key", 180)
+    for draft in letters:
+        draft.check()
     if index is not None:
         chain, listed, person = cases.prepare(engine, case_id, index)
     else:
@@ -73,24 +78,30 @@ def record(
         if found is None:
             raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
         chain, listed, person = found, {}, {}
-    prepared = [decisions.Prepared(engine, f"{event_key}:{kind}", kind, rec)
+    prepared = [decisions.Prepared(engine, f"{event_key}:{kind}", kind, rec, stored=stored_bundles)
                 for kind, rec in sorted((made or {}).items())]
     try:
         with write(engine, ledger.chain_lock(chain)) as conn:
             if actor_roles is not None:
                 users.check_actor(conn, actor, actor_roles, chain)
             key, first = _live_key(conn, event_key)
-            if first and not _any_used(conn, [f"{key}:index", *(f"decision:{key}:{p.kind}" for p in prepared)]):
+            council = _council(conn, case_id) if letters else ""
+            if first and not _any_used(conn, [f"{key}:index", *(f"decision:{key}:{p.kind}" for p in prepared),
+                                              *(d.ledger_key for d in letters)]):
                 # The usual case, a step's first attempt: nothing of it is written yet.
                 return _record_new(conn, chain, key, case_id, actor, role, action, payload,
-                                   personal, (listed, person) if index is not None else None, prepared)
+                                   personal, (listed, person) if index is not None else None, prepared,
+                                   council, letters)
             # A retry or a replay: each row is checked against the one already written.
             if index is not None:
                 cases.upsert_in(conn, chain, f"{key}:index", case_id, listed, person, actor, role)
             for p in prepared:
                 p.key = f"{key}:{p.kind}"
                 decisions.record_in(conn, chain, p, case_id, actor, role)
-            return ledger.append(conn, key, case_id, actor, role, action, payload, personal, chain=chain)
+            entry = ledger.append(conn, key, case_id, actor, role, action, payload, personal, chain=chain)
+            for draft in letters:  # a letter already issued under its key is left as it is
+                letter_rows.issue_in(conn, chain, council, case_id, draft)
+            return entry
     except DuplicateEvent as exc:
         content = canonical_json({"actor": actor, "role": role, "action": action, "payload": dict(payload),
                                   "personal": personal and dict(personal), "index": _plain(index),
@@ -107,6 +118,7 @@ def _record_new(
     conn: Connection, chain: str, key: str, case_id: str, actor: str, role: str, action: str,
     payload: Mapping[str, Any], personal: Mapping[str, Any] | None,
     index: tuple[dict[str, Any], dict[str, Any]] | None, prepared: list[decisions.Prepared],
+    council: str = "", letters: Sequence[letter_rows.Draft] = (),
 ) -> LedgerEntry:
     """A step none of whose keys is used (its rows are written together, so none are): every row
     appended to the chain in one batch, without looking each key up first."""
@@ -117,8 +129,17 @@ def _record_new(
         p.key = f"{key}:{p.kind}"
         decisions.record_new(batch, p, case_id, actor, role)
     entry = batch.add(key, case_id, actor, role, action, payload, personal)
+    issued = letter_rows.issue_new(batch, council, case_id, letters)
     batch.flush()
+    letter_rows.insert_new(conn, issued)
     return entry
+
+
+def _council(conn: Connection, case_id: str) -> str:
+    council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
+    if council is None:
+        raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
+    return str(council)
 
 
 def _plain(index: Any) -> Any:

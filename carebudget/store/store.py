@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from carebudget.store import (
     verify,
 )
 from carebudget.store.db import make_engine, read, write
+from carebudget.store.letters import Draft as LetterDraft
 from carebudget.store.roles import redact
 from carebudget.store.schemas import (
     BundleRecord,
@@ -174,10 +175,12 @@ class Store:
         payload: Mapping[str, Any], personal: Mapping[str, Any] | None = None, *,
         index: CaseUpdate | Mapping[str, Any] | None = None,
         decisions: Mapping[str, Mapping[str, Any]] | None = None,
-        actor_roles: Collection[str] | None = None,
+        actor_roles: Collection[str] | None = None, letters: Sequence[LetterDraft] = (),
     ) -> LedgerEntry:
         """One step in one transaction: the case-list change `index` (opens the case when it has
-        council/stage/opened), each decision record by kind, then the step's ledger event.
+        council/stage/opened), each decision record by kind, then the step's ledger event, then
+        the `letters` its decisions produce (each with its `letter.issued` row and notices; one
+        already issued under its key is left as it is, as `issue_letter` leaves it).
 
         With `actor_roles`, `actor` must be an active user in one of those roles and of the case's
         council; otherwise ActorRefused and nothing is written.
@@ -187,7 +190,7 @@ class Store:
         DuplicateEvent. A step voided by `void_steps` is written under the next free key.
         """
         return steps.record(self.engine, event_key, case_id, actor, role, action, payload, personal,
-                            index, decisions, actor_roles)
+                            index, decisions, actor_roles, letters, self._bundles_kept)
 
     def void_steps(self, case_id: str, event_keys: list[str], reason: str) -> list[str]:
         """Mark steps the case's workflow lost as void (`case.step_voided`); the keys newly voided."""

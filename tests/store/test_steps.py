@@ -13,6 +13,7 @@ from sqlalchemy import event
 from carebudget.policy.decide import decide
 from carebudget.rulebook import get_registry
 from carebudget.store import DuplicateEvent, InvalidInput, Store
+from carebudget.store.letters import Draft
 
 ON = date(2025, 6, 1)
 FACTS = {
@@ -129,6 +130,94 @@ def test_a_verification_step_with_three_decisions_is_one_write_transaction_of_fe
     rows = store.ledger_count()
     again = _verified(store, decisions=made)
     assert (again.seq, again.hash) == (first.seq, first.hash) and store.ledger_count() == rows
+
+
+def test_a_bundle_kept_by_this_store_is_not_looked_up_again_for_each_decision_of_a_step(
+    store: Store,
+) -> None:
+    _open(store)
+    made = {kind: decide(kind, "demo", ON, FACTS) for kind in ("eligibility", "charge", "indicative-budget")}
+    bundle = get_registry().bundle("demo", ON)
+    store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    looked_up: list[str] = []
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "rule_bundle" in statement:
+            looked_up.append(statement)
+
+    _verified(store, decisions=made)
+    assert looked_up == []
+    assert [d.kind for d in store.case_decisions("C-1")] == ["charge", "eligibility", "indicative-budget"]
+    assert store.verify_chain().ok
+
+
+def _letters(n: int = 3) -> list[Draft]:
+    kinds = ("eligibility", "financial_assessment", "indicative_budget")[:n]
+    return [Draft(f"C-1:7:letter.{kind}", kind, f"<p>{kind}</p>", f"england/letters/{kind}.html.j2",
+                  "a" * 64, "b" * 64,
+                  [{"notice_key": f"C-1:7:letter.{kind}:ada", "case_id": "C-1", "kind": "letter_ready",
+                    "recipient": "ada", "address": "ada@example.invalid", "subject": "A letter",
+                    "body": "Read it"}])
+            for kind in kinds]
+
+
+def test_a_steps_letters_are_written_in_its_transaction_after_its_event_and_a_retry_writes_nothing_more(
+    store: Store,
+) -> None:
+    _open(store)
+    made = {kind: decide(kind, "demo", ON, FACTS) for kind in ("eligibility", "charge", "indicative-budget")}
+    bundle = get_registry().bundle("demo", ON)
+    store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    statements, begins = _write_statements(store)
+    first = _verified(store, decisions=made, letters=_letters())
+    # The step's statements (as above), then the letters' ledger rows go with the step's in its one
+    # insert; the case's council read (1), the letters inserted together (1), their notices
+    # looked up together (1) and queued together (1).
+    assert len(begins) == 1
+    assert len(statements) <= (16 if store.engine.dialect.name == "postgresql" else 14), statements
+    trail = store.case_trail("C-1")
+    actions = [e.action for e in trail]
+    assert actions[-4:] == ["assessment.verified", "letter.issued", "letter.issued", "letter.issued"]
+    letters = store.case_letters("C-1")
+    assert [m.kind for m in letters] == ["eligibility", "financial_assessment", "indicative_budget"]
+    issued = {e.seq: e for e in trail if e.action == "letter.issued"}
+    for meta in letters:
+        row = issued[meta.ledger_seq]
+        assert row.payload["letter_key"] == meta.letter_key and row.payload["sha256"] == meta.sha256
+        assert "pdf_sha256" not in row.payload and meta.pdf_sha256 == ""
+        assert store.get_letter("C-1", meta.id).html == f"<p>{meta.kind}</p>"
+    assert len(store.list_notices("C-1")) == 3
+    assert store.verify_chain(council="demo").ok
+    rows = store.ledger_count()
+    again = _verified(store, decisions=made, letters=_letters())
+    assert (again.seq, again.hash) == (first.seq, first.hash) and store.ledger_count() == rows
+    assert len(store.case_letters("C-1")) == 3 and len(store.list_notices("C-1")) == 3
+
+
+def test_a_letter_already_issued_under_its_key_is_left_as_it_is_when_its_step_is_written(
+    store: Store,
+) -> None:
+    _open(store)
+    early = store.issue_letter("C-1:7:letter.eligibility", "C-1", "eligibility", "<p>first</p>", None,
+                               "t", "c" * 64, "d" * 64)
+    _verified(store, letters=_letters(2))
+    letters = store.case_letters("C-1")
+    assert [m.kind for m in letters] == ["eligibility", "financial_assessment"]
+    assert letters[0] == early and store.get_letter("C-1", early.id).html == "<p>first</p>"
+    assert [e.action for e in store.case_trail("C-1")].count("letter.issued") == 2
+    assert store.verify_chain(council="demo").ok
+
+
+def test_a_letter_without_its_html_is_refused_in_plain_words_and_nothing_of_its_step_is_written(
+    store: Store,
+) -> None:
+    _open(store)
+    rows = store.ledger_count()
+    blank = Draft("C-1:7:letter.eligibility", "eligibility", "  ", "t", "a" * 64, "b" * 64)
+    with pytest.raises(InvalidInput, match="a letter needs its HTML"):
+        _verified(store, letters=[blank])
+    assert store.ledger_count() == rows and store.case_letters("C-1") == []
 
 
 def test_writers_in_one_process_queue_for_sqlite_and_never_meet_its_busy_handler(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ async def test_a_person_not_eligible_gets_written_advice_and_the_case_closes(
     state = await examples.drive(client, examples.make_case(11, path="not_eligible"), task_queue)
     assert state["stage"] == "closed"
     assert any("s13(5)" in line for line in state["advice"])
+    # The verification's decisions stop at eligibility: no charge or budget for needs not met.
+    assert sorted(state["decisions"]) == ["eligibility"]
     result = await client.get_workflow_handle(state["case_id"]).result()
     assert result["stage"] == "closed"
 
