@@ -97,7 +97,6 @@ def lean(instance: WorkflowInstance) -> bool:
     return True
 
 
-
 def keep_workflow_bytecode() -> None:
     """Write the bytecode of the workflow modules, which every workflow run imports afresh in its
     sandbox. Where Python writes no bytecode (PYTHONDONTWRITEBYTECODE, usual in containers and set
