@@ -92,6 +92,10 @@ LETTERS_WITH_RECORD = "letters-with-record"  # workflow.patched id: a step's let
 # workflow.patched id: a verification's decisions in one local activity, and a sign-off's own event
 # written with the budget it leads to (two rounds of local activities per step, not three)
 STEP_ROUNDS = "step-rounds"
+# workflow.patched id asked once, as a run starts: a run started with this code has every change
+# above, and its history holds one marker (and one TemporalChangeVersion upsert) for them all, not
+# one per change, each an event the server writes and indexes. Runs started before ask each change.
+ALL_CHANGES = "all-changes-2026-12"
 RULE_BUNDLE_ERROR = "RuleBundleError"  # activities/decisions.py: the rules cannot decide
 P = TypeVar("P", bound=BaseModel)
 
@@ -119,11 +123,13 @@ class CaseWorkflow:
         self._annual_review = False
         self._attention = ""  # a RuleBundleError met by the step now running
         self._held: list[CaseRecord] = []  # records the step writes with its next (STEP_ROUNDS)
+        self._all_changes = False  # ALL_CHANGES, asked as the run starts
 
     # --- the process -----------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseState:
+        self._all_changes = workflow.patched(ALL_CHANGES)
         if input.state is None:
             await self._holding_steps("intake", self.intake)
         else:
@@ -234,7 +240,7 @@ class CaseWorkflow:
         self._event("assessment.verified", actor, assessment.notes or "Assessment verified")
         # Since STEP_ROUNDS the search attributes are set once, to the stage the step ends in:
         # not for each stage passed through, and not at all when a decision fails the step.
-        together = workflow.patched(STEP_ROUNDS)
+        together = _patched(STEP_ROUNDS)
         self._enter(Stage.eligibility, None, "", search=not together)
         facts = self._facts()
         if together:  # one round: charge and indicative budget only when the needs will be met
@@ -474,7 +480,7 @@ class CaseWorkflow:
         review.completed, review.by, review.outcome = self._today(), actor, outcome.outcome
         review.underspend, review.banked, review.notes = outcome.underspend, banked, outcome.notes
         review.outcomes_met = outcome.outcomes_met
-        if (banked > 0 or self.state.earned_light_touch) and workflow.patched(SAVER_REVIEWS):
+        if (banked > 0 or self.state.earned_light_touch) and _patched(SAVER_REVIEWS):
             await self._saver_review_depth()
         if outcome.support is not None and self.state.assessment is not None:
             # CSSG 13.32: the changed assessment is what may justify a lower budget after review.
@@ -492,7 +498,7 @@ class CaseWorkflow:
         else:
             self._enter(Stage.active_budget, self._next_review_opens(), "next review")
         payload = outcome.model_dump(mode="json")
-        if workflow.patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
+        if _patched(STEP_EVENTS):  # s27 / CSSG 11.41: what was banked belongs on the record
             payload.update(banked=f"{banked:.2f}", banked_total=f"{self.state.banked_underspend:.2f}")
         await self._record("review.completed", actor, payload, letters=("review_outcome",))
 
@@ -796,7 +802,7 @@ class CaseWorkflow:
         """s13(2), s26: each decision's letter, issued after its record is written. A letter the
         council's templates cannot produce leaves the step done and says why on the timeline.
         Cases whose history predates letters replay without them."""
-        if not workflow.patched(LETTERS):
+        if not _patched(LETTERS):
             return
         state = self.state
         case = state.model_dump(mode="json", exclude={"timeline"})
@@ -820,7 +826,7 @@ class CaseWorkflow:
     async def _notice(self, kind: Literal["review_due", "case_overdue"]) -> None:
         """A notice the case's clock raises: review due (the person and their worker), overdue
         (the worker). Queued once per event key; sent from the outbox."""
-        if not workflow.patched(LETTERS):
+        if not _patched(LETTERS):
             return
         state = self.state
         request = NoticeRequest(
@@ -835,8 +841,8 @@ class CaseWorkflow:
         issue 11 recorded only the budget it led to. Since STEP_ROUNDS it is written by the same
         activity as that budget's record, after the charge decision: one round fewer, and no
         sign-off on the ledger for a step that failed."""
-        if workflow.patched(STEP_EVENTS):
-            if workflow.patched(STEP_ROUNDS):
+        if _patched(STEP_EVENTS):
+            if _patched(STEP_ROUNDS):
                 self._held.append(self._case_record(action, actor, payload, None, False, ""))
             else:
                 await self._record(action, actor, payload)
@@ -850,7 +856,7 @@ class CaseWorkflow:
         issue the `letters` its decisions produce: in the same local activity since
         LETTERS_WITH_RECORD (one activation, and the case sent once); before it, each letter was
         an activity of its own after the record, which is how those histories replay."""
-        if letters and workflow.patched(LETTERS) and workflow.patched(LETTERS_WITH_RECORD):
+        if letters and _patched(LETTERS) and _patched(LETTERS_WITH_RECORD):
             await self._record_with_letters(action, actor, payload, decision_kinds, letters)
             return
         await self._write_record(action, actor, payload, decision_kinds, opening, key)
@@ -901,13 +907,21 @@ class CaseWorkflow:
         return record
 
 
+def _patched(change: str) -> bool:
+    """`workflow.patched(change)`, but without asking in a run started since ALL_CHANGES, which
+    has every change."""
+    if getattr(workflow.instance(), "_all_changes", False):
+        return True
+    return workflow.patched(change)
+
+
 async def _run_activity(
     name: str, arg: BaseModel, result_type: type[Any] | None, timeout: timedelta
 ) -> Any:
     """Decisions and records run as local activities, in the worker that holds the case: one
     server round trip per step instead of one per activity (update latency). Cases whose history
     predates the change keep running them as ordinary activities."""
-    if workflow.patched(LOCAL_ACTIVITIES):
+    if _patched(LOCAL_ACTIVITIES):
         return await workflow.execute_local_activity(
             name, arg, result_type=result_type, start_to_close_timeout=timeout,
             retry_policy=RETRY,

@@ -38,8 +38,9 @@ STAGES = (
 # v2 sent free-text plans and counter-proposals (before the rate card, issue 9); v3 issued no
 # letters (before LETTERS, issue 13); v4 issued each letter as a local activity of its own after
 # the step's record (before LETTERS_WITH_RECORD); v5 made a verification's decisions in two rounds
-# of local activities and wrote a sign-off's own event in a round of its own (before STEP_ROUNDS).
-VERSIONS = ("v1", "v2", "v3", "v4", "v5", ".")
+# of local activities and wrote a sign-off's own event in a round of its own (before STEP_ROUNDS);
+# v6 asked each change as it came to it, one marker per change in each run (before ALL_CHANGES).
+VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6", ".")
 
 
 @pytest.mark.parametrize("version", VERSIONS)
