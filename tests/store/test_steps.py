@@ -132,13 +132,19 @@ def test_a_verification_step_with_three_decisions_is_one_write_transaction_of_fe
     assert (again.seq, again.hash) == (first.seq, first.hash) and store.ledger_count() == rows
 
 
-def test_a_bundle_kept_by_this_store_is_not_looked_up_again_for_each_decision_of_a_step(
-    store: Store,
-) -> None:
+def _opened_with_decisions_kept(store: Store) -> dict[str, Any]:
+    """Case C-1 opened; a verification's three decisions made, their bundle kept by the store."""
     _open(store)
     made = {kind: decide(kind, "demo", ON, FACTS) for kind in ("eligibility", "charge", "indicative-budget")}
     bundle = get_registry().bundle("demo", ON)
     store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    return made
+
+
+def test_a_bundle_kept_by_this_store_is_not_looked_up_again_for_each_decision_of_a_step(
+    store: Store,
+) -> None:
+    made = _opened_with_decisions_kept(store)
     looked_up: list[str] = []
 
     @event.listens_for(store.engine, "before_cursor_execute")
@@ -165,10 +171,7 @@ def _letters(n: int = 3) -> list[Draft]:
 def test_a_steps_letters_are_written_in_its_transaction_after_its_event_and_a_retry_writes_nothing_more(
     store: Store,
 ) -> None:
-    _open(store)
-    made = {kind: decide(kind, "demo", ON, FACTS) for kind in ("eligibility", "charge", "indicative-budget")}
-    bundle = get_registry().bundle("demo", ON)
-    store.keep_bundle(bundle.hash, bundle.council, bundle.content, bundle.effective_from)
+    made = _opened_with_decisions_kept(store)
     statements, begins = _write_statements(store)
     first = _verified(store, decisions=made, letters=_letters())
     # The step's statements (as above), then the letters' ledger rows go with the step's in its one
