@@ -109,14 +109,15 @@ def checked_start(payload: dict[str, Any], rules: Any = None) -> CaseStart:
 
 
 async def start_case(
-    client: Client, payload: dict[str, Any], task_queue: str | None = None, idempotent: bool = False,
-    rules: Any = None,
+    client: Client, payload: dict[str, Any] | CaseStart, task_queue: str | None = None,
+    idempotent: bool = False, rules: Any = None,
 ) -> str:
     """Intake (s9): validate, then start the case's workflow; returns the case id. With
     `idempotent`, a case already started under the payload's id is that case (a retried start);
     otherwise an id in use is refused. `rules`: the registry whose council lists (areas) are
-    checked, with the published policy versions (default: the shipped rule files)."""
-    start = checked_start(payload, rules)
+    checked, with the published policy versions (default: the shipped rule files). A CaseStart
+    is one `checked_start` has already checked."""
+    start = payload if isinstance(payload, CaseStart) else checked_start(payload, rules)
     case_id = start.case_id or new_case_id()
     try:
         await client.start_workflow(

@@ -41,6 +41,11 @@ def chain_for_council(council: str) -> str:
     return NATIONAL if council == NATIONAL_COUNCIL else check_chain(council)
 
 
+def council_for_chain(chain: str) -> str:
+    """The council whose events a chain holds: `chain_for_council` the other way."""
+    return NATIONAL_COUNCIL if chain == NATIONAL else chain
+
+
 def check_chain(chain: Any) -> str:
     if not isinstance(chain, str) or not CHAIN.match(chain):
         raise InvalidInput(f"chain {chain!r} must be a council code (lower-case letters, digits, - or _), "

@@ -20,7 +20,7 @@ from carebudget.store import cases, decisions, ledger, users
 from carebudget.store import letters as letter_rows
 from carebudget.store.db import canonical_json, read, write
 from carebudget.store.errors import DuplicateEvent, UnknownCase
-from carebudget.store.models import CASES, LEDGER
+from carebudget.store.models import LEDGER
 from carebudget.store.roles import SYSTEM_ROLE
 from carebudget.store.schemas import LedgerEntry
 
@@ -85,7 +85,7 @@ def record(
             if actor_roles is not None:
                 users.check_actor(conn, actor, actor_roles, chain)
             key, first = _live_key(conn, event_key)
-            council = _council(conn, case_id) if letters else ""
+            council = ledger.council_for_chain(chain)
             if first and not _any_used(conn, [f"{key}:index", *(f"decision:{key}:{p.kind}" for p in prepared),
                                               *(d.ledger_key for d in letters)]):
                 # The usual case, a step's first attempt: nothing of it is written yet.
@@ -133,13 +133,6 @@ def _record_new(
     batch.flush()
     letter_rows.insert_new(conn, issued)
     return entry
-
-
-def _council(conn: Connection, case_id: str) -> str:
-    council = conn.execute(select(CASES.c.council).where(CASES.c.case_id == case_id)).scalar()
-    if council is None:
-        raise UnknownCase(f"case {case_id!r} is not on the case list", "case_id")
-    return str(council)
 
 
 def _plain(index: Any) -> Any:

@@ -220,13 +220,12 @@ async def start_case(request: Request, payload: dict[str, Any], user: CurrentUse
         digest = hashlib.sha256(f"{user.username}\n{key}".encode()).hexdigest()
         payload["case_id"] = f"C-{digest[:16]}"
     try:
-        rules = rules_in_force(request)
-        service.checked_start(payload, rules)  # bad input is refused even while Temporal is down
+        # Checked before Temporal is reached: bad input is refused even while Temporal is down.
+        start = service.checked_start(payload, rules_in_force(request))
         client = await request.app.state.temporal.client()
         return str(
             await service.start_case(
-                client, payload, task_queue=request.app.state.settings.task_queue,
-                idempotent=key is not None, rules=rules,
+                client, start, task_queue=request.app.state.settings.task_queue, idempotent=key is not None,
             )
         )
     except Exception as exc:

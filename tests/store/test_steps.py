@@ -175,8 +175,8 @@ def test_a_steps_letters_are_written_in_its_transaction_after_its_event_and_a_re
     statements, begins = _write_statements(store)
     first = _verified(store, decisions=made, letters=_letters())
     # The step's statements (as above), then the letters' ledger rows go with the step's in its one
-    # insert; the case's council read (1), the letters inserted together (1), their notices
-    # looked up together (1) and queued together (1).
+    # insert; the letters inserted together (1), their notices looked up together (1) and queued
+    # together (1). (The bound also allowed a read of the case's council, now known from its chain.)
     assert len(begins) == 1
     assert len(statements) <= (16 if store.engine.dialect.name == "postgresql" else 14), statements
     trail = store.case_trail("C-1")
